@@ -1,0 +1,202 @@
+"""The policy catalog: every fiscal promise of the policy as a line item.
+
+The catalog holds only what the policy text says (amounts, payment pattern, who is
+responsible, the clause quoted word for word). What we *assume* — how many will apply,
+how much of the cap they get — lives in the scenario files (:mod:`model.scenario`).
+"""
+
+from __future__ import annotations
+
+from functools import cached_property
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, ValidationError, model_validator
+
+from model.errors import InputError, Problem, problems_from_validation
+from model.paths import CATALOG_PATH
+from model.schema import CHAPTERS, CapBasis, Modeller, PaymentKind, StrictModel, read_yaml
+
+Chapter = Literal["一", "二", "三", "四", "五", "六", "七", "八"]
+ItemId = str
+
+
+class FormulaTerms(StrictModel):
+    """The terms of a formula award (article 3: 10% of last year's new contract value)."""
+
+    rate: float = Field(gt=0, le=1, description="Share of the base paid out.")
+    base_zh: str = Field(min_length=1, description="The base, in the policy's words.")
+    base_en: str = Field(min_length=1)
+
+
+class LineItem(StrictModel):
+    """One fiscal promise of the policy, as the text states it.
+
+    Amounts are in yuan. ``cap_yuan`` is the 最高 (``fixed: false``) or the fixed
+    (给予, ``fixed: true``) amount; ``floor_yuan`` is a 不少于 minimum instead.
+    """
+
+    id: ItemId = Field(pattern=r"^[a-z][a-z0-9_]*$", max_length=64)
+    article: int = Field(ge=1, le=26)
+    chapter: Chapter
+    name_zh: str = Field(min_length=1)
+    name_en: str = Field(min_length=1)
+    responsible_units: list[str] = Field(min_length=1)
+    lead_unit: str | None = None
+    payment: PaymentKind
+    cap_yuan: float | None = Field(default=None, ge=0)
+    cap_basis: CapBasis = CapBasis.PER_AWARD
+    fixed: bool
+    years_paid: int | None = Field(default=None, ge=1, le=30)
+    floor_yuan: float | None = Field(default=None, ge=0)
+    formula: FormulaTerms | None = None
+    tolerance: float | None = Field(default=None, ge=0, le=1)
+    modelled_by: Modeller = Modeller.ENGINE
+    quote: str = Field(min_length=4)
+    interpretation: str | None = None
+
+    @model_validator(mode="after")
+    def _consistent(self) -> LineItem:
+        problems = []
+        if self.lead_unit is not None and self.lead_unit not in self.responsible_units:
+            problems.append("lead_unit must be one of responsible_units")
+        if self.payment is PaymentKind.ANNUAL_FOR_YEARS and self.years_paid is None:
+            problems.append("years_paid is required for payment annual_for_years")
+        if self.payment is not PaymentKind.ANNUAL_FOR_YEARS and self.years_paid is not None:
+            problems.append("years_paid is only meaningful for payment annual_for_years")
+        if self.payment is PaymentKind.FORMULA and self.formula is None:
+            problems.append("formula terms are required for payment formula")
+        if self.modelled_by is Modeller.ENGINE:
+            if self.payment is PaymentKind.FUND:
+                problems.append("a fund item cannot be modelled by the grant engine")
+            if self.cap_yuan is None and self.floor_yuan is None:
+                problems.append("an engine item needs cap_yuan or floor_yuan")
+        if self.cap_yuan is not None and self.floor_yuan is not None:
+            problems.append("set either cap_yuan (最高/给予) or floor_yuan (不少于), not both")
+        if problems:
+            raise ValueError("; ".join(problems))
+        return self
+
+    @property
+    def paying_unit(self) -> str:
+        """The unit whose budget carries the item: ``lead_unit`` or the first listed."""
+        return self.lead_unit or self.responsible_units[0]
+
+    @property
+    def reference_yuan(self) -> float:
+        """The amount awards are expressed against: the cap, or the floor (yuan)."""
+        amount = self.cap_yuan if self.cap_yuan is not None else self.floor_yuan
+        if amount is None:
+            raise ValueError(f"item {self.id} has no amount in the policy text")
+        return amount
+
+
+class NonFiscalArticle(StrictModel):
+    """An article that promises no money, with the reason, or the mechanism it implies."""
+
+    article: int = Field(ge=1, le=26)
+    chapter: Chapter
+    title_zh: str = Field(min_length=1)
+    title_en: str = Field(min_length=1)
+    reason: str = Field(min_length=1)
+    mechanism: str | None = None
+
+
+class PolicySource(StrictModel):
+    """The policy document the catalog encodes."""
+
+    title_zh: str
+    title_en: str
+    status: str
+    text_file: str = Field(description="Path of the policy text, relative to the catalog file.")
+
+
+class Catalog(StrictModel):
+    """All fiscal line items of the policy, and the articles that carry none."""
+
+    policy: PolicySource
+    items: list[LineItem] = Field(min_length=1)
+    non_fiscal: list[NonFiscalArticle] = Field(default_factory=list)
+
+    @model_validator(mode="after")
+    def _unique(self) -> Catalog:
+        seen: set[str] = set()
+        duplicates = sorted({i.id for i in self.items if i.id in seen or seen.add(i.id)})
+        if duplicates:
+            raise ValueError(f"duplicate item ids: {duplicates}")
+        return self
+
+    @cached_property
+    def by_id(self) -> dict[str, LineItem]:
+        """Line items keyed by id, in catalog order."""
+        return {item.id: item for item in self.items}
+
+    @property
+    def ids(self) -> list[str]:
+        """Item ids in catalog order."""
+        return [item.id for item in self.items]
+
+
+def _locate(data: dict, loc: tuple) -> tuple[str | None, tuple]:
+    """Split a catalog error location into (item id, field path)."""
+    if len(loc) >= 2 and loc[0] in ("items", "non_fiscal") and isinstance(loc[1], int):
+        entries = data.get(loc[0]) or []
+        entry = entries[loc[1]] if loc[1] < len(entries) else None
+        if loc[0] == "items":
+            label = entry.get("id") if isinstance(entry, dict) else None
+            return (str(label) if label else f"items[{loc[1]}]"), loc[2:]
+        article = entry.get("article") if isinstance(entry, dict) else None
+        return f"non_fiscal article {article}", loc[2:]
+    return (str(loc[0]) if loc else None), loc[1:]
+
+
+def load_catalog(path: str | Path = CATALOG_PATH, *, check_quotes: bool = True) -> Catalog:
+    """Read and validate a policy catalog.
+
+    Parameters
+    ----------
+    path : str or Path
+        The catalog YAML file (default: ``scenarios/catalog.yaml``).
+    check_quotes : bool
+        Check that every ``quote`` appears word for word in the policy text.
+
+    Returns
+    -------
+    Catalog
+
+    Raises
+    ------
+    InputError
+        With every problem found, each naming the file, the item and the field.
+    """
+    path = Path(path)
+    data = read_yaml(path)
+    try:
+        catalog = Catalog.model_validate(data)
+    except ValidationError as exc:
+        raise InputError(problems_from_validation(
+            exc, str(path), model=Catalog, item_of=lambda loc: _locate(data, loc))) from None
+    if check_quotes:
+        problems = _check_quotes(catalog, path)
+        if problems:
+            raise InputError(problems)
+    return catalog
+
+
+def _normalise(text: str) -> str:
+    return "".join(text.split())
+
+
+def _check_quotes(catalog: Catalog, path: Path) -> list[Problem]:
+    text_path = path.parent / catalog.policy.text_file
+    if not text_path.is_file():
+        return [Problem(str(path), "policy", "text_file", f"policy text not found at {text_path}")]
+    text = _normalise(text_path.read_text(encoding="utf-8"))
+    return [
+        Problem(str(path), item.id, "quote", "not found word for word in the policy text")
+        for item in catalog.items
+        if _normalise(item.quote) not in text
+    ]
+
+
+__all__ = ["CHAPTERS", "Catalog", "FormulaTerms", "LineItem", "NonFiscalArticle", "load_catalog"]
