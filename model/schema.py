@@ -66,11 +66,15 @@ class Unit(StrEnum):
         return {"yuan": "元", "wan": "万元", "yi": "亿元"}[self.value]
 
 
+#: libyaml's safe loader where PyYAML was built with it (same rules as yaml.safe_load,
+#: about ten times faster), else the pure-Python safe loader.
+_SAFE_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
 CHAPTERS = ("一", "二", "三", "四", "五", "六", "七", "八")
 
 
 def read_yaml(path: Path) -> Any:
-    """Read a YAML file with ``yaml.safe_load``, turning every failure into an InputError.
+    """Read a YAML file with a safe loader, turning every failure into an InputError.
 
     A missing file, an unreadable one, a syntax error and an empty document are each
     reported with the file's name (and the line of a syntax error).
@@ -85,7 +89,7 @@ def read_yaml(path: Path) -> Any:
     except (OSError, UnicodeDecodeError) as exc:
         raise InputError([Problem(name, None, None, f"cannot be read: {exc}")]) from None
     try:
-        data = yaml.safe_load(text)
+        data = yaml.load(text, Loader=_SAFE_LOADER)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
