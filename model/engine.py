@@ -1,0 +1,326 @@
+"""The vectorized Monte Carlo engine for the grant line items.
+
+For each line item and admission year the engine draws the number of recipients (by
+exact inversion of the count distribution, optionally through a Gaussian copula on a
+common climate factor), the sum of their awards, and pays each cohort by the item's
+schedule onto a year axis that extends past the horizon, so that money committed for
+later years is kept. All arithmetic is over arrays of draws; the only Python loops run
+over items, admission years and stages, never over draws.
+
+Random streams are keyed by item id and block (see :mod:`model.streams`): changing one
+item never changes another's draws, and draw ``i`` is the same in every run with the
+same seed, however many draws the run has.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+import numpy as np
+from scipy import special
+
+from model.distributions import CountTable, FixedShare, FormulaFixed
+from model.results import Results, item_frame
+from model.scenario import ResolvedItem, Scenario, check_draws
+from model.schema import PaymentKind
+from model.streams import BLOCK_DRAWS, block_ranges, check_seed, stream
+
+#: Sums of at most this many awards are drawn award by award (exact); larger sums use
+#: the normal approximation (exact mean and variance, clipped to the feasible range).
+#: Part of the reproducibility contract.
+EXACT_SUM_MAX_COUNT = 16
+#: Default memory budget of one chunk of draws (bytes of result arrays).
+CHUNK_BYTES = 256 * 2**20
+
+
+def payment_years(scenario: Scenario) -> list[int]:
+    """The year axis of a run: the horizon, extended to the last year anything is paid."""
+    last = scenario.spec.horizon.end
+    for item in scenario.items.values():
+        last = max(last, _last_payment_year(item))
+    return list(range(scenario.spec.horizon.start, last + 1))
+
+
+def _last_payment_year(item: ResolvedItem) -> int:
+    last_admission = item.admission_years[-1]
+    payment = item.line.payment
+    if payment is PaymentKind.ANNUAL_FOR_YEARS:
+        return last_admission + (item.years_paid or 1) - 1
+    if payment is PaymentKind.RECURRING_ANNUAL:
+        return max(last_admission, item.recurring_until)
+    if payment is PaymentKind.STAGED:
+        return last_admission + sum(stage.lag_years for stage in item.assumptions.stages or [])
+    return last_admission
+
+
+@dataclass(frozen=True)
+class ItemPlan:
+    """What the engine precomputes once per run for a line item.
+
+    Attributes
+    ----------
+    item : ResolvedItem
+    index : int
+        Position of the item on the results' item axis.
+    cohorts : list of int
+        Positions of the admission years on the run's year axis.
+    tables : list of CountTable
+        The count distribution after take-up, per admission year.
+    last_recurring : int
+        Position of the last paying year of a recurring item (−1 when none).
+    """
+
+    item: ResolvedItem
+    index: int
+    cohorts: list[int]
+    tables: list[CountTable]
+    last_recurring: int
+
+
+def plan_items(scenario: Scenario, years: list[int]) -> list[ItemPlan]:
+    """Precompute each item's year positions and count inversion tables."""
+    position = {year: i for i, year in enumerate(years)}
+    plans = []
+    for index, item in enumerate(scenario.items.values()):
+        uptake = item.assumptions.uptake
+        tables = [CountTable.build(uptake.frozen(i, item.takeup))
+                  for i in range(len(item.admission_years))]
+        plans.append(ItemPlan(
+            item=item, index=index, cohorts=[position[y] for y in item.admission_years],
+            tables=tables, last_recurring=position.get(item.recurring_until, -1)))
+    return plans
+
+
+def simulate(scenario: Scenario, draws: int, *, seed: int, start: int = 0) -> Results:
+    """Simulate draws ``start … start + draws − 1`` of a scenario's grant line items.
+
+    Parameters
+    ----------
+    scenario : Scenario
+        A resolved scenario (:func:`model.load_scenario`).
+    draws : int
+        Number of Monte Carlo draws.
+    seed : int
+        Root seed (non-negative). The same seed gives identical results.
+    start : int, optional
+        Index of the first draw (for processing a long run in chunks).
+
+    Returns
+    -------
+    Results
+        Cost by draw × item × year in yuan (demand and funded amounts), recipients
+        admitted by draw × item × year, and item metadata.
+    """
+    check_draws(draws, source="simulate")
+    years = payment_years(scenario)
+    return _simulate(scenario, years, plan_items(scenario, years), check_seed(seed),
+                     start, draws)
+
+
+def simulate_chunks(scenario: Scenario, draws: int, *, seed: int,
+                    chunk_draws: int | None = None) -> Iterator[Results]:
+    """Yield the results of a long run in chunks of whole random-stream blocks.
+
+    The concatenation of the chunks equals ``simulate(scenario, draws, seed=seed)``.
+
+    Parameters
+    ----------
+    chunk_draws : int, optional
+        Draws per chunk, rounded down to whole blocks; by default chosen so that one
+        chunk's arrays take about :data:`CHUNK_BYTES`.
+    """
+    check_draws(draws, source="simulate")
+    seed = check_seed(seed)
+    years = payment_years(scenario)
+    plans = plan_items(scenario, years)
+    if chunk_draws is None:
+        per_draw = max(1, len(plans)) * len(years) * 8 * 4
+        chunk_draws = CHUNK_BYTES // per_draw
+    chunk_draws = max(BLOCK_DRAWS, chunk_draws // BLOCK_DRAWS * BLOCK_DRAWS)
+    for first in range(0, draws, chunk_draws):
+        yield _simulate(scenario, years, plans, seed, first, min(chunk_draws, draws - first))
+
+
+def _simulate(scenario: Scenario, years: list[int], plans: list[ItemPlan], seed: int,
+              start: int, draws: int) -> Results:
+    # storage is (items, years, draws), so that each item-year row filled by the engine
+    # is contiguous; Results sees the (draws, items, years) transpose, a view, no copy
+    demand = np.zeros((len(plans), len(years), draws))
+    admitted = np.zeros((len(plans), len(years), draws), dtype=np.int32)
+    row = 0
+    for block, lo, hi in block_ranges(start, start + draws):
+        rows = slice(row, row + hi - lo)
+        climate = _climate(scenario, seed, block, hi, len(years))
+        for plan in plans:
+            _simulate_item(plan, seed, block, lo, hi, climate,
+                           demand[plan.index, :, rows], admitted[plan.index, :, rows])
+        row += hi - lo
+    demand = demand.transpose(2, 0, 1)
+    return Results(
+        scenario_name=scenario.name, seed=seed, start=start, years=years,
+        horizon=scenario.years, items=item_frame(scenario),
+        demand=demand, funded=apply_ceilings(scenario, years, demand),
+        admitted=admitted.transpose(2, 0, 1),
+    )
+
+
+# ------------------------------------------------------------------ one block
+def _climate(scenario: Scenario, seed: int, block: int, rows: int,
+             n_years: int) -> np.ndarray | None:
+    """Stationary AR(1) standard-normal climate path per draw (rows × years)."""
+    spec = scenario.spec.climate
+    if spec is None:
+        return None
+    shocks = stream(seed, "climate", block).standard_normal((rows, n_years))
+    rho = spec.persistence
+    path = np.empty_like(shocks)
+    path[:, 0] = shocks[:, 0]
+    scale = np.sqrt(1.0 - rho * rho)
+    for t in range(1, n_years):
+        path[:, t] = rho * path[:, t - 1] + scale * shocks[:, t]
+    return path
+
+
+def _simulate_item(plan: ItemPlan, seed: int, block: int, lo: int, hi: int,
+                   climate: np.ndarray | None, demand: np.ndarray, admitted: np.ndarray) -> None:
+    """Add one item's payments for rows ``lo:hi`` of a block into ``demand`` (yuan,
+    years × rows) and its admissions into ``admitted``.
+
+    Every random call uses its own stream keyed by (item, purpose, cohort[, year],
+    block) and draws rows ``0:hi`` at once, of which ``0:lo`` are dropped: that keeps
+    each draw's numbers independent of how many draws the run has.
+    """
+    item = plan.item
+    counts = _counts(plan, seed, block, hi, climate)
+    admitted[plan.cohorts] = counts[lo:].T
+    payment = item.line.payment
+    amount = item.per_year_yuan
+
+    def rng(*purpose: str | int) -> np.random.Generator:
+        return stream(seed, "item", item.id, *purpose, block)
+
+    if payment is PaymentKind.STAGED:
+        for c, (cohort, reached) in enumerate(zip(plan.cohorts, counts.T, strict=True)):
+            paid_at = cohort
+            for s, stage in enumerate(item.assumptions.stages or []):
+                reached = rng("stage", c, s).binomial(reached, stage.probability)
+                paid_at += stage.lag_years
+                demand[paid_at] += reached[lo:] * (stage.share * amount)
+        return
+    if payment is PaymentKind.RECURRING_ANNUAL:
+        for c, (cohort, remaining) in enumerate(zip(plan.cohorts, counts.T, strict=True)):
+            for t in range(cohort, plan.last_recurring + 1):
+                if t > cohort:
+                    remaining = rng("retention", c, t).binomial(remaining, item.retention)
+                sums = award_sums(item, remaining, rng("award", c, t), rng("award_clt", c, t))
+                demand[t] += sums[lo:] * amount
+        return
+    sums = award_sums(item, counts, rng("award"), rng("award_clt"))[lo:] * amount
+    for k in range(item.years_paid if payment is PaymentKind.ANNUAL_FOR_YEARS else 1):
+        for c, cohort in enumerate(plan.cohorts):
+            demand[cohort + k] += sums[:, c]
+
+
+def _counts(plan: ItemPlan, seed: int, block: int, rows: int,
+            climate: np.ndarray | None) -> np.ndarray:
+    """Recipients admitted (after take-up) per draw and admission year (rows × cohorts).
+
+    Counts are exact inverse-CDF transforms of uniforms; with a climate factor the
+    uniforms come from a Gaussian copula, ``Φ(λ·C_t + √(1−λ²)·ε)``.
+    """
+    item = plan.item
+    shape = (rows, len(plan.cohorts))
+    rng = stream(seed, "item", item.id, "count", block)
+    loading = item.assumptions.climate_loading
+    if climate is not None and loading > 0:
+        latent = loading * climate[:, plan.cohorts] + np.sqrt(1.0 - loading**2) * (
+            rng.standard_normal(shape))
+        uniforms = special.ndtr(latent)
+    else:
+        uniforms = rng.random(shape)
+    counts = np.empty(shape, dtype=np.int64)
+    for i, table in enumerate(plan.tables):
+        counts[:, i] = table.draw(uniforms[:, i])
+    return counts
+
+
+def award_sums(item: ResolvedItem, counts: np.ndarray, rng: np.random.Generator,
+               clt_rng: np.random.Generator) -> np.ndarray:
+    """Sum of ``counts`` independent award shares, elementwise (fractions of the cap).
+
+    Where a count is at most :data:`EXACT_SUM_MAX_COUNT` every award is drawn from
+    ``rng`` (exact); larger sums use the normal approximation with the exact mean and
+    variance, clipped to ``[count·low, count·high]``, with normals from ``clt_rng`` (a
+    stream of its own, so that neither path shifts the other's draws). The mean is
+    exact either way.
+    """
+    award = item.award
+    counts = np.asarray(counts)
+    if isinstance(award, FixedShare | FormulaFixed):
+        return counts * award.mean()
+    small = np.where(counts <= EXACT_SUM_MAX_COUNT, counts, 0)
+    flat = small.ravel()
+    shares = award.sample(rng, int(flat.sum()))
+    cumulative = np.concatenate(([0.0], np.cumsum(shares)))
+    ends = np.cumsum(flat)
+    exact = (cumulative[ends] - cumulative[ends - flat]).reshape(counts.shape)
+    large = counts > EXACT_SUM_MAX_COUNT
+    if not large.any():
+        return exact
+    z = clt_rng.standard_normal(counts.shape)
+    approx = counts * award.mean() + np.sqrt(counts * award.var()) * z
+    approx = np.clip(approx, counts * award.lower, counts * award.upper)
+    return np.where(large, approx, exact)
+
+
+# ------------------------------------------------------------------ ceilings
+def ceiling_by_year(value, years: list[int], horizon: list[int]) -> np.ndarray:
+    """An appropriation ceiling as an array over the run's years (inf where none applies)."""
+    limits = np.full(len(years), np.inf)
+    for i, year in enumerate(years):
+        if isinstance(value, dict):
+            limits[i] = value.get(year, np.inf)
+        elif year in horizon:
+            limits[i] = value
+    return limits
+
+
+def apply_ceilings(scenario: Scenario, years: list[int], demand: np.ndarray) -> np.ndarray:
+    """Funded amounts after annual appropriation ceilings, rationed pro rata (yuan).
+
+    Item ceilings apply first; then each group's ceiling scales its items' funded
+    amounts down by the same factor. Without ceilings the demand array is returned.
+    """
+    ids = list(scenario.items)
+    horizon = scenario.years
+    item_limits = {i: ceiling_by_year(item.assumptions.ceiling_yuan, years, horizon)
+                   for i, item in enumerate(scenario.items.values())
+                   if item.assumptions.ceiling_yuan is not None}
+    if not item_limits and not scenario.spec.ceilings:
+        return demand
+    funded = demand.copy()
+    for index, limit in item_limits.items():
+        np.minimum(funded[:, index, :], limit, out=funded[:, index, :])
+    for group in scenario.spec.ceilings:
+        members = [ids.index(i) for i in group.items if i in scenario.items]
+        if not members:
+            continue
+        limit = ceiling_by_year(group.annual_yuan, years, horizon)
+        total = funded[:, members, :].sum(axis=1)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            factor = np.where(total > limit, limit / total, 1.0)
+        funded[:, members, :] *= factor[:, None, :]
+    return funded
+
+
+__all__ = [
+    "EXACT_SUM_MAX_COUNT",
+    "ItemPlan",
+    "apply_ceilings",
+    "award_sums",
+    "payment_years",
+    "plan_items",
+    "simulate",
+    "simulate_chunks",
+]

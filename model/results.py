@@ -1,0 +1,115 @@
+"""Simulation results: labeled arrays of cost by draw, line item and year."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from functools import cached_property
+
+import numpy as np
+import pandas as pd
+
+from model.scenario import Scenario
+
+
+def item_frame(scenario: Scenario) -> pd.DataFrame:
+    """Metadata of a scenario's engine items, indexed by item id, in run order."""
+    rows = [{
+        "item": item.id, "article": item.line.article, "chapter": item.line.chapter,
+        "name_zh": item.line.name_zh, "name_en": item.line.name_en,
+        "unit": item.line.paying_unit, "payment": item.line.payment.value,
+        "cap_yuan": item.reference_yuan, "city_share": item.city_share,
+    } for item in scenario.items.values()]
+    return pd.DataFrame(rows).set_index("item")
+
+
+@dataclass(frozen=True)
+class Results:
+    """The outcome of :func:`model.simulate`.
+
+    Attributes
+    ----------
+    scenario_name : str
+    seed : int
+        Root seed of the run.
+    start : int
+        Global index of the first draw held.
+    years : list of int
+        The year axis: the horizon, extended to the last year anything is paid.
+    horizon : list of int
+        The scenario's horizon years (a prefix of ``years``).
+    items : pandas.DataFrame
+        Item metadata (article, chapter, names, paying unit, city share), in array order.
+    demand : ndarray, shape (draws, items, years)
+        Gross amounts due before appropriation ceilings, yuan.
+    funded : ndarray, shape (draws, items, years)
+        Gross amounts paid after ceilings, yuan (``demand`` itself when none apply).
+    admitted : ndarray of int, shape (draws, items, years)
+        New recipients admitted (after take-up) in each admission year.
+    """
+
+    scenario_name: str
+    seed: int
+    start: int
+    years: list[int]
+    horizon: list[int]
+    items: pd.DataFrame
+    demand: np.ndarray = field(repr=False)
+    funded: np.ndarray = field(repr=False)
+    admitted: np.ndarray = field(repr=False)
+
+    @property
+    def draws(self) -> int:
+        """Number of draws held."""
+        return self.demand.shape[0]
+
+    @property
+    def n_horizon(self) -> int:
+        """Number of horizon years (the first ``n_horizon`` entries of ``years``)."""
+        return len(self.horizon)
+
+    @cached_property
+    def city(self) -> np.ndarray:
+        """Cost to the city: funded amounts times each item's city share (yuan)."""
+        share = self.items["city_share"].to_numpy()
+        return self.funded * share[None, :, None]
+
+    @property
+    def unfunded(self) -> np.ndarray:
+        """Gross demand left unpaid by appropriation ceilings (yuan)."""
+        return self.demand - self.funded
+
+    def cost(self, *, basis: str = "city") -> pd.DataFrame:
+        """Cost in long form, indexed by (draw, item, year), in yuan.
+
+        Parameters
+        ----------
+        basis : {"city", "gross", "demand"}
+            The city's cost, the gross amount paid, or the gross demand.
+        """
+        values = {"city": self.city, "gross": self.funded, "demand": self.demand}[basis]
+        index = pd.MultiIndex.from_product(
+            [np.arange(self.start, self.start + self.draws), self.items.index, self.years],
+            names=["draw", "item", "year"])
+        return pd.DataFrame({"cost_yuan": values.reshape(-1)}, index=index)
+
+    def totals_by_year(self, *, basis: str = "city") -> pd.DataFrame:
+        """Total over items by draw (rows) and year (columns), yuan."""
+        values = {"city": self.city, "gross": self.funded, "demand": self.demand}[basis]
+        return pd.DataFrame(values.sum(axis=1),
+                            index=pd.RangeIndex(self.start, self.start + self.draws, name="draw"),
+                            columns=pd.Index(self.years, name="year"))
+
+    @classmethod
+    def concat(cls, parts: list[Results]) -> Results:
+        """Join consecutive chunks of the same run."""
+        first = parts[0]
+        return cls(
+            scenario_name=first.scenario_name, seed=first.seed, start=first.start,
+            years=first.years, horizon=first.horizon, items=first.items,
+            demand=np.concatenate([p.demand for p in parts]),
+            funded=np.concatenate([p.funded for p in parts]),
+            admitted=np.concatenate([p.admitted for p in parts]),
+        )
+
+
+__all__ = ["Results", "item_frame"]

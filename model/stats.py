@@ -1,0 +1,102 @@
+"""Monte Carlo statistics over draws: moments, percentiles, risk measures.
+
+Percentiles are exact order statistics of the draws (numpy's default linear
+interpolation between adjacent order statistics).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+#: Percentiles reported for every quantity (in percent).
+PERCENTILES = (5, 50, 95, 99)
+
+
+def describe(values: np.ndarray, *, budget: float | None = None) -> dict[str, float]:
+    """Summary statistics of one quantity's draws.
+
+    Parameters
+    ----------
+    values : ndarray, shape (draws,)
+        The quantity in each draw (yuan).
+    budget : float, optional
+        A budget (yuan); adds ``p_exceed``, the share of draws above it.
+
+    Returns
+    -------
+    dict
+        ``mean``, ``sd``, ``mcse`` (Monte Carlo standard error of the mean, ``sd/√n``),
+        ``p5``, ``p50``, ``p95``, ``p99``, ``bar`` (Budget-at-Risk, ``p95 − mean``) and,
+        with a budget, ``p_exceed``.
+    """
+    values = np.asarray(values, dtype=float)
+    n = values.size
+    mean = float(values.mean())
+    sd = float(values.std(ddof=1)) if n > 1 else 0.0
+    quantiles = np.percentile(values, PERCENTILES)
+    stats = {"mean": mean, "sd": sd, "mcse": sd / np.sqrt(n)}
+    stats.update({f"p{p}": float(q) for p, q in zip(PERCENTILES, quantiles, strict=True)})
+    stats["bar"] = stats["p95"] - mean
+    if budget is not None:
+        stats["p_exceed"] = float(np.mean(values > budget))
+    return stats
+
+
+def describe_columns(frame: pd.DataFrame, *, budget: float | None = None) -> pd.DataFrame:
+    """:func:`describe` applied to every column of a draws × quantities frame."""
+    return pd.DataFrame({column: describe(frame[column].to_numpy(), budget=budget)
+                         for column in frame.columns}).T
+
+
+def z_scores(estimate: np.ndarray, expected: np.ndarray, mcse: np.ndarray) -> np.ndarray:
+    """``(estimate − expected) / mcse``; 0 where both agree exactly and the error is 0."""
+    estimate, expected, mcse = (np.asarray(a, dtype=float) for a in (estimate, expected, mcse))
+    gap = estimate - expected
+    tolerance = 1e-9 * np.maximum(np.abs(expected), 1.0)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        z = np.where(mcse > 0, gap / mcse, np.where(np.abs(gap) <= tolerance, 0.0, np.inf))
+    return z
+
+
+class Moments:
+    """Exact running sums for means and standard deviations, chunk by chunk.
+
+    Float64 sums of values and of squared deviations from a per-quantity shift (the
+    first chunk's mean) keep the variance accurate for large, nearly constant amounts.
+    """
+
+    def __init__(self) -> None:
+        self.n = 0
+        self._shift: np.ndarray | None = None
+        self._sum: np.ndarray | None = None
+        self._sumsq: np.ndarray | None = None
+
+    def add(self, values: np.ndarray) -> None:
+        """Add a chunk, shape (draws, ...)."""
+        if self._shift is None:
+            self._shift = values.mean(axis=0)
+            self._sum = np.zeros_like(self._shift)
+            self._sumsq = np.zeros_like(self._shift)
+        centred = values - self._shift
+        self._sum += centred.sum(axis=0)
+        self._sumsq += np.einsum("i...,i...->...", centred, centred)
+        self.n += values.shape[0]
+
+    @property
+    def mean(self) -> np.ndarray:
+        return self._shift + self._sum / self.n
+
+    @property
+    def sd(self) -> np.ndarray:
+        if self.n < 2:
+            return np.zeros_like(self._shift)
+        var = (self._sumsq - self._sum**2 / self.n) / (self.n - 1)
+        return np.sqrt(np.maximum(var, 0.0))
+
+    @property
+    def mcse(self) -> np.ndarray:
+        return self.sd / np.sqrt(self.n)
+
+
+__all__ = ["PERCENTILES", "Moments", "describe", "describe_columns", "z_scores"]

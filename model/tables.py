@@ -1,0 +1,248 @@
+"""Budget tables from simulation results, built chunk by chunk in bounded memory.
+
+:class:`RunAccumulator` takes the chunks of a run and keeps only what the tables need:
+per-draw totals by year, per-draw totals by item over the horizon (exact percentiles),
+and exact running moments of every item × year. :func:`summarize` is the one-call
+version for results held in memory. Tables are in yuan; :func:`in_unit` converts them
+for presentation.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+from model.analytic import expected_city_cost, expected_demand
+from model.results import Results
+from model.scenario import Scenario
+from model.schema import CHAPTERS, Unit
+from model.stats import Moments, describe, describe_columns, z_scores
+
+#: Percentile bands of the fan chart (in percent).
+FAN_PERCENTILES = (5, 10, 25, 50, 75, 90, 95)
+#: Columns that hold money (converted by :func:`in_unit`); everything else is left alone.
+MONEY_STATS = ("mean", "sd", "mcse", "p5", "p10", "p25", "p50", "p75", "p90", "p95", "p99",
+               "bar", "gross_mean", "demand_mean", "unfunded_mean", "analytic_mean",
+               "committed_mean", "committed_p50", "committed_p95", "cap")
+
+
+@dataclass(frozen=True)
+class Summary:
+    """All budget tables of a run (money in yuan).
+
+    Attributes
+    ----------
+    tables : dict of str to pandas.DataFrame
+        ``summary_by_year``, ``budget_by_item``, ``budget_by_article``,
+        ``budget_by_chapter``, ``budget_by_unit``, ``commitments``,
+        ``recipients_by_item``, ``analytic_check``, ``fan``.
+    year_totals : pandas.DataFrame
+        The city's total cost per draw (rows) and year (columns), yuan.
+    """
+
+    scenario_name: str
+    draws: int
+    seed: int
+    years: list[int]
+    horizon: list[int]
+    budget_yuan: float | None
+    tables: dict[str, pd.DataFrame]
+    year_totals: pd.DataFrame = field(repr=False)
+
+
+class RunAccumulator:
+    """Collects a run's chunks and builds its :class:`Summary`.
+
+    Parameters
+    ----------
+    scenario : Scenario
+    budget_yuan : float, optional
+        A yearly budget (yuan) for ``P(total > budget)``.
+    """
+
+    def __init__(self, scenario: Scenario, *, budget_yuan: float | None = None):
+        self.scenario = scenario
+        self.budget_yuan = budget_yuan
+        self._year_totals: list[np.ndarray] = []
+        self._unfunded_totals: list[np.ndarray] = []
+        self._item_horizon: list[np.ndarray] = []
+        self._beyond: list[np.ndarray] = []
+        self._city, self._demand, self._funded, self._admitted = (Moments() for _ in range(4))
+        self._meta: Results | None = None
+
+    def add(self, results: Results) -> None:
+        """Reduce one chunk to what the tables need."""
+        if self._meta is None:
+            self._meta = results
+        h = results.n_horizon
+        city = results.city
+        self._year_totals.append(city.sum(axis=1))
+        self._unfunded_totals.append(results.unfunded.sum(axis=1))
+        self._item_horizon.append(city[:, :, :h].sum(axis=2))
+        self._beyond.append(city[:, :, h:].sum(axis=(1, 2)))
+        self._city.add(city)
+        self._demand.add(results.demand)
+        self._funded.add(results.funded)
+        self._admitted.add(results.admitted.astype(float))
+
+    def finish(self) -> Summary:
+        """Build every table."""
+        if self._meta is None:
+            raise ValueError("no results were added")
+        meta = self._meta
+        years, horizon = meta.years, meta.horizon
+        items = meta.items
+        year_totals = pd.DataFrame(np.concatenate(self._year_totals),
+                                   columns=pd.Index(years, name="year"))
+        year_totals.index.name = "draw"
+        item_horizon = pd.DataFrame(np.concatenate(self._item_horizon), columns=items.index)
+        beyond = np.concatenate(self._beyond)
+        unfunded = np.concatenate(self._unfunded_totals)
+        tables = {
+            "summary_by_year": self._by_year(year_totals, unfunded, horizon),
+            "budget_by_item": self._by_item(item_horizon, horizon),
+            "commitments": self._commitments(years, horizon, beyond),
+            "recipients_by_item": self._recipients(years),
+            "analytic_check": self._analytic_check(),
+            "fan": _fan(year_totals),
+        }
+        for group in ("article", "chapter", "unit"):
+            tables[f"budget_by_{group}"] = self._by_group(group, item_horizon, horizon)
+        return Summary(meta.scenario_name, self._city.n, meta.seed, years, horizon,
+                       self.budget_yuan, tables, year_totals)
+
+    # ------------------------------------------------------------ tables
+    def _by_year(self, year_totals, unfunded, horizon) -> pd.DataFrame:
+        stats = describe_columns(year_totals[horizon], budget=self.budget_yuan)
+        total = describe(year_totals[horizon].sum(axis=1).to_numpy())
+        n_h = len(horizon)
+        stats["gross_mean"] = self._funded.mean.sum(axis=0)[:n_h]
+        stats["demand_mean"] = self._demand.mean.sum(axis=0)[:n_h]
+        stats["unfunded_mean"] = unfunded[:, :n_h].mean(axis=0)
+        analytic = expected_city_cost(self.scenario).sum(axis=0).to_numpy()[:n_h]
+        stats["analytic_mean"] = analytic if not _has_ceilings(self.scenario) else np.nan
+        total_row = pd.DataFrame([{**total, "gross_mean": stats["gross_mean"].sum(),
+                                   "demand_mean": stats["demand_mean"].sum(),
+                                   "unfunded_mean": stats["unfunded_mean"].sum(),
+                                   "analytic_mean": stats["analytic_mean"].sum(min_count=1)}],
+                                 index=[f"{horizon[0]}–{horizon[-1]}"])
+        table = pd.concat([stats, total_row])
+        table.index = pd.Index([str(i) for i in table.index], name="year")
+        return table
+
+    def _by_item(self, item_horizon: pd.DataFrame, horizon) -> pd.DataFrame:
+        n_h = len(horizon)
+        meta = self._meta.items
+        mean = self._city.mean
+        table = meta[["article", "chapter", "name_zh", "name_en", "unit", "payment"]].copy()
+        table["cap"] = meta["cap_yuan"]
+        for j, year in enumerate(horizon):
+            table[f"mean_{year}"] = mean[:, j]
+        stats = describe_columns(item_horizon)
+        table = table.join(stats)
+        table["committed_mean"] = mean[:, n_h:].sum(axis=1)
+        analytic = expected_city_cost(self.scenario).to_numpy()[:, :n_h].sum(axis=1)
+        table["analytic_mean"] = analytic if not _has_ceilings(self.scenario) else np.nan
+        table["z"] = z_scores(table["mean"], table["analytic_mean"], table["mcse"])
+        table.index.name = "item"
+        return table
+
+    def _by_group(self, group: str, item_horizon: pd.DataFrame, horizon) -> pd.DataFrame:
+        meta = self._meta.items
+        keys = meta[group]
+        if group == "chapter":  # 一 … 八 in the policy's order, not the strings' order
+            keys = pd.Categorical(keys, categories=[c for c in CHAPTERS if c in set(keys)],
+                                  ordered=True)
+            keys = pd.Series(keys, index=meta.index, name="chapter")
+        mean = pd.DataFrame(self._city.mean[:, :len(horizon)], index=meta.index,
+                            columns=[f"mean_{y}" for y in horizon])
+        by_year = mean.groupby(keys, sort=True, observed=True).sum()
+        totals = item_horizon.T.groupby(keys, sort=True, observed=True).sum().T
+        table = by_year.join(describe_columns(totals))
+        table.insert(0, "items", keys.value_counts().reindex(table.index).to_numpy())
+        if group == "article":
+            chapters = meta.groupby("article")["chapter"].first()
+            table.insert(0, "chapter", chapters.reindex(table.index))
+        table.index.name = group
+        return table
+
+    def _commitments(self, years, horizon, beyond) -> pd.DataFrame:
+        n_h = len(horizon)
+        later = years[n_h:]
+        meta = self._meta.items
+        mean = self._city.mean[:, n_h:]
+        table = meta[["article", "name_zh", "name_en", "payment"]].copy()
+        for j, year in enumerate(later):
+            table[f"mean_{year}"] = mean[:, j]
+        table["committed_mean"] = mean.sum(axis=1)
+        table = table[table["committed_mean"] > 0]
+        total = describe(beyond)
+        total_row = {"article": pd.NA, "name_zh": "合计", "name_en": "Total",
+                     "payment": "", **{f"mean_{y}": mean[:, j].sum() for j, y in
+                                       enumerate(later)},
+                     "committed_mean": total["mean"], "committed_p50": total["p50"],
+                     "committed_p95": total["p95"]}
+        table = pd.concat([table, pd.DataFrame([total_row], index=["total"])])
+        table.index.name = "item"
+        return table
+
+    def _recipients(self, years) -> pd.DataFrame:
+        meta = self._meta.items
+        admitted = pd.DataFrame(self._admitted.mean, index=meta.index,
+                                columns=[f"recipients_{y}" for y in years])
+        admitted = admitted.loc[:, admitted.sum(axis=0) > 0]
+        return meta[["article", "name_zh", "name_en"]].join(admitted)
+
+    def _analytic_check(self) -> pd.DataFrame:
+        expected = expected_demand(self.scenario)
+        mean, mcse = self._demand.mean, self._demand.mcse
+        rows = []
+        for i, item in enumerate(expected.index):
+            for j, year in enumerate(expected.columns):
+                if expected.iat[i, j] == 0 and mean[i, j] == 0:
+                    continue
+                rows.append({"item": item, "year": year, "analytic_mean": expected.iat[i, j],
+                             "mean": mean[i, j], "mcse": mcse[i, j]})
+        table = pd.DataFrame(rows)
+        table["z"] = z_scores(table["mean"], table["analytic_mean"], table["mcse"])
+        return table.set_index(["item", "year"])
+
+
+def _has_ceilings(scenario: Scenario) -> bool:
+    return bool(scenario.spec.ceilings) or any(
+        item.assumptions.ceiling_yuan is not None for item in scenario.items.values())
+
+
+def _fan(year_totals: pd.DataFrame) -> pd.DataFrame:
+    quantiles = np.percentile(year_totals.to_numpy(), FAN_PERCENTILES, axis=0)
+    table = pd.DataFrame(quantiles.T, index=year_totals.columns,
+                         columns=[f"p{p}" for p in FAN_PERCENTILES])
+    table["mean"] = year_totals.mean(axis=0).to_numpy()
+    return table
+
+
+def summarize(results: Results, scenario: Scenario, *,
+              budget_yuan: float | None = None) -> Summary:
+    """Budget tables of results held in memory (see :class:`RunAccumulator`)."""
+    accumulator = RunAccumulator(scenario, budget_yuan=budget_yuan)
+    accumulator.add(results)
+    return accumulator.finish()
+
+
+def in_unit(table: pd.DataFrame, unit: Unit) -> pd.DataFrame:
+    """A copy of a table with its money columns divided into ``unit`` and renamed
+    ``<stat>_<unit>`` (``mean_wan``); other columns are unchanged."""
+    out = table.copy()
+    renames = {}
+    for column in out.columns:
+        name = str(column)
+        stat = name.split("_")[0] if name.startswith(("mean_", "recipients_")) else name
+        if name in MONEY_STATS or (stat == "mean" and name != "mean"):
+            out[column] = out[column] / unit.divisor
+            renames[column] = f"{name}_{unit.value}"
+    return out.rename(columns=renames)
+
+
+__all__ = ["FAN_PERCENTILES", "RunAccumulator", "Summary", "in_unit", "summarize"]
