@@ -1,0 +1,199 @@
+"""The ``fiscalsim`` command line.
+
+Every input problem is reported with its file, item and field, all at once, and the
+command exits with status 2 without a traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+import pandas as pd
+
+from model.catalog import load_catalog
+from model.errors import InputError
+from model.paths import CATALOG_PATH, default_output_dir, resolve_scenario_path
+from model.scenario import load_scenario
+from model.schema import Unit, read_yaml
+
+#: Default root seed: runs are reproducible unless a seed is chosen.
+DEFAULT_SEED = 20250101
+DEFAULT_DRAWS = 10_000
+
+
+def _draws(text: str) -> int:
+    try:
+        value = int(text.replace("_", "").replace(",", ""))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a whole number: {text!r}") from None
+    return value
+
+
+def _seed(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a whole number: {text!r}") from None
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"must be 0 or more, got {value}")
+    return value
+
+
+def _add_run_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--draws", type=_draws, default=DEFAULT_DRAWS,
+                        help=f"Monte Carlo draws (default {DEFAULT_DRAWS:,})")
+    parser.add_argument("--seed", type=_seed, default=DEFAULT_SEED,
+                        help=f"root seed (default {DEFAULT_SEED}); same seed, same tables")
+    parser.add_argument("--unit", type=Unit, choices=list(Unit), default=Unit.WAN,
+                        help="presentation unit: yuan, wan (万元, default) or yi (亿元)")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser of every subcommand."""
+    parser = argparse.ArgumentParser(
+        prog="fiscalsim",
+        description="Fiscal cost simulation of Changchun's draft S&T innovation policy "
+                    "(关于科技创新推动新质生产力发展的实施意见).")
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    run = commands.add_parser("run", help="simulate a scenario and write budget tables")
+    run.add_argument("scenario", help="scenario file or name (baseline, "
+                     "variants/cap_cut_20, baseline+cap_cut_20)")
+    _add_run_options(run)
+    run.add_argument("--out", type=Path, help="output folder (default outputs/<scenario>/)")
+    run.add_argument("--budget", type=float, help="yearly budget in --unit, for "
+                     "P(total > budget)")
+    run.add_argument("--no-draws-file", action="store_true",
+                     help="do not write draws.parquet")
+    run.add_argument("--quiet", action="store_true", help="print nothing but errors")
+
+    catalog = commands.add_parser("catalog", help="list the policy's fiscal line items")
+    catalog.add_argument("scenario", nargs="?", help="show the caps in force in a scenario")
+    catalog.add_argument("--format", choices=["table", "csv", "json"], default="table")
+
+    validate = commands.add_parser("validate", help="check catalog, scenario or variant files")
+    validate.add_argument("files", nargs="+", type=Path)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the ``fiscalsim`` console script; returns the exit status."""
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        return {"run": _run, "catalog": _catalog, "validate": _validate}[args.command](args)
+    except InputError as error:
+        print(error.report(), file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("interrupted: earlier outputs were left as they were", file=sys.stderr)
+        return 130
+
+
+# ------------------------------------------------------------------ commands
+def _run(args) -> int:
+    from model.batch import run_batch
+
+    scenario = load_scenario(args.scenario)
+    out_dir = args.out or default_output_dir(scenario.name)
+    budget = args.budget * args.unit.divisor if args.budget is not None else None
+    output = run_batch(scenario, draws=args.draws, seed=args.seed, out_dir=out_dir,
+                       unit=args.unit, budget_yuan=budget, write_draws=not args.no_draws_file,
+                       progress=None if not args.quiet else False)
+    if not args.quiet:
+        print(format_summary(output.summary, args.unit))
+        print(f"\nwrote {len(output.files) + 1} files to {output.out_dir}")
+    return 0
+
+
+def format_summary(summary, unit: Unit) -> str:
+    """The compact budget table printed by ``fiscalsim run``."""
+    by_year = summary.tables["summary_by_year"]
+    columns = ["mean", "p5", "p50", "p95", "p99", "bar"]
+    table = by_year[columns] / unit.divisor
+    headers = {"mean": "mean", "p5": "P5", "p50": "P50", "p95": "P95", "p99": "P99",
+               "bar": "BaR(P95-mean)"}
+    table = table.rename(columns=headers)
+    if "p_exceed" in by_year:
+        table["P(>budget)"] = by_year["p_exceed"]
+    lines = [f"{summary.scenario_name}: cost to the city, {unit.label_zh} ({unit.value}); "
+             f"{summary.draws:,} draws, seed {summary.seed}",
+             table.to_string(float_format=lambda v: f"{v:,.1f}", na_rep="")]
+    commitments = summary.tables["commitments"]
+    committed = commitments.loc["total", "committed_mean"] / unit.divisor
+    lines.append(f"committed after {summary.horizon[-1]}: mean {committed:,.1f} "
+                 f"{unit.label_zh}")
+    items = summary.tables["budget_by_item"].nlargest(5, "mean")
+    lines.append("largest items (mean over the horizon):")
+    for item_id, row in items.iterrows():
+        lines.append(f"  art.{row['article']:>2} {row['name_zh']} ({item_id}): "
+                     f"{row['mean'] / unit.divisor:,.1f}")
+    return "\n".join(lines)
+
+
+def _catalog(args) -> int:
+    if args.scenario:
+        scenario = load_scenario(args.scenario)
+        catalog = scenario.catalog
+        in_force = {i: item.reference_yuan for i, item in scenario.items.items()}
+    else:
+        catalog = load_catalog(CATALOG_PATH)
+        in_force = {}
+    rows = []
+    for item in catalog.items:
+        row = {"id": item.id, "article": item.article, "chapter": item.chapter,
+               "name_zh": item.name_zh, "name_en": item.name_en,
+               "payment": item.payment.value, "cap_yuan": item.cap_yuan,
+               "cap_basis": item.cap_basis.value, "fixed": item.fixed,
+               "years_paid": item.years_paid, "floor_yuan": item.floor_yuan,
+               "tolerance": item.tolerance, "modelled_by": item.modelled_by.value,
+               "responsible_units": item.responsible_units, "lead_unit": item.paying_unit,
+               "quote": item.quote}
+        if in_force:
+            row["amount_in_force_yuan"] = in_force.get(item.id)
+        rows.append(row)
+    if args.format == "json":
+        print(json.dumps(rows, ensure_ascii=False, indent=2))
+        return 0
+    frame = pd.DataFrame(rows).set_index("id")
+    if args.format == "csv":
+        frame["responsible_units"] = frame["responsible_units"].map("、".join)
+        print(frame.to_csv(lineterminator="\n"), end="")
+        return 0
+    shown = frame[["article", "chapter", "payment", "cap_yuan", "fixed", "years_paid",
+                   "name_zh"]].copy()
+    shown["cap_yuan"] = shown["cap_yuan"].map(
+        lambda v: "" if pd.isna(v) else f"{v / 1e4:,.1f}万")
+    shown = shown.rename(columns={"cap_yuan": "cap"})
+    shown["years_paid"] = shown["years_paid"].map(lambda v: "" if pd.isna(v) else int(v))
+    print(shown.to_string())
+    print(f"\n{len(frame)} fiscal line items; non-fiscal articles: "
+          f"{', '.join(str(a.article) for a in catalog.non_fiscal)}")
+    return 0
+
+
+def _validate(args) -> int:
+    failures = 0
+    for path in args.files:
+        try:
+            path = resolve_scenario_path(path)
+            data = read_yaml(path)
+            if "policy" in data and isinstance(data.get("items"), list):
+                catalog = load_catalog(path)
+                print(f"ok: {path} (catalog, {len(catalog.items)} line items)")
+            else:
+                scenario = load_scenario(path)
+                print(f"ok: {path} (scenario '{scenario.name}', "
+                      f"{len(scenario.items)} grant items)")
+        except InputError as error:
+            failures += 1
+            print(error.report(), file=sys.stderr)
+    return 2 if failures else 0
+
+
+if __name__ == "__main__":  # pragma: no cover
+    raise SystemExit(main())
