@@ -7,9 +7,10 @@ how much of the cap they get — lives in the scenario files (:mod:`model.scenar
 
 from __future__ import annotations
 
+import os
 from functools import cached_property
 from pathlib import Path
-from typing import Literal
+from typing import Annotated, Literal
 
 from pydantic import Field, ValidationError, model_validator
 
@@ -43,38 +44,41 @@ class LineItem(StrictModel):
     name_en: str = Field(min_length=1)
     responsible_units: list[str] = Field(min_length=1)
     lead_unit: str | None = None
-    payment: PaymentKind
+    payment: Annotated[PaymentKind, Field(strict=False)]
     cap_yuan: float | None = Field(default=None, ge=0)
-    cap_basis: CapBasis = CapBasis.PER_AWARD
+    cap_basis: Annotated[CapBasis, Field(strict=False)] = CapBasis.PER_AWARD
     fixed: bool
     years_paid: int | None = Field(default=None, ge=1, le=30)
     floor_yuan: float | None = Field(default=None, ge=0)
     formula: FormulaTerms | None = None
     tolerance: float | None = Field(default=None, ge=0, le=1)
-    modelled_by: Modeller = Modeller.ENGINE
+    modelled_by: Annotated[Modeller, Field(strict=False)] = Modeller.ENGINE
     quote: str = Field(min_length=4)
     interpretation: str | None = None
 
     @model_validator(mode="after")
     def _consistent(self) -> LineItem:
+        # "@field: message" lines let the loader name the field of each problem
         problems = []
         if self.lead_unit is not None and self.lead_unit not in self.responsible_units:
-            problems.append("lead_unit must be one of responsible_units")
+            problems.append("@lead_unit: must be one of responsible_units")
         if self.payment is PaymentKind.ANNUAL_FOR_YEARS and self.years_paid is None:
-            problems.append("years_paid is required for payment annual_for_years")
+            problems.append("@years_paid: is required for payment annual_for_years")
         if self.payment is not PaymentKind.ANNUAL_FOR_YEARS and self.years_paid is not None:
-            problems.append("years_paid is only meaningful for payment annual_for_years")
+            problems.append("@years_paid: is only meaningful for payment annual_for_years")
         if self.payment is PaymentKind.FORMULA and self.formula is None:
-            problems.append("formula terms are required for payment formula")
+            problems.append("@formula: formula terms are required for payment formula")
         if self.modelled_by is Modeller.ENGINE:
             if self.payment is PaymentKind.FUND:
-                problems.append("a fund item cannot be modelled by the grant engine")
+                problems.append("@modelled_by: a fund item cannot be modelled by the grant "
+                                "engine")
             if self.cap_yuan is None and self.floor_yuan is None:
-                problems.append("an engine item needs cap_yuan or floor_yuan")
+                problems.append("@cap_yuan: an engine item needs cap_yuan or floor_yuan")
         if self.cap_yuan is not None and self.floor_yuan is not None:
-            problems.append("set either cap_yuan (最高/给予) or floor_yuan (不少于), not both")
+            problems.append("@floor_yuan: set either cap_yuan (最高/给予) or floor_yuan (不少于), "
+                            "not both")
         if problems:
-            raise ValueError("; ".join(problems))
+            raise ValueError("\n".join(problems))
         return self
 
     @property
@@ -120,10 +124,15 @@ class Catalog(StrictModel):
 
     @model_validator(mode="after")
     def _unique(self) -> Catalog:
-        seen: set[str] = set()
-        duplicates = sorted({i.id for i in self.items if i.id in seen or seen.add(i.id)})
-        if duplicates:
-            raise ValueError(f"duplicate item ids: {duplicates}")
+        first: dict[str, int] = {}
+        problems = []
+        for index, item in enumerate(self.items):
+            if item.id in first:
+                problems.append(f"@items.{index}.id: duplicate item id (also item "
+                                f"{first[item.id] + 1} of the list)")
+            first.setdefault(item.id, index)
+        if problems:
+            raise ValueError("\n".join(problems))
         return self
 
     @cached_property
@@ -147,7 +156,7 @@ def _locate(data: dict, loc: tuple) -> tuple[str | None, tuple]:
             return (str(label) if label else f"items[{loc[1]}]"), loc[2:]
         article = entry.get("article") if isinstance(entry, dict) else None
         return f"non_fiscal article {article}", loc[2:]
-    return (str(loc[0]) if loc else None), loc[1:]
+    return None, loc
 
 
 def load_catalog(path: str | Path = CATALOG_PATH, *, check_quotes: bool = True) -> Catalog:
@@ -174,8 +183,11 @@ def load_catalog(path: str | Path = CATALOG_PATH, *, check_quotes: bool = True) 
     try:
         catalog = Catalog.model_validate(data)
     except ValidationError as exc:
-        raise InputError(problems_from_validation(
-            exc, str(path), model=Catalog, item_of=lambda loc: _locate(data, loc))) from None
+        problems = problems_from_validation(exc, str(path), model=Catalog,
+                                            item_of=lambda loc: _locate(data, loc))
+        if check_quotes:  # report quotes missing from the text alongside schema problems
+            problems.extend(_check_quotes_raw(data, path))
+        raise InputError(problems) from None
     if check_quotes:
         problems = _check_quotes(catalog, path)
         if problems:
@@ -188,14 +200,27 @@ def _normalise(text: str) -> str:
 
 
 def _check_quotes(catalog: Catalog, path: Path) -> list[Problem]:
-    text_path = path.parent / catalog.policy.text_file
+    return _check_quotes_raw(catalog.model_dump(mode="json"), path)
+
+
+def _check_quotes_raw(data: dict, path: Path) -> list[Problem]:
+    """Quotes missing from the policy text, from a (possibly invalid) raw document."""
+    policy = data.get("policy")
+    text_file = policy.get("text_file") if isinstance(policy, dict) else None
+    if not isinstance(text_file, str):
+        return []
+    text_path = Path(os.path.normpath(path.parent / text_file))
     if not text_path.is_file():
-        return [Problem(str(path), "policy", "text_file", f"policy text not found at {text_path}")]
+        return [Problem(str(path), None, "policy.text_file",
+                        f"policy text not found at {text_path}")]
     text = _normalise(text_path.read_text(encoding="utf-8"))
+    items = data.get("items") if isinstance(data.get("items"), list) else []
     return [
-        Problem(str(path), item.id, "quote", "not found word for word in the policy text")
-        for item in catalog.items
-        if _normalise(item.quote) not in text
+        Problem(str(path), str(entry.get("id")), "quote",
+                "not found word for word in the policy text")
+        for entry in items
+        if isinstance(entry, dict) and isinstance(entry.get("quote"), str)
+        and _normalise(entry["quote"]) not in text
     ]
 
 

@@ -182,7 +182,9 @@ def _validate(args) -> int:
         try:
             path = resolve_scenario_path(path)
             data = read_yaml(path)
-            if "policy" in data and isinstance(data.get("items"), list):
+            scenario_keys = {"horizon", "extends", "catalog", "admission_years"}
+            if "policy" in data or (isinstance(data.get("items"), list)
+                                    and not scenario_keys & set(data)):
                 catalog = load_catalog(path)
                 print(f"ok: {path} (catalog, {len(catalog.items)} line items)")
             else:

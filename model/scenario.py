@@ -13,6 +13,7 @@ from __future__ import annotations
 import copy
 import hashlib
 import json
+import os
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -22,9 +23,9 @@ from pydantic import Field, ValidationError, model_validator
 
 from model.catalog import Catalog, LineItem, load_catalog
 from model.distributions import (
+    FORMULA_SPECS,
     Basis,
     CountSpec,
-    FORMULA_SPECS,
     FixedShare,
     Probability,
     ShareSpec,
@@ -234,10 +235,13 @@ class _Document:
     files: list[str]
     base_dir: Path
     provenance: dict[tuple, str]  # (top key[, item id[, field]]) -> file that set it
+    problems: list[Problem] = field(default_factory=list)  # found while merging, reported
+    # with the schema's and the resolution's problems
 
 
 def _read_document(path: Path, seen: tuple[Path, ...] = ()) -> _Document:
     """Read a scenario or a variant (following ``extends``) into one raw document."""
+    path = Path(os.path.normpath(path))
     name = str(path)
     resolved = path.resolve()
     if resolved in seen:
@@ -246,9 +250,11 @@ def _read_document(path: Path, seen: tuple[Path, ...] = ()) -> _Document:
     data = read_yaml(path)
     if "extends" not in data:
         provenance = {(key,): name for key in data}
-        for item_id, fields in (data.get("items") or {}).items():
-            if isinstance(fields, dict):
-                provenance.update({("items", item_id, key): name for key in fields})
+        items = data.get("items")
+        if isinstance(items, dict):
+            for item_id, fields in items.items():
+                if isinstance(fields, dict):
+                    provenance.update({("items", item_id, key): name for key in fields})
         return _Document(data, [name], path.parent, provenance)
     parent_ref = data["extends"]
     if not isinstance(parent_ref, str):
@@ -256,6 +262,10 @@ def _read_document(path: Path, seen: tuple[Path, ...] = ()) -> _Document:
     parent_path = path.parent / parent_ref
     if not parent_path.exists():
         parent_path = resolve_scenario_path(parent_ref)
+    if not parent_path.exists():
+        raise InputError([Problem(name, None, "extends", f"{parent_ref!r} not found (looked "
+                                  f"beside this file, in {path.parent}, and among the "
+                                  "shipped scenarios)")])
     base = _read_document(parent_path, (*seen, resolved))
     return _apply_overlay(base, data, name)
 
@@ -268,26 +278,35 @@ def _apply_overlay(base: _Document, overlay: dict, name: str) -> _Document:
     if not isinstance(items, dict):
         problems.append(Problem(name, None, "items", "must be a mapping of item id to fields"))
         items = {}
-    base_items = base.data.get("items") or {}
+    base_items = base.data.get("items") if isinstance(base.data.get("items"), dict) else {}
     for item_id, fields in items.items():
         if item_id not in base_items:
-            problems.append(Problem(name, str(item_id), None,
-                                    "unknown item id: the scenario it extends has no such item"))
+            problems.append(Problem(name, str(item_id), None, "unknown item id: the scenario "
+                                    "it extends has no such grant item (funds, 先投后股 and loan "
+                                    "compensation have sections of their own)"))
         elif not isinstance(fields, dict):
             problems.append(Problem(name, str(item_id), None, "overrides must be a mapping"))
         else:
             problems.extend(Problem(name, str(item_id), str(key), "unknown field; allowed "
                                     f"fields are {sorted(ITEM_KEYS)}")
                             for key in fields if key not in ITEM_KEYS)
-    if problems:
-        raise InputError(problems)
-    body = {key: value for key, value in overlay.items() if key != "extends"}
+    # what cannot be merged is dropped and reported with every later problem
+    body = {key: value for key, value in overlay.items()
+            if key in VARIANT_KEYS and key not in ("extends", "items")}
+    body["items"] = {item_id: {k: v for k, v in fields.items() if k in ITEM_KEYS}
+                     for item_id, fields in items.items()
+                     if item_id in base_items and isinstance(fields, dict)}
+    if isinstance(body.get("catalog"), str):  # a variant's own catalog, beside the variant
+        folder = Path(name).parent if Path(name).exists() else Path.cwd()
+        body["catalog"] = str((folder / body["catalog"]).resolve())
     provenance = dict(base.provenance)
     for key in body:
-        provenance[(key,)] = name
-    for item_id, fields in items.items():
+        if key != "items" or items:
+            provenance[(key,)] = name
+    for item_id, fields in body["items"].items():
         provenance.update({("items", item_id, key): name for key in fields})
-    return _Document(_merge(base.data, body), [*base.files, name], base.base_dir, provenance)
+    return _Document(_merge(base.data, body), [*base.files, name], base.base_dir, provenance,
+                     [*base.problems, *problems])
 
 
 # ------------------------------------------------------------------ loading
@@ -334,21 +353,56 @@ def _split_chain(ref: str | Path | Sequence[str | Path]) -> list[str | Path]:
 def _build(document: _Document) -> Scenario:
     data = document.data
     blame = _blamer(document)
+    problems = list(document.problems)
     try:
         spec = ScenarioFile.model_validate(data)
     except ValidationError as exc:
-        problems = []
         for problem in problems_from_validation(exc, "", model=ScenarioFile,
                                                 item_of=_split_loc):
             problems.append(Problem(blame(problem.item, problem.field), problem.item,
                                     problem.field, problem.message))
+        problems.extend(_semantic_problems_of_valid_items(data, document, blame))
         raise InputError(problems) from None
     catalog_path = document.base_dir / spec.catalog
-    catalog = load_catalog(catalog_path)
-    items, problems = _resolve_items(spec, catalog, blame)
+    if not catalog_path.is_file():
+        problems.append(Problem(blame(None, "catalog"), None, "catalog",
+                                f"catalog file {os.path.normpath(catalog_path)} not found"))
+        raise InputError(problems)
+    try:
+        catalog = load_catalog(catalog_path)
+    except InputError as error:
+        raise InputError([*problems, *error.problems]) from None
+    items, resolution_problems = _resolve_items(spec, catalog, blame)
+    problems.extend(resolution_problems)
     if problems:
         raise InputError(problems)
     return Scenario(spec.name, spec, catalog, items, copy.deepcopy(data), tuple(document.files))
+
+
+def _semantic_problems_of_valid_items(data: dict, document: _Document, blame) -> list[Problem]:
+    """When the schema rejects some items, still check the items it accepts against the
+    catalog, so that every problem is reported in one pass."""
+    items = data.get("items")
+    if not isinstance(items, dict):
+        return []
+    valid = {}
+    for item_id, fields in items.items():
+        try:
+            ItemAssumptions.model_validate(fields)
+        except ValidationError:
+            continue
+        valid[item_id] = fields
+    try:
+        spec = ScenarioFile.model_validate({**data, "items": valid})
+    except ValidationError:
+        return []  # the scenario-level fields are broken too: nothing more to check
+    catalog_path = document.base_dir / spec.catalog
+    try:
+        catalog = load_catalog(catalog_path)
+    except InputError:
+        return []
+    _, problems = _resolve_items(spec, catalog, blame, complete=False)
+    return problems
 
 
 def _split_loc(loc: tuple) -> tuple[str | None, tuple]:
@@ -356,17 +410,18 @@ def _split_loc(loc: tuple) -> tuple[str | None, tuple]:
         return str(loc[1]), loc[2:]
     if len(loc) >= 2 and loc[0] == "ceilings" and isinstance(loc[1], int):
         return f"ceilings[{loc[1]}]", loc[2:]
-    return (str(loc[0]) if loc else None), loc[1:]
+    return None, loc
 
 
 def _blamer(document: _Document):
     """A function naming the file that set a given (item, field)."""
     def blame(item: str | None, field_path: str | None) -> str:
         head = field_path.split(".")[0] if field_path else None
-        for key in (("items", item, head), ("items", item), (item,)):
-            if key in document.provenance:
+        group = item.split("[")[0] if item and item.startswith("ceilings[") else None
+        for key in (("items", item, head), (group,), (head,) if item is None else None):
+            if key is not None and key in document.provenance:
                 return document.provenance[key]
-        return document.files[-1] if item in (None, "items") else document.files[0]
+        return document.files[-1] if item is None else document.files[0]
     return blame
 
 
@@ -376,22 +431,24 @@ def _per_year_values(value, years: list[int], label: str, problems: list[str]) -
                         f"years {years[0]}–{years[-1]}")
 
 
-def _resolve_items(spec: ScenarioFile, catalog: Catalog, blame) -> tuple[dict, list[Problem]]:
+def _resolve_items(spec: ScenarioFile, catalog: Catalog, blame, *,
+                   complete: bool = True) -> tuple[dict, list[Problem]]:
     problems: list[Problem] = []
     horizon = spec.horizon
 
     def report(item: str | None, field_name: str | None, message: str) -> None:
         problems.append(Problem(blame(item, field_name), item, field_name, message))
 
-    if not (horizon.start <= spec.admission_years.start
-            and spec.admission_years.end <= horizon.end):
-        report("admission_years", None, f"admission years {spec.admission_years.start}–"
+    window_ok = (horizon.start <= spec.admission_years.start
+                 and spec.admission_years.end <= horizon.end)
+    if not window_ok:
+        report(None, "admission_years", f"admission years {spec.admission_years.start}–"
                f"{spec.admission_years.end} fall outside the horizon {horizon.start}–{horizon.end}")
     for item_id in spec.items:
         if item_id not in catalog.by_id:
             report(item_id, None, "unknown item id: not in the policy catalog")
     for line in catalog.items:
-        if line.modelled_by is Modeller.ENGINE and line.id not in spec.items:
+        if complete and line.modelled_by is Modeller.ENGINE and line.id not in spec.items:
             report(line.id, None, "no assumptions given for this catalog item")
         if line.modelled_by is not Modeller.ENGINE and line.id in spec.items:
             report(line.id, None, f"modelled by the {line.modelled_by.value} model; configure "
@@ -401,6 +458,8 @@ def _resolve_items(spec: ScenarioFile, catalog: Catalog, blame) -> tuple[dict, l
         assumptions = spec.items.get(line.id)
         if assumptions is None or line.modelled_by is not Modeller.ENGINE:
             continue
+        if not window_ok and assumptions.admission_years is None:
+            continue  # its window is the scenario's, already reported
         before = len(problems)
         item = _resolve_item(line, assumptions, spec, report)
         if item is not None and len(problems) == before:
@@ -461,6 +520,7 @@ def _resolve_item(line: LineItem, a: ItemAssumptions, spec: ScenarioFile, report
         award = award.bind(line.formula.rate, reference)
     elif isinstance(award, FORMULA_SPECS):
         report(item_id, "award", f"{award.dist} is only for payment formula items")
+        return None
     if cap is None and floor is not None:
         if award.lower < 1.0:
             report(item_id, "award", f"is a multiple of the 不少于 floor ({floor:,.0f} yuan) "

@@ -13,10 +13,14 @@ from model.errors import InputError, Problem
 
 
 class StrictModel(BaseModel):
-    """Frozen pydantic model that rejects unknown keys and silent type coercion of
-    strings into numbers (``"100"`` for a cap is an error, not 100)."""
+    """Frozen pydantic model that rejects unknown keys, silent type coercion (``"100"``
+    or ``true`` for a cap is an error, not 100 or 1) and infinite or NaN numbers.
 
-    model_config = ConfigDict(extra="forbid", frozen=True, strict=False,
+    Enum fields are the one exception: declare them with :data:`Choice`-style
+    ``Annotated[SomeEnum, Field(strict=False)]`` so that YAML strings select a member.
+    """
+
+    model_config = ConfigDict(extra="forbid", frozen=True, strict=True, allow_inf_nan=False,
                               str_strip_whitespace=True, validate_default=True)
 
 
@@ -66,9 +70,20 @@ class Unit(StrEnum):
         return {"yuan": "元", "wan": "万元", "yi": "亿元"}[self.value]
 
 
-#: libyaml's safe loader where PyYAML was built with it (same rules as yaml.safe_load,
-#: about ten times faster), else the pure-Python safe loader.
-_SAFE_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+class _UniqueKeyLoader(getattr(yaml, "CSafeLoader", yaml.SafeLoader)):  # type: ignore[misc]
+    """yaml.safe_load's rules (libyaml's parser where available, about ten times faster),
+    but a mapping that repeats a key is an error instead of keeping the last value."""
+
+    def construct_mapping(self, node, deep=False):
+        seen: dict = {}
+        for key_node, _ in node.value:
+            key = self.construct_object(key_node, deep=True)
+            if key in seen:
+                raise yaml.constructor.ConstructorError(
+                    None, None, f"duplicate key {key!r} (first at line {seen[key] + 1})",
+                    key_node.start_mark)
+            seen[key] = key_node.start_mark.line
+        return super().construct_mapping(node, deep=deep)
 
 CHAPTERS = ("一", "二", "三", "四", "五", "六", "七", "八")
 
@@ -89,12 +104,14 @@ def read_yaml(path: Path) -> Any:
     except (OSError, UnicodeDecodeError) as exc:
         raise InputError([Problem(name, None, None, f"cannot be read: {exc}")]) from None
     try:
-        data = yaml.load(text, Loader=_SAFE_LOADER)
+        data = yaml.load(text, Loader=_UniqueKeyLoader)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
         reason = getattr(exc, "problem", None) or str(exc).splitlines()[0]
-        message = f"YAML syntax error{where}: {reason}"
+        kind = "YAML error" if isinstance(exc, yaml.constructor.ConstructorError) else (
+            "YAML syntax error")
+        message = f"{kind}{where}: {reason}"
         raise InputError([Problem(name, None, None, message)]) from None
     if data is None:
         raise InputError([Problem(name, None, None, "file is empty")])
