@@ -11,6 +11,7 @@ import numpy as np
 import pandas as pd
 
 from model.engine import payment_years, plan_items
+from model.extras import scenario_extras
 from model.scenario import Scenario
 from model.schema import PaymentKind
 
@@ -25,7 +26,9 @@ def expected_demand(scenario: Scenario) -> pd.DataFrame:
     * ``annual_for_years``: the same in each of the years ``c … c + n − 1``;
     * ``recurring_annual``: ``E[N_c]·r^(t−c)·E[S]·A`` in each year ``t ≥ c`` up to the
       last paying year, with ``r`` the annual retention;
-    * ``staged``: ``E[N_c]·(p_1⋯p_s)·share_s·A`` in year ``c + lag_1 + … + lag_s``.
+    * ``staged``: ``E[N_c]·(p_1⋯p_s)·share_s·A`` in year ``c + lag_1 + … + lag_s``;
+    * funds, 先投后股 and the loan pool: their city outlay where a closed form exists
+      (:meth:`model.extras.Extra.expected_outlay`), else NaN.
 
     Returns
     -------
@@ -54,7 +57,11 @@ def expected_demand(scenario: Scenario) -> pd.DataFrame:
                 row[cohort:cohort + (item.years_paid or 1)] += count * share * amount
             else:
                 row[cohort] += count * share * amount
-    return pd.DataFrame(expected, index=pd.Index(list(scenario.items), name="item"),
+    extras = scenario_extras(scenario)
+    if extras:
+        expected = np.vstack([expected, *[extra.expected_outlay(years) for extra in extras]])
+    index = [*scenario.items, *(extra.id for extra in extras)]
+    return pd.DataFrame(expected, index=pd.Index(index, name="item"),
                         columns=pd.Index(years, name="year"))
 
 
@@ -62,7 +69,7 @@ def expected_city_cost(scenario: Scenario) -> pd.DataFrame:
     """Expected cost to the city by item and year (demand times city share), yuan."""
     demand = expected_demand(scenario)
     shares = pd.Series({i: item.city_share for i, item in scenario.items.items()})
-    return demand.mul(shares, axis=0)
+    return demand.mul(shares.reindex(demand.index, fill_value=1.0), axis=0)
 
 
 __all__ = ["expected_city_cost", "expected_demand"]

@@ -15,6 +15,7 @@ from tqdm import tqdm
 
 from model.analytic import expected_demand
 from model.engine import EXACT_SUM_MAX_COUNT, payment_years, simulate_chunks
+from model.extras import extra_figures
 from model.output import (
     MANIFEST,
     DrawsWriter,
@@ -57,11 +58,12 @@ class RunOutput:
 def draw_columns(scenario: Scenario) -> list[tuple[int, int, str]]:
     """The (item position, year position, column name) of every item-year that can be
     non-zero, as ``"<item id>/<year>"``: the Parquet file's per-item columns."""
-    expected = expected_demand(scenario).to_numpy()
+    expected = expected_demand(scenario)
     years = payment_years(scenario)
+    values = expected.to_numpy()
     return [(i, j, f"{item}/{years[j]}")
-            for i, item in enumerate(scenario.items) for j in range(len(years))
-            if expected[i, j] > 0]
+            for i, item in enumerate(expected.index) for j in range(len(years))
+            if np.isnan(values[i, j]) or values[i, j] > 0]
 
 
 def draw_frame(results: Results, columns: list[tuple[int, int, str]]) -> pd.DataFrame:
@@ -133,6 +135,10 @@ def run_batch(scenario: Scenario, *, draws: int, seed: int, out_dir: str | Path,
                 write_csv(table, staging / f"{name}.csv")
         write_csv(assumptions, staging / "assumptions.csv")
         save_figure(fan_chart(summary, unit), staging / "fan_chart.png")
+        for name, table in summary.extra_tables.items():
+            write_csv(table, staging / f"{name}.csv")
+        for file_name, figure in extra_figures(scenario, summary.extra_draws).items():
+            save_figure(figure, staging / file_name)
         manifest = {
             "tool": "fiscalsim", "version": package_version(),
             "scenario": scenario.name, "title_zh": scenario.title_zh,
@@ -147,7 +153,7 @@ def run_batch(scenario: Scenario, *, draws: int, seed: int, out_dir: str | Path,
             "python": platform.python_version(), "numpy": np.__version__,
             "platform": platform.platform(),
         }
-        workbook_tables = {**tables, "assumptions": assumptions,
+        workbook_tables = {**tables, **summary.extra_tables, "assumptions": assumptions,
                            "manifest": pd.DataFrame({"value": {k: str(v) for k, v in
                                                                manifest.items()}})}
         write_workbook(workbook_tables, staging / "budget.xlsx", unit)

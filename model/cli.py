@@ -75,6 +75,12 @@ def build_parser() -> argparse.ArgumentParser:
     catalog.add_argument("scenario", nargs="?", help="show the caps in force in a scenario")
     catalog.add_argument("--format", choices=["table", "csv", "json"], default="table")
 
+    funds = commands.add_parser("funds", help="funds, 先投后股 and loan pool: breach risk and "
+                                "losses against the tolerance rates (article 20)")
+    funds.add_argument("scenario")
+    _add_run_options(funds)
+    funds.add_argument("--out", type=Path, help="output folder (default outputs/<scenario>_funds/)")
+
     validate = commands.add_parser("validate", help="check catalog, scenario or variant files")
     validate.add_argument("files", nargs="+", type=Path)
     return parser
@@ -85,7 +91,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     try:
-        return {"run": _run, "catalog": _catalog, "validate": _validate}[args.command](args)
+        commands = {"run": _run, "catalog": _catalog, "validate": _validate, "funds": _funds}
+        return commands[args.command](args)
     except InputError as error:
         print(error.report(), file=sys.stderr)
         return 2
@@ -133,6 +140,33 @@ def format_summary(summary, unit: Unit) -> str:
         lines.append(f"  art.{row['article']:>2} {row['name_zh']} ({item_id}): "
                      f"{row['mean'] / unit.divisor:,.1f}")
     return "\n".join(lines)
+
+
+def _funds(args) -> int:
+    from model.batch import package_version
+    from model.extras import extra_figures, format_tolerance, simulate_extras, summarize_extras
+    from model.output import MANIFEST, atomic_directory, write_csv, write_json
+    from model.plots import save_figure
+    from model.scenario import check_draws
+
+    scenario = load_scenario(args.scenario)
+    check_draws(args.draws)
+    draws = simulate_extras(scenario, args.draws, seed=args.seed)
+    tables = summarize_extras(scenario, draws)
+    out_dir = args.out or default_output_dir(f"{scenario.name}_funds")
+    with atomic_directory(out_dir) as staging:
+        for name, table in tables.items():
+            write_csv(table, staging / f"{name}.csv")
+        for file_name, figure in extra_figures(scenario, draws).items():
+            save_figure(figure, staging / file_name)
+        write_json({"tool": "fiscalsim funds", "version": package_version(),
+                    "scenario": scenario.name, "scenario_sha256": scenario.digest(),
+                    "seed": args.seed, "draws": args.draws}, staging / MANIFEST)
+    print(f"{scenario.name}: funds against their tolerance, {args.draws:,} draws, "
+          f"seed {args.seed}")
+    print(format_tolerance(tables))
+    print(f"\nwrote {out_dir}")
+    return 0
 
 
 def _catalog(args) -> int:

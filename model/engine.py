@@ -21,6 +21,7 @@ import numpy as np
 from scipy import special
 
 from model.distributions import CountTable, FixedShare, FormulaFixed
+from model.extras import scenario_extras
 from model.results import Results, item_frame
 from model.scenario import ResolvedItem, Scenario, check_draws
 from model.schema import PaymentKind
@@ -39,6 +40,8 @@ def payment_years(scenario: Scenario) -> list[int]:
     last = scenario.spec.horizon.end
     for item in scenario.items.values():
         last = max(last, _last_payment_year(item))
+    for extra in scenario_extras(scenario):
+        last = max(last, extra.last_year)
     return list(range(scenario.spec.horizon.start, last + 1))
 
 
@@ -135,7 +138,7 @@ def simulate_chunks(scenario: Scenario, draws: int, *, seed: int,
     years = payment_years(scenario)
     plans = plan_items(scenario, years)
     if chunk_draws is None:
-        per_draw = max(1, len(plans)) * len(years) * 8 * 4
+        per_draw = (len(plans) + len(scenario_extras(scenario)) + 1) * len(years) * 8 * 4
         chunk_draws = CHUNK_BYTES // per_draw
     chunk_draws = max(BLOCK_DRAWS, chunk_draws // BLOCK_DRAWS * BLOCK_DRAWS)
     for first in range(0, draws, chunk_draws):
@@ -145,9 +148,12 @@ def simulate_chunks(scenario: Scenario, draws: int, *, seed: int,
 def _simulate(scenario: Scenario, years: list[int], plans: list[ItemPlan], seed: int,
               start: int, draws: int) -> Results:
     # storage is (items, years, draws), so that each item-year row filled by the engine
-    # is contiguous; Results sees the (draws, items, years) transpose, a view, no copy
-    demand = np.zeros((len(plans), len(years), draws))
-    admitted = np.zeros((len(plans), len(years), draws), dtype=np.int32)
+    # is contiguous; Results sees the (draws, items, years) transpose, a view, no copy.
+    # Funds, 先投后股 and the loan pool follow the grant items as rows of their own.
+    extras = scenario_extras(scenario)
+    rows_total = len(plans) + len(extras)
+    demand = np.zeros((rows_total, len(years), draws))
+    admitted = np.zeros((rows_total, len(years), draws), dtype=np.int32)
     row = 0
     for block, lo, hi in block_ranges(start, start + draws):
         rows = slice(row, row + hi - lo)
@@ -156,12 +162,17 @@ def _simulate(scenario: Scenario, years: list[int], plans: list[ItemPlan], seed:
             _simulate_item(plan, seed, block, lo, hi, climate,
                            demand[plan.index, :, rows], admitted[plan.index, :, rows])
         row += hi - lo
+    extra_draws = {}
+    for offset, extra in enumerate(extras):
+        draws_of_extra = extra.simulate(years, start, start + draws, seed=seed)
+        demand[len(plans) + offset] = draws_of_extra.budget_outlay.T
+        extra_draws[extra.id] = draws_of_extra
     demand = demand.transpose(2, 0, 1)
     return Results(
         scenario_name=scenario.name, seed=seed, start=start, years=years,
         horizon=scenario.years, items=item_frame(scenario),
         demand=demand, funded=apply_ceilings(scenario, years, demand),
-        admitted=admitted.transpose(2, 0, 1),
+        admitted=admitted.transpose(2, 0, 1), extras=extra_draws,
     )
 
 

@@ -8,6 +8,7 @@ from functools import cached_property
 import numpy as np
 import pandas as pd
 
+from model.extras import scenario_extras
 from model.scenario import Scenario
 
 
@@ -19,6 +20,17 @@ def item_frame(scenario: Scenario) -> pd.DataFrame:
         "unit": item.line.paying_unit, "payment": item.line.payment.value,
         "cap_yuan": item.reference_yuan, "city_share": item.city_share,
     } for item in scenario.items.values()]
+    # funds, 先投后股 and the loan pool: their rows hold the city's own outlay already
+    for extra in scenario_extras(scenario):
+        line = scenario.catalog.by_id[extra.id]
+        size = getattr(extra.spec, "size_yuan", None)
+        rows.append({
+            "item": extra.id, "article": line.article, "chapter": line.chapter,
+            "name_zh": line.name_zh, "name_en": line.name_en, "unit": line.paying_unit,
+            "payment": line.payment.value,
+            "cap_yuan": size if size is not None else (line.cap_yuan or float("nan")),
+            "city_share": 1.0,
+        })
     return pd.DataFrame(rows).set_index("item")
 
 
@@ -45,6 +57,9 @@ class Results:
         Gross amounts paid after ceilings, yuan (``demand`` itself when none apply).
     admitted : ndarray of int, shape (draws, items, years)
         New recipients admitted (after take-up) in each admission year.
+    extras : dict of str to draws
+        The draws of each fund, the 先投后股 programme and the loan pool (their own
+        tables come from them); their city outlays are rows of the arrays above.
     """
 
     scenario_name: str
@@ -56,6 +71,7 @@ class Results:
     demand: np.ndarray = field(repr=False)
     funded: np.ndarray = field(repr=False)
     admitted: np.ndarray = field(repr=False)
+    extras: dict = field(default_factory=dict, repr=False)
 
     @property
     def draws(self) -> int:
@@ -109,6 +125,8 @@ class Results:
             demand=np.concatenate([p.demand for p in parts]),
             funded=np.concatenate([p.funded for p in parts]),
             admitted=np.concatenate([p.admitted for p in parts]),
+            extras={key: type(value).concat([p.extras[key] for p in parts])
+                    for key, value in first.extras.items()},
         )
 
 

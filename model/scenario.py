@@ -22,6 +22,7 @@ from typing import Annotated, Any
 from pydantic import Field, ValidationError, model_validator
 
 from model.catalog import Catalog, LineItem, load_catalog
+from model.conversion import ConversionSpec
 from model.distributions import (
     FORMULA_SPECS,
     Basis,
@@ -32,6 +33,8 @@ from model.distributions import (
     StockFlowCount,
 )
 from model.errors import InputError, Problem, problems_from_validation
+from model.funds import FundSpec
+from model.loans import LoanPoolSpec
 from model.paths import resolve_scenario_path
 from model.schema import CapBasis, Modeller, PaymentKind, StrictModel, read_yaml
 
@@ -132,9 +135,19 @@ class ScenarioFile(StrictModel):
     climate: Climate | None = None
     ceilings: list[CeilingGroup] = Field(default_factory=list)
     items: dict[str, ItemAssumptions]
-    funds: Any = None
-    conversion: Any = None
-    loan_compensation: Any = None
+    funds: dict[str, FundSpec] = Field(default_factory=dict)
+    conversion: ConversionSpec | None = None
+    loan_compensation: LoanPoolSpec | None = None
+
+    @model_validator(mode="before")
+    @classmethod
+    def _fund_ids(cls, data: Any) -> Any:
+        # funds are keyed by their catalog id; the key is the fund's id
+        if isinstance(data, dict) and isinstance(data.get("funds"), dict):
+            data = {**data, "funds": {
+                key: {"id": key, **value} if isinstance(value, dict) else value
+                for key, value in data["funds"].items()}}
+        return data
 
 
 VARIANT_KEYS = {"extends"} | set(ScenarioFile.model_fields)
@@ -305,6 +318,8 @@ def _apply_overlay(base: _Document, overlay: dict, name: str) -> _Document:
             provenance[(key,)] = name
     for item_id, fields in body["items"].items():
         provenance.update({("items", item_id, key): name for key in fields})
+    if isinstance(body.get("funds"), dict):
+        provenance.update({("funds", fund_id): name for fund_id in body["funds"]})
     return _Document(_merge(base.data, body), [*base.files, name], base.base_dir, provenance,
                      [*base.problems, *problems])
 
@@ -408,6 +423,8 @@ def _semantic_problems_of_valid_items(data: dict, document: _Document, blame) ->
 def _split_loc(loc: tuple) -> tuple[str | None, tuple]:
     if len(loc) >= 2 and loc[0] == "items":
         return str(loc[1]), loc[2:]
+    if len(loc) >= 2 and loc[0] == "funds":
+        return str(loc[1]), loc[2:]
     if len(loc) >= 2 and loc[0] == "ceilings" and isinstance(loc[1], int):
         return f"ceilings[{loc[1]}]", loc[2:]
     return None, loc
@@ -418,7 +435,8 @@ def _blamer(document: _Document):
     def blame(item: str | None, field_path: str | None) -> str:
         head = field_path.split(".")[0] if field_path else None
         group = item.split("[")[0] if item and item.startswith("ceilings[") else None
-        for key in (("items", item, head), (group,), (head,) if item is None else None):
+        for key in (("items", item, head), ("funds", item), (group,),
+                    (head,) if item is None else None):
             if key is not None and key in document.provenance:
                 return document.provenance[key]
         return document.files[-1] if item is None else document.files[0]
@@ -473,11 +491,36 @@ def _resolve_items(spec: ScenarioFile, catalog: Catalog, blame, *,
             outside = [y for y in group.annual_yuan if not horizon.start <= y <= horizon.end]
             if outside:
                 report(label, "annual_yuan", f"years {outside} are outside the horizon")
+    _check_extras(spec, catalog, report)
     if spec.climate is None:
         loaded = [i for i, a in spec.items.items() if a.climate_loading > 0]
         for item_id in loaded:
             report(item_id, "climate_loading", "needs a scenario-level climate section")
     return resolved, problems
+
+
+def _check_extras(spec: ScenarioFile, catalog: Catalog, report) -> None:
+    """Funds, 先投后股 and the loan pool must be the catalog's items of those models,
+    start within the horizon, and (funds) keep the policy's tolerance unless a variant
+    deliberately changes it."""
+    sections = [(fund_id, "funds", fund) for fund_id, fund in spec.funds.items()]
+    if spec.conversion is not None:
+        sections.append((spec.conversion.id, "conversion", spec.conversion))
+    if spec.loan_compensation is not None:
+        sections.append((spec.loan_compensation.id, "loans", spec.loan_compensation))
+    for item_id, model_name, section in sections:
+        line = catalog.by_id.get(item_id)
+        where = item_id if model_name == "funds" else None
+        prefix = {"funds": "", "conversion": "conversion.", "loans": "loan_compensation."}
+        label = f"{prefix[model_name]}id"
+        if line is None or line.modelled_by.value != model_name:
+            expected = sorted(i.id for i in catalog.items if i.modelled_by.value == model_name)
+            report(where, label, f"{item_id!r} is not a catalog item of the {model_name} "
+                   f"model (expected one of {expected})")
+            continue
+        if section.first_year < spec.horizon.start:
+            report(where, f"{prefix[model_name]}first_year",
+                   f"{section.first_year} is before the horizon starts ({spec.horizon.start})")
 
 
 def _resolve_item(line: LineItem, a: ItemAssumptions, spec: ScenarioFile, report):

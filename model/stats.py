@@ -50,13 +50,14 @@ def describe_columns(frame: pd.DataFrame, *, budget: float | None = None) -> pd.
 
 
 def z_scores(estimate: np.ndarray, expected: np.ndarray, mcse: np.ndarray) -> np.ndarray:
-    """``(estimate − expected) / mcse``; 0 where both agree exactly and the error is 0."""
+    """``(estimate − expected) / mcse``; 0 where both agree exactly and the error is 0,
+    NaN where there is no expectation to compare with."""
     estimate, expected, mcse = (np.asarray(a, dtype=float) for a in (estimate, expected, mcse))
     gap = estimate - expected
     tolerance = 1e-9 * np.maximum(np.abs(expected), 1.0)
     with np.errstate(divide="ignore", invalid="ignore"):
         z = np.where(mcse > 0, gap / mcse, np.where(np.abs(gap) <= tolerance, 0.0, np.inf))
-    return z
+    return np.where(np.isnan(expected), np.nan, z)
 
 
 class Moments:

@@ -15,6 +15,7 @@ import numpy as np
 import pandas as pd
 
 from model.analytic import expected_city_cost, expected_demand
+from model.extras import summarize_extras
 from model.results import Results
 from model.scenario import Scenario
 from model.schema import CHAPTERS, Unit
@@ -40,6 +41,11 @@ class Summary:
         ``recipients_by_item``, ``analytic_check``, ``fan``.
     year_totals : pandas.DataFrame
         The city's total cost per draw (rows) and year (columns), yuan.
+    extra_tables : dict of str to pandas.DataFrame
+        The funds', 先投后股 and loan pool's own tables (``tolerance``, ``funds_by_year``,
+        ``conversion``, ``loan_compensation``, …), see :mod:`model.extras`.
+    extra_draws : dict
+        Their draws, by item id (for charts).
     """
 
     scenario_name: str
@@ -50,6 +56,8 @@ class Summary:
     budget_yuan: float | None
     tables: dict[str, pd.DataFrame]
     year_totals: pd.DataFrame = field(repr=False)
+    extra_tables: dict[str, pd.DataFrame] = field(default_factory=dict, repr=False)
+    extra_draws: dict = field(default_factory=dict, repr=False)
 
 
 class RunAccumulator:
@@ -71,6 +79,7 @@ class RunAccumulator:
         self._beyond: list[np.ndarray] = []
         self._city, self._demand, self._funded, self._admitted = (Moments() for _ in range(4))
         self._meta: Results | None = None
+        self._extras: list[dict] = []
 
     def add(self, results: Results) -> None:
         """Reduce one chunk to what the tables need."""
@@ -86,6 +95,8 @@ class RunAccumulator:
         self._demand.add(results.demand)
         self._funded.add(results.funded)
         self._admitted.add(results.admitted.astype(float))
+        if results.extras:
+            self._extras.append(results.extras)
 
     def finish(self) -> Summary:
         """Build every table."""
@@ -110,8 +121,11 @@ class RunAccumulator:
         }
         for group in ("article", "chapter", "unit"):
             tables[f"budget_by_{group}"] = self._by_group(group, item_horizon, horizon)
+        extra_draws = {key: type(value).concat([part[key] for part in self._extras])
+                       for key, value in self._extras[0].items()} if self._extras else {}
+        extra_tables = summarize_extras(self.scenario, extra_draws) if extra_draws else {}
         return Summary(meta.scenario_name, self._city.n, meta.seed, years, horizon,
-                       self.budget_yuan, tables, year_totals)
+                       self.budget_yuan, tables, year_totals, extra_tables, extra_draws)
 
     # ------------------------------------------------------------ tables
     def _by_year(self, year_totals, unfunded, horizon) -> pd.DataFrame:
@@ -121,7 +135,7 @@ class RunAccumulator:
         stats["gross_mean"] = self._funded.mean.sum(axis=0)[:n_h]
         stats["demand_mean"] = self._demand.mean.sum(axis=0)[:n_h]
         stats["unfunded_mean"] = unfunded[:, :n_h].mean(axis=0)
-        analytic = expected_city_cost(self.scenario).sum(axis=0).to_numpy()[:n_h]
+        analytic = expected_city_cost(self.scenario).sum(axis=0, skipna=False).to_numpy()[:n_h]
         stats["analytic_mean"] = analytic if not _has_ceilings(self.scenario) else np.nan
         total_row = pd.DataFrame([{**total, "gross_mean": stats["gross_mean"].sum(),
                                    "demand_mean": stats["demand_mean"].sum(),
@@ -143,7 +157,7 @@ class RunAccumulator:
         stats = describe_columns(item_horizon)
         table = table.join(stats)
         table["committed_mean"] = mean[:, n_h:].sum(axis=1)
-        analytic = expected_city_cost(self.scenario).to_numpy()[:, :n_h].sum(axis=1)
+        analytic = expected_city_cost(self.scenario).to_numpy()[:, :n_h].sum(axis=1)  # NaN: none
         table["analytic_mean"] = analytic if not _has_ceilings(self.scenario) else np.nan
         table["z"] = z_scores(table["mean"], table["analytic_mean"], table["mcse"])
         table.index.name = "item"
@@ -201,8 +215,8 @@ class RunAccumulator:
         rows = []
         for i, item in enumerate(expected.index):
             for j, year in enumerate(expected.columns):
-                if expected.iat[i, j] == 0 and mean[i, j] == 0:
-                    continue
+                if np.isnan(expected.iat[i, j]) or (expected.iat[i, j] == 0 and mean[i, j] == 0):
+                    continue  # no closed form (fund calls), or nothing to compare
                 rows.append({"item": item, "year": year, "analytic_mean": expected.iat[i, j],
                              "mean": mean[i, j], "mcse": mcse[i, j]})
         table = pd.DataFrame(rows)

@@ -11,14 +11,12 @@ import math
 
 import numpy as np
 import pytest
-import yaml
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from matplotlib.figure import Figure
 from scipy import integrate, stats
 
 import model.streams
-from model.conversion import ConversionSpec
 from model.funds import (
     NO_BREACH,
     FundDraws,
@@ -31,8 +29,7 @@ from model.funds import (
     slice_draws,
     summarize_funds,
 )
-from model.loans import ARTICLE_21_CAP_YUAN, LoanPoolSpec
-from model.paths import SCENARIOS_DIR
+from model.loans import ARTICLE_21_CAP_YUAN
 
 YEARS = range(2025, 2031)
 TICKET = 1_000_000.0
@@ -374,20 +371,24 @@ def test_plot_loss_ratio(binary_draws):
 
 # ----------------------------------------------------------------- shipped baseline
 
-def test_baseline_yaml_validates():
-    data = yaml.safe_load((SCENARIOS_DIR / "funds_baseline.yaml").read_text(encoding="utf-8"))
-    assert set(data) == {"funds", "conversion", "loan_compensation"}
-    funds = {f.id: f for f in (FundSpec.model_validate(item) for item in data["funds"])}
-    assert set(funds) == {"future_seed_fund", "angel_fund"}
+def test_baseline_sections_validate_and_follow_the_policy():
+    from model import load_scenario
+
+    scenario = load_scenario("baseline")
+    funds = scenario.spec.funds
+    assert set(funds) == {"future_seed_fund", "angel_funds"}
     # article 20: 10亿元规模未来种子基金, 种子基金容错率50%, 天使基金容错率40%
     assert funds["future_seed_fund"].size_yuan == 1_000_000_000
     assert funds["future_seed_fund"].tolerance == 0.5
-    assert funds["angel_fund"].tolerance == 0.4
-    conversion = ConversionSpec.model_validate(data["conversion"])
-    assert conversion.id == "first_invest_then_equity"
-    loans = LoanPoolSpec.model_validate(data["loan_compensation"])
-    assert loans.id == "loan_risk_compensation"
+    assert funds["angel_funds"].tolerance == 0.4
+    catalog = scenario.catalog.by_id
+    for fund_id, fund in funds.items():
+        assert fund.tolerance == catalog[fund_id].tolerance
+    assert scenario.spec.conversion.id == "invest_then_equity_conversion"
+    loans = scenario.spec.loan_compensation
+    assert loans.id == "tech_loan_risk_compensation"
     assert loans.cap_per_loss_yuan == ARTICLE_21_CAP_YUAN == 500_000
+    assert loans.cap_per_loss_yuan == catalog["tech_loan_risk_compensation"].cap_yuan
     for fund in funds.values():
         simulate_fund(fund, YEARS, 0, 50, seed=0)
 
