@@ -1,0 +1,206 @@
+"""The batch run's files: they exist, agree with each other, repeat byte for byte, and
+are written atomically."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pandas as pd
+import pyarrow.parquet as pq
+import pytest
+
+from model import load_scenario, run_batch
+from model.cli import main
+from model.errors import InputError
+from model.output import sha256_of
+from model.schema import Unit
+
+DRAWS = 1500
+
+
+@pytest.fixture(scope="module")
+def baseline():
+    return load_scenario("baseline")
+
+
+@pytest.fixture(scope="module")
+def run(baseline, tmp_path_factory):
+    out = tmp_path_factory.mktemp("runs") / "baseline"
+    return run_batch(baseline, draws=DRAWS, seed=99, out_dir=out, budget_yuan=9e8)
+
+
+def _csv(out, name):
+    return pd.read_csv(out / f"{name}.csv", encoding="utf-8-sig")
+
+
+def test_every_output_is_written(run):
+    names = {p.name for p in run.out_dir.iterdir()}
+    expected = {"summary_by_year.csv", "budget_by_item.csv", "budget_by_article.csv",
+                "budget_by_unit.csv", "budget_by_chapter.csv", "commitments.csv",
+                "recipients_by_item.csv", "analytic_check.csv", "assumptions.csv",
+                "budget.xlsx", "draws.parquet", "manifest.json", "fan_chart.png",
+                "funds_by_year.csv", "tolerance.csv", "loan_compensation.csv",
+                "conversion.csv", "loss_ratio_future_seed_fund.png"}
+    assert expected <= names
+    assert not [p for p in run.out_dir.parent.iterdir() if ".partial-" in p.name]
+
+
+def test_items_add_up_to_the_yearly_totals(run):
+    by_year = _csv(run.out_dir, "summary_by_year").set_index("year")
+    by_item = _csv(run.out_dir, "budget_by_item").set_index("item")
+    for year in run.summary.horizon:
+        assert by_item[f"mean_{year}_wan"].sum() == pytest.approx(
+            by_year.loc[str(year), "mean_wan"], rel=1e-8)
+    for group in ("article", "unit", "chapter"):
+        table = _csv(run.out_dir, f"budget_by_{group}")
+        assert table["mean_wan"].sum() == pytest.approx(by_item["mean_wan"].sum(), rel=1e-8)
+        assert table["items"].sum() == len(by_item)
+    horizon_total = by_year.iloc[-1]["mean_wan"]
+    assert horizon_total == pytest.approx(by_item["mean_wan"].sum(), rel=1e-8)
+
+
+def test_percentiles_are_ordered(run):
+    for name in ("summary_by_year", "budget_by_item", "budget_by_article", "budget_by_unit"):
+        table = _csv(run.out_dir, name)
+        columns = ["p5_wan", "p50_wan", "p95_wan", "p99_wan"]
+        values = table[columns].to_numpy()
+        assert np.all(np.diff(values, axis=1) >= -1e-9), name
+        assert np.allclose(table["bar_wan"], table["p95_wan"] - table["mean_wan"])
+
+
+def test_parquet_draws_reproduce_the_csv_means(run, baseline):
+    draws = pq.read_table(run.out_dir / "draws.parquet").to_pandas()
+    assert len(draws) == DRAWS
+    assert draws["draw"].tolist() == list(range(DRAWS))
+    by_item = _csv(run.out_dir, "budget_by_item").set_index("item")
+    by_year = _csv(run.out_dir, "summary_by_year").set_index("year")
+    for year in run.summary.horizon:
+        assert draws[f"total/{year}"].mean() / 1e4 == pytest.approx(
+            by_year.loc[str(year), "mean_wan"], rel=1e-9)
+        for item in by_item.index:
+            column = f"{item}/{year}"
+            mean = draws[column].mean() / 1e4 if column in draws else 0.0
+            assert mean == pytest.approx(by_item.loc[item, f"mean_{year}_wan"], rel=1e-9,
+                                         abs=1e-9), column
+    item_columns = [c for c in draws.columns if "/" in c and not c.startswith("total/")]
+    year_of = {c: c.split("/")[1] for c in item_columns}
+    for year in run.summary.years:
+        parts = [c for c in item_columns if year_of[c] == str(year)]
+        assert np.allclose(draws[parts].sum(axis=1), draws[f"total/{year}"], rtol=1e-9)
+
+
+def test_budget_probability_matches_the_draws(run):
+    draws = pq.read_table(run.out_dir / "draws.parquet").to_pandas()
+    by_year = _csv(run.out_dir, "summary_by_year").set_index("year")
+    for year in run.summary.horizon:
+        assert by_year.loc[str(year), "p_exceed"] == pytest.approx(
+            np.mean(draws[f"total/{year}"] > 9e8))
+
+
+def test_manifest(run, baseline):
+    manifest = json.loads((run.out_dir / "manifest.json").read_text(encoding="utf-8"))
+    assert manifest["seed"] == 99 and manifest["draws"] == DRAWS
+    assert manifest["scenario_sha256"] == baseline.digest()
+    for name, digest in manifest["files_sha256"].items():
+        assert sha256_of(run.out_dir / name) == digest, name
+
+
+def test_workbook_has_every_table(run):
+    from openpyxl import load_workbook
+
+    sheets = load_workbook(run.out_dir / "budget.xlsx", read_only=True).sheetnames
+    expected = {"年度汇总", "分项预算", "分条款预算", "分责任单位预算", "跨期承诺", "假设及依据"}
+    assert expected <= set(sheets)
+    assert len(sheets) >= 12
+
+
+def test_same_seed_gives_byte_identical_tables(baseline, run, tmp_path):
+    again = run_batch(baseline, draws=DRAWS, seed=99, out_dir=tmp_path / "again",
+                      budget_yuan=9e8)
+    for path in run.out_dir.iterdir():
+        if path.suffix in (".csv", ".parquet", ".png"):
+            assert (again.out_dir / path.name).read_bytes() == path.read_bytes(), path.name
+
+
+def test_unit_only_changes_presentation(baseline, run, tmp_path):
+    in_yi = run_batch(baseline, draws=DRAWS, seed=99, out_dir=tmp_path / "yi", unit=Unit.YI,
+                      write_draws=False)
+    wan = _csv(run.out_dir, "summary_by_year")
+    yi = _csv(in_yi.out_dir, "summary_by_year")
+    assert np.allclose(yi["mean_yi"] * 1e4, wan["mean_wan"], rtol=1e-9)
+    assert not (in_yi.out_dir / "draws.parquet").exists()
+
+
+def test_a_failed_run_leaves_earlier_results_untouched(baseline, tmp_path, monkeypatch):
+    out = tmp_path / "kept"
+    first = run_batch(baseline, draws=300, seed=1, out_dir=out, write_draws=False)
+    before = {p.name: p.read_bytes() for p in out.iterdir()}
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("disk full")
+
+    monkeypatch.setattr("model.batch.write_workbook", broken)
+    with pytest.raises(RuntimeError, match="disk full"):
+        run_batch(baseline, draws=300, seed=2, out_dir=out)
+    assert {p.name: p.read_bytes() for p in out.iterdir()} == before
+    assert [p.name for p in tmp_path.iterdir()] == ["kept"]  # no staging folder left
+    assert first.out_dir == out
+
+
+def test_refuses_to_replace_a_folder_it_did_not_write(baseline, tmp_path):
+    foreign = tmp_path / "documents"
+    foreign.mkdir()
+    (foreign / "thesis.docx").write_text("precious")
+    with pytest.raises(InputError, match="not a fiscalsim output folder"):
+        run_batch(baseline, draws=10, seed=1, out_dir=foreign)
+    assert (foreign / "thesis.docx").read_text() == "precious"
+
+
+def test_cli_run_prints_the_budget_table(tmp_path, capsys):
+    status = main(["run", "baseline", "--draws", "400", "--out", str(tmp_path / "cli"),
+                   "--unit", "yi", "--budget", "9", "--quiet"])
+    assert status == 0
+    assert capsys.readouterr().out == ""
+    status = main(["run", "baseline", "--draws", "400", "--out", str(tmp_path / "cli")])
+    out = capsys.readouterr().out
+    assert status == 0
+    assert "cost to the city, 万元" in out and "2025–2030" in out and "P95" in out
+
+
+@pytest.mark.parametrize("draws", ["0", "-5", "abc", "100000000000"])
+def test_cli_rejects_absurd_draw_counts(draws, tmp_path, capsys):
+    status = _status(["run", "baseline", "--draws", draws, "--out", str(tmp_path / "x")])
+    assert status == 2
+    err = capsys.readouterr().err
+    assert "draws" in err and "Traceback" not in err
+    assert not (tmp_path / "x").exists()
+
+
+def _status(argv):
+    try:
+        return main(argv)
+    except SystemExit as exit_:  # argparse rejects what is not a number
+        return exit_.code
+
+
+def test_funds_command(tmp_path, capsys):
+    status = main(["funds", "baseline", "--draws", "2000", "--out", str(tmp_path / "f")])
+    out = capsys.readouterr().out
+    assert status == 0
+    assert "future_seed_fund" in out and "50%" in out and "angel_funds" in out
+    tolerance = pd.read_csv(tmp_path / "f" / "tolerance.csv", encoding="utf-8-sig")
+    assert set(tolerance["id"]) == {"future_seed_fund", "angel_funds"}
+    assert tolerance["p_breach_liquidation"].between(0, 1).all()
+
+
+def test_catalog_json_lists_every_item(capsys):
+    assert main(["catalog", "--format", "json"]) == 0
+    rows = json.loads(capsys.readouterr().out)
+    assert len(rows) == 42
+    required = {"id", "article", "chapter", "name_zh", "name_en", "payment", "cap_yuan",
+                "fixed", "years_paid", "responsible_units"}
+    assert all(required <= set(row) for row in rows)
+    by_id = {row["id"]: row for row in rows}
+    assert by_id["provincial_lab_funding"]["cap_yuan"] == 100_000_000
+    assert by_id["provincial_lab_funding"]["years_paid"] == 5
