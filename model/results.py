@@ -85,9 +85,19 @@ class Results:
 
     @cached_property
     def city(self) -> np.ndarray:
-        """Cost to the city: funded amounts times each item's city share (yuan)."""
+        """Cost to the city: funded amounts times each item's city share (yuan).
+
+        The funded array itself when every share is 1 (no copy).
+        """
         share = self.items["city_share"].to_numpy()
+        if np.all(share == 1.0):
+            return self.funded
         return self.funded * share[None, :, None]
+
+    @property
+    def rationed(self) -> bool:
+        """Whether appropriation ceilings apply (funded amounts differ from demand)."""
+        return self.funded is not self.demand
 
     @property
     def unfunded(self) -> np.ndarray:

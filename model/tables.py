@@ -77,7 +77,8 @@ class RunAccumulator:
         self._unfunded_totals: list[np.ndarray] = []
         self._item_horizon: list[np.ndarray] = []
         self._beyond: list[np.ndarray] = []
-        self._city, self._demand, self._funded, self._admitted = (Moments() for _ in range(4))
+        self._city, self._demand, self._funded = Moments(), Moments(), Moments()
+        self._admitted_sum: np.ndarray | None = None
         self._meta: Results | None = None
         self._extras: list[dict] = []
 
@@ -88,15 +89,31 @@ class RunAccumulator:
         h = results.n_horizon
         city = results.city
         self._year_totals.append(city.sum(axis=1))
-        self._unfunded_totals.append(results.unfunded.sum(axis=1))
         self._item_horizon.append(city[:, :, :h].sum(axis=2))
         self._beyond.append(city[:, :, h:].sum(axis=(1, 2)))
+        # the three views of the money coincide unless ceilings or city shares apply;
+        # then one set of moments serves for all (exactly the same numbers, one pass)
         self._city.add(city)
-        self._demand.add(results.demand)
-        self._funded.add(results.funded)
-        self._admitted.add(results.admitted.astype(float))
+        if city is not results.funded:
+            self._funded.add(results.funded)
+        if results.rationed:
+            self._demand.add(results.demand)
+            self._unfunded_totals.append(results.unfunded.sum(axis=1))
+        else:
+            self._unfunded_totals.append(np.zeros((results.draws, len(results.years))))
+        admitted = results.admitted.sum(axis=0, dtype=np.int64)
+        self._admitted_sum = admitted if self._admitted_sum is None else (
+            self._admitted_sum + admitted)
         if results.extras:
             self._extras.append(results.extras)
+
+    @property
+    def _gross(self) -> Moments:
+        return self._funded if self._funded.n else self._city
+
+    @property
+    def _need(self) -> Moments:
+        return self._demand if self._demand.n else self._gross
 
     def finish(self) -> Summary:
         """Build every table."""
@@ -132,8 +149,8 @@ class RunAccumulator:
         stats = describe_columns(year_totals[horizon], budget=self.budget_yuan)
         total = describe(year_totals[horizon].sum(axis=1).to_numpy())
         n_h = len(horizon)
-        stats["gross_mean"] = self._funded.mean.sum(axis=0)[:n_h]
-        stats["demand_mean"] = self._demand.mean.sum(axis=0)[:n_h]
+        stats["gross_mean"] = self._gross.mean.sum(axis=0)[:n_h]
+        stats["demand_mean"] = self._need.mean.sum(axis=0)[:n_h]
         stats["unfunded_mean"] = unfunded[:, :n_h].mean(axis=0)
         analytic = expected_city_cost(self.scenario).sum(axis=0, skipna=False).to_numpy()[:n_h]
         stats["analytic_mean"] = analytic if not _has_ceilings(self.scenario) else np.nan
@@ -204,14 +221,14 @@ class RunAccumulator:
 
     def _recipients(self, years) -> pd.DataFrame:
         meta = self._meta.items
-        admitted = pd.DataFrame(self._admitted.mean, index=meta.index,
+        admitted = pd.DataFrame(self._admitted_sum / self._city.n, index=meta.index,
                                 columns=[f"recipients_{y}" for y in years])
         admitted = admitted.loc[:, admitted.sum(axis=0) > 0]
         return meta[["article", "name_zh", "name_en"]].join(admitted)
 
     def _analytic_check(self) -> pd.DataFrame:
         expected = expected_demand(self.scenario)
-        mean, mcse = self._demand.mean, self._demand.mcse
+        mean, mcse = self._need.mean, self._need.mcse
         rows = []
         for i, item in enumerate(expected.index):
             for j, year in enumerate(expected.columns):
