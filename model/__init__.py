@@ -16,10 +16,34 @@ from model.results import Results
 from model.scenario import Scenario, apply_variant, assumption_rows, load_scenario
 from model.schema import PaymentKind, Unit
 from model.tables import RunAccumulator, Summary, in_unit, summarize
+from model.timeline import TimelineResult, summarize_timeline, timeline
+from model.timing import TimingSettings
 
 __all__ = [
-    "Catalog", "InputError", "LineItem", "PaymentKind", "Problem", "Results", "RunAccumulator",
-    "RunOutput", "Scenario", "Summary", "Unit", "apply_variant", "assumption_rows",
-    "expected_city_cost", "expected_demand", "in_unit", "load_catalog", "load_scenario",
-    "run_batch", "simulate", "simulate_chunks", "summarize",
+    "Catalog",
+    "InputError",
+    "LineItem",
+    "PaymentKind",
+    "Problem",
+    "Results",
+    "RunAccumulator",
+    "RunOutput",
+    "Scenario",
+    "Summary",
+    "TimelineResult",
+    "TimingSettings",
+    "Unit",
+    "apply_variant",
+    "assumption_rows",
+    "expected_city_cost",
+    "expected_demand",
+    "in_unit",
+    "load_catalog",
+    "load_scenario",
+    "run_batch",
+    "simulate",
+    "simulate_chunks",
+    "summarize",
+    "summarize_timeline",
+    "timeline",
 ]

@@ -81,7 +81,8 @@ def draw_frame(results: Results, columns: list[tuple[int, int, str]]) -> pd.Data
 
 def run_batch(scenario: Scenario, *, draws: int, seed: int, out_dir: str | Path,
               unit: Unit = Unit.WAN, budget_yuan: float | None = None,
-              progress: bool | None = None, write_draws: bool = True) -> RunOutput:
+              progress: bool | None = None, write_draws: bool = True,
+              timeline_draws: int | None = None) -> RunOutput:
     """Simulate ``scenario`` and write its outputs into ``out_dir`` atomically.
 
     Parameters
@@ -101,6 +102,9 @@ def run_batch(scenario: Scenario, *, draws: int, seed: int, out_dir: str | Path,
         Show a progress bar (default: on long runs when writing to a terminal).
     write_draws : bool
         Write ``draws.parquet`` with draw-level totals by item and year.
+    timeline_draws : int, optional
+        Also run the monthly SimPy timeline on this many draws (same seed, so its first
+        draws are the run's) and write it into ``timeline/``.
 
     Returns
     -------
@@ -157,7 +161,14 @@ def run_batch(scenario: Scenario, *, draws: int, seed: int, out_dir: str | Path,
                            "manifest": pd.DataFrame({"value": {k: str(v) for k, v in
                                                                manifest.items()}})}
         write_workbook(workbook_tables, staging / "budget.xlsx", unit)
-        files = {path.name: sha256_of(path) for path in sorted(staging.iterdir())}
+        if timeline_draws is not None:
+            from model.timeline import timeline, write_timeline
+
+            check_draws(timeline_draws)
+            write_timeline(timeline(scenario, timeline_draws, seed=seed), staging / "timeline",
+                           unit)
+        files = {str(path.relative_to(staging)): sha256_of(path)
+                 for path in sorted(staging.rglob("*")) if path.is_file()}
         manifest["files_sha256"] = files
         write_json(manifest, staging / MANIFEST)
     return RunOutput(summary, out_dir, files, manifest)

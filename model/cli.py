@@ -70,6 +70,10 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--no-draws-file", action="store_true",
                      help="do not write draws.parquet")
     run.add_argument("--quiet", action="store_true", help="print nothing but errors")
+    run.add_argument("--timeline", action="store_true",
+                     help="add the monthly cash flow (SimPy timeline) in timeline/")
+    run.add_argument("--timeline-draws", type=_draws, default=500,
+                     help="draws of the timeline (default 500; ~50 KB of memory each)")
 
     catalog = commands.add_parser("catalog", help="list the policy's fiscal line items")
     catalog.add_argument("scenario", nargs="?", help="show the caps in force in a scenario")
@@ -81,6 +85,10 @@ def build_parser() -> argparse.ArgumentParser:
     _add_run_options(funds)
     funds.add_argument("--out", type=Path, help="output folder (default outputs/<scenario>_funds/)")
 
+    from model.timeline import add_timeline_parser
+
+    add_timeline_parser(commands)
+
     validate = commands.add_parser("validate", help="check catalog, scenario or variant files")
     validate.add_argument("files", nargs="+", type=Path)
     return parser
@@ -91,7 +99,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     try:
-        commands = {"run": _run, "catalog": _catalog, "validate": _validate, "funds": _funds}
+        from model.timeline import run_timeline
+
+        commands = {"run": _run, "catalog": _catalog, "validate": _validate, "funds": _funds,
+                    "timeline": run_timeline}
         return commands[args.command](args)
     except InputError as error:
         print(error.report(), file=sys.stderr)
@@ -110,7 +121,8 @@ def _run(args) -> int:
     budget = args.budget * args.unit.divisor if args.budget is not None else None
     output = run_batch(scenario, draws=args.draws, seed=args.seed, out_dir=out_dir,
                        unit=args.unit, budget_yuan=budget, write_draws=not args.no_draws_file,
-                       progress=None if not args.quiet else False)
+                       progress=None if not args.quiet else False,
+                       timeline_draws=args.timeline_draws if args.timeline else None)
     if not args.quiet:
         print(format_summary(output.summary, args.unit))
         print(f"\nwrote {len(output.files) + 1} files to {output.out_dir}")

@@ -37,6 +37,7 @@ from model.funds import FundSpec
 from model.loans import LoanPoolSpec
 from model.paths import resolve_scenario_path
 from model.schema import CapBasis, Modeller, PaymentKind, StrictModel, read_yaml
+from model.timing import TimingOverride, TimingSettings
 
 Year = Annotated[int, Field(ge=2000, le=2100)]
 Amount = Annotated[float, Field(ge=0)]
@@ -96,6 +97,7 @@ class ItemAssumptions(StrictModel):
     recurring_until: Year | None = None
     cap_yuan: Annotated[float, Field(ge=0)] | None = None
     years_paid: Annotated[int, Field(ge=1, le=30)] | None = None
+    timing: TimingOverride | None = None
     notes: str | None = None
 
 
@@ -138,6 +140,7 @@ class ScenarioFile(StrictModel):
     funds: dict[str, FundSpec] = Field(default_factory=dict)
     conversion: ConversionSpec | None = None
     loan_compensation: LoanPoolSpec | None = None
+    timing: TimingSettings | None = None
 
     @model_validator(mode="before")
     @classmethod
