@@ -179,6 +179,9 @@ def load_catalog(path: str | Path = CATALOG_PATH, *, check_quotes: bool = True) 
         With every problem found, each naming the file, the item and the field.
     """
     path = Path(path)
+    key = _cache_key(path, check_quotes)
+    if key is not None and key in _CACHE:
+        return _CACHE[key]
     data = read_yaml(path)
     try:
         catalog = Catalog.model_validate(data)
@@ -192,7 +195,22 @@ def load_catalog(path: str | Path = CATALOG_PATH, *, check_quotes: bool = True) 
         problems = _check_quotes(catalog, path)
         if problems:
             raise InputError(problems)
+    if key is not None:
+        _CACHE[key] = catalog
     return catalog
+
+
+#: Validated catalogs by file identity: a Catalog is frozen, so variants, sensitivity
+#: runs and goal seeks that rebuild scenarios share it instead of re-reading the YAML.
+_CACHE: dict[tuple, Catalog] = {}
+
+
+def _cache_key(path: Path, check_quotes: bool) -> tuple | None:
+    try:
+        stat = path.resolve().stat()
+    except OSError:
+        return None
+    return (str(path.resolve()), stat.st_mtime_ns, stat.st_size, check_quotes)
 
 
 def _normalise(text: str) -> str:

@@ -70,6 +70,8 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--no-draws-file", action="store_true",
                      help="do not write draws.parquet")
     run.add_argument("--quiet", action="store_true", help="print nothing but errors")
+    run.add_argument("--report", action="store_true",
+                     help="also write report.html, a self-contained bilingual HTML report")
     run.add_argument("--timeline", action="store_true",
                      help="add the monthly cash flow (SimPy timeline) in timeline/")
     run.add_argument("--timeline-draws", type=_draws, default=500,
@@ -85,9 +87,16 @@ def build_parser() -> argparse.ArgumentParser:
     _add_run_options(funds)
     funds.add_argument("--out", type=Path, help="output folder (default outputs/<scenario>_funds/)")
 
+    from model.compare import add_compare_parser
+    from model.report import add_report_parser
+    from model.sensitivity import add_goal_seek_parser, add_sensitivity_parser
     from model.timeline import add_timeline_parser
 
     add_timeline_parser(commands)
+    add_compare_parser(commands)
+    add_sensitivity_parser(commands)
+    add_goal_seek_parser(commands)
+    add_report_parser(commands)
 
     validate = commands.add_parser("validate", help="check catalog, scenario or variant files")
     validate.add_argument("files", nargs="+", type=Path)
@@ -99,10 +108,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     try:
+        from model.compare import run_compare
+        from model.report import run_report
+        from model.sensitivity import run_goal_seek, run_sensitivity
         from model.timeline import run_timeline
 
         commands = {"run": _run, "catalog": _catalog, "validate": _validate, "funds": _funds,
-                    "timeline": run_timeline}
+                    "timeline": run_timeline, "compare": run_compare,
+                    "sensitivity": run_sensitivity, "goalseek": run_goal_seek,
+                    "report": run_report}
         return commands[args.command](args)
     except InputError as error:
         print(error.report(), file=sys.stderr)
@@ -123,9 +137,13 @@ def _run(args) -> int:
                        unit=args.unit, budget_yuan=budget, write_draws=not args.no_draws_file,
                        progress=None if not args.quiet else False,
                        timeline_draws=args.timeline_draws if args.timeline else None)
+    if args.report:
+        from model.report import attach_report
+
+        attach_report(output, scenario, args.unit)
     if not args.quiet:
         print(format_summary(output.summary, args.unit))
-        print(f"\nwrote {len(output.files) + 1} files to {output.out_dir}")
+        print(f"\nwrote {len(output.files) + 1 + args.report} files to {output.out_dir}")
     return 0
 
 
@@ -176,7 +194,8 @@ def _funds(args) -> int:
                     "seed": args.seed, "draws": args.draws}, staging / MANIFEST)
     print(f"{scenario.name}: funds against their tolerance, {args.draws:,} draws, "
           f"seed {args.seed}")
-    print(format_tolerance(tables))
+    print(format_tolerance(tables, args.unit))
+    print("(the CSV tables are in yuan: their columns end in _yuan)")
     print(f"\nwrote {out_dir}")
     return 0
 
@@ -210,11 +229,15 @@ def _catalog(args) -> int:
         frame["responsible_units"] = frame["responsible_units"].map("、".join)
         print(frame.to_csv(lineterminator="\n"), end="")
         return 0
-    shown = frame[["article", "chapter", "payment", "cap_yuan", "fixed", "years_paid",
-                   "name_zh"]].copy()
-    shown["cap_yuan"] = shown["cap_yuan"].map(
-        lambda v: "" if pd.isna(v) else f"{v / 1e4:,.1f}万")
-    shown = shown.rename(columns={"cap_yuan": "cap"})
+    columns = ["article", "chapter", "payment", "cap_yuan", "fixed", "years_paid", "name_zh"]
+    if in_force:
+        columns.insert(4, "amount_in_force_yuan")
+    shown = frame[columns].copy()
+    for column in ("cap_yuan", "amount_in_force_yuan"):
+        if column in shown:
+            shown[column] = shown[column].map(
+                lambda v: "" if pd.isna(v) else f"{v / 1e4:,.1f}万")
+    shown = shown.rename(columns={"cap_yuan": "cap", "amount_in_force_yuan": "in force"})
     shown["years_paid"] = shown["years_paid"].map(lambda v: "" if pd.isna(v) else int(v))
     print(shown.to_string())
     print(f"\n{len(frame)} fiscal line items; non-fiscal articles: "

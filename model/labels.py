@@ -16,6 +16,13 @@ TABLE_TITLES = {
     "analytic_check": ("解析期望核对", "Analytic expectation check"),
     "fan": ("扇形图分位数", "Fan chart percentiles"),
     "assumptions": ("假设及依据", "Assumptions and their basis"),
+    "compare": ("方案对比", "Variants against the base, by year"),
+    "compare_items": ("分项变动", "Change by line item (horizon total)"),
+    "tolerance": ("基金容错", "Funds against their tolerance"),
+    "funds_by_year": ("基金年度", "Funds by year"),
+    "first_breach_year": ("首次突破年份", "First year of breach"),
+    "conversion": ("先投后股", "先投后股 conversion programme"),
+    "loan_compensation": ("贷款风险补偿", "Loan-risk compensation"),
     "manifest": ("运行信息", "Run manifest"),
 }
 
@@ -32,6 +39,7 @@ COLUMN_LABELS = {
     "gross_mean": ("总额均值 (含非市级)", "gross mean (all payers)"),
     "demand_mean": ("需求均值", "demand mean"), "unfunded_mean": ("未获拨款均值", "unfunded mean"),
     "analytic_mean": ("解析期望", "analytic expectation"), "z": ("z 值", "z-score"),
+    "p_variant_higher": ("方案更贵的概率", "P(variant costs more)"),
     "committed_mean": ("跨期承诺均值", "committed beyond horizon, mean"),
     "committed_p50": ("跨期承诺中位数", "committed beyond horizon, median"),
     "committed_p95": ("跨期承诺 P95", "committed beyond horizon, P95"),
