@@ -1,0 +1,239 @@
+"""The documentation cannot rot: every input field, command and option is documented,
+the YAML examples load, and the links between the docs resolve.
+
+``docs/scenario-format.md`` documents each pydantic model of the input schema under a
+heading naming the class in backticks (``### `LineItem` — ...``); every field of the
+model (its YAML name, i.e. the alias where there is one) must appear in backticks in
+that section. ``docs/cli.md`` has a ``## `fiscalsim <command>` `` section per subcommand
+that names each of its options.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import re
+import typing
+from pathlib import Path
+
+import pytest
+import yaml
+from pydantic import BaseModel
+
+from model import cli
+from model.catalog import Catalog, FormulaTerms, LineItem, NonFiscalArticle
+from model.engine import EXACT_SUM_MAX_COUNT
+from model.scenario import ScenarioFile, load_scenario
+from model.streams import BLOCK_DRAWS
+
+DOCS = Path(__file__).resolve().parent.parent / "docs"
+SCENARIOS = Path(__file__).resolve().parent.parent / "scenarios"
+
+#: Subcommands written as their own modules, registered on the CLI by ``add_*_parser``.
+#: Their options are checked too, whether or not ``build_parser`` registers them yet.
+COMMAND_MODULES = (("model.compare", "add_compare_parser"),
+                   ("model.report", "add_report_parser"),
+                   ("model.sensitivity", "add_sensitivity_parser"),
+                   ("model.sensitivity", "add_goal_seek_parser"),
+                   ("model.timeline", "add_timeline_parser"))
+
+HEADING = re.compile(r"^(#{1,6})\s+(.*)$")
+
+
+def _read(name: str) -> str:
+    return (DOCS / name).read_text(encoding="utf-8")
+
+
+def _sections(text: str) -> list[tuple[int, str, str]]:
+    """(level, heading, body up to the next heading of the same or a higher level)."""
+    lines = text.splitlines()
+    fence = False
+    headings = []
+    for index, line in enumerate(lines):
+        if line.startswith("```"):
+            fence = not fence
+        match = None if fence else HEADING.match(line)
+        if match:
+            headings.append((index, len(match.group(1)), match.group(2)))
+    sections = []
+    for k, (index, level, title) in enumerate(headings):
+        end = next((i for i, lvl, _ in headings[k + 1:] if lvl <= level), len(lines))
+        sections.append((level, title, "\n".join(lines[index + 1:end])))
+    return sections
+
+
+def _section(text: str, token: str) -> str:
+    """The section whose heading contains ``token`` (e.g. ```LineItem```)."""
+    found = [body for _, title, body in _sections(text) if token in title]
+    assert found, f"no heading containing {token}"
+    assert len(found) == 1, f"several headings contain {token}"
+    return found[0]
+
+
+def _models_in(annotation, found: list[type[BaseModel]]) -> None:
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        found.append(annotation)
+        return
+    for argument in typing.get_args(annotation):
+        _models_in(argument, found)
+
+
+def schema_models() -> list[type[BaseModel]]:
+    """Every model reachable from the catalog and scenario schemas, depth first."""
+    seen: list[type[BaseModel]] = []
+
+    def walk(model: type[BaseModel]) -> None:
+        if model in seen:
+            return
+        seen.append(model)
+        for field in model.model_fields.values():
+            nested: list[type[BaseModel]] = []
+            _models_in(field.annotation, nested)
+            for sub in nested:
+                walk(sub)
+
+    walk(Catalog)
+    walk(ScenarioFile)
+    return seen
+
+
+def yaml_field_names(model: type[BaseModel]) -> list[str]:
+    """The names a YAML file uses for the model's fields (aliases where set)."""
+    return [field.alias or name for name, field in model.model_fields.items()]
+
+
+def test_the_walk_finds_the_whole_schema():
+    names = {model.__name__ for model in schema_models()}
+    expected = {"Catalog", "PolicySource", "LineItem", "FormulaTerms", "NonFiscalArticle",
+                "ScenarioFile", "YearRange", "Climate", "CeilingGroup", "ItemAssumptions",
+                "Assumed", "Stage", "FixedCount", "PoissonCount", "NegativeBinomialCount",
+                "BinomialCount", "StockFlowCount", "FixedShare", "UniformShare",
+                "TriangularShare", "BetaShare", "FormulaLognormal", "FormulaFixed",
+                "FundSpec", "StageSpec", "OutcomeSpec", "ConversionSpec", "LoanPoolSpec"}
+    assert expected <= names
+
+
+@pytest.mark.parametrize("model", schema_models(), ids=lambda m: m.__name__)
+def test_every_schema_field_is_documented(model):
+    section = _section(_read("scenario-format.md"), f"`{model.__name__}`")
+    missing = [name for name in yaml_field_names(model) if f"`{name}`" not in section]
+    assert not missing, (f"docs/scenario-format.md, section `{model.__name__}`: fields "
+                         f"{missing} are not mentioned")
+
+
+def test_variant_keys_are_documented():
+    text = _read("scenario-format.md")
+    section = _section(text, "Variants")
+    assert "`extends`" in section
+    for rule in ("merge", "`dist`", "replace", "`+`"):
+        assert rule in section, f"the variant section does not explain {rule}"
+
+
+def _yaml_blocks(text: str) -> list[str]:
+    return re.findall(r"```yaml\n(.*?)```", text, flags=re.S)
+
+
+def test_yaml_examples_parse():
+    for name in ("scenario-format.md", "methodology.md", "cli.md", "calibration.md"):
+        for block in _yaml_blocks(_read(name)):
+            yaml.safe_load(block)
+
+
+def _examples(marker: str) -> list[str]:
+    blocks = [b for b in _yaml_blocks(_read("scenario-format.md"))
+              if b.splitlines()[0].strip() == marker]
+    assert blocks, f"no example marked {marker!r}"
+    return blocks
+
+
+@pytest.mark.parametrize("index", range(len(_examples("# variant of baseline"))))
+def test_variant_examples_load(index, tmp_path):
+    block = _examples("# variant of baseline")[index]
+    document = yaml.safe_load(block)
+    document = {"extends": str(SCENARIOS / "baseline.yaml"), **document}
+    path = tmp_path / "example.yaml"
+    path.write_text(yaml.safe_dump(document, allow_unicode=True), encoding="utf-8")
+    load_scenario(path)
+
+
+def test_catalog_examples_validate():
+    for block in _examples("# catalog item"):
+        LineItem.model_validate(yaml.safe_load(block))
+    for block in _examples("# catalog formula"):
+        FormulaTerms.model_validate(yaml.safe_load(block))
+    for block in _examples("# catalog non_fiscal"):
+        for entry in yaml.safe_load(block):
+            NonFiscalArticle.model_validate(entry)
+
+
+# ------------------------------------------------------------------ the command line
+def _subparsers(parser: argparse.ArgumentParser) -> dict[str, argparse.ArgumentParser]:
+    actions = [a for a in parser._actions if isinstance(a, argparse._SubParsersAction)]
+    assert actions, "the CLI has no subcommands"
+    return dict(actions[0].choices)
+
+
+def all_commands() -> dict[str, argparse.ArgumentParser]:
+    """The CLI's subcommands, plus those of COMMAND_MODULES not registered yet."""
+    parser = cli.build_parser()
+    commands = _subparsers(parser)
+    action = next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction))
+    for module_name, function_name in COMMAND_MODULES:
+        add = getattr(importlib.import_module(module_name), function_name, None)
+        if add is None:
+            continue
+        probe = argparse.ArgumentParser().add_subparsers()
+        add(probe)
+        if not set(probe.choices) & set(commands):
+            add(action)
+    return _subparsers(parser)
+
+
+def test_build_parser_commands_are_documented():
+    text = _read("cli.md")
+    for name in _subparsers(cli.build_parser()):
+        _section(text, f"`fiscalsim {name}")
+
+
+@pytest.mark.parametrize("name", sorted(all_commands()))
+def test_every_option_of_every_command_is_documented(name):
+    section = _section(_read("cli.md"), f"`fiscalsim {name}")
+    parser = all_commands()[name]
+    options = [option for action in parser._actions for option in action.option_strings
+               if option.startswith("--") and option != "--help"]
+    missing = [option for option in options if f"`{option}" not in section]
+    assert not missing, f"docs/cli.md, `fiscalsim {name}`: options {missing} not documented"
+
+
+# ------------------------------------------------------------------ the other pages
+def test_methodology_quotes_the_code_constants():
+    text = _read("methodology.md")
+    assert f"EXACT_SUM_MAX_COUNT = {EXACT_SUM_MAX_COUNT}" in text
+    assert f"BLOCK_DRAWS = {BLOCK_DRAWS}" in text
+
+
+def test_every_baseline_item_is_in_the_calibration_table():
+    baseline = yaml.safe_load((SCENARIOS / "baseline.yaml").read_text(encoding="utf-8"))
+    text = _read("calibration.md")
+    missing = [item for item in baseline["items"] if f"`{item}`" not in text]
+    assert not missing, f"docs/calibration.md does not cover {missing}"
+    assert "calibration-funds.md" in text
+
+
+def _slug(title: str) -> str:
+    """GitHub's anchor of a heading."""
+    slug = title.strip().lower()
+    slug = re.sub(r"[^\w\- ]", "", slug)
+    return slug.replace(" ", "-")
+
+
+@pytest.mark.parametrize("name", ["scenario-format.md", "methodology.md", "calibration.md",
+                                  "cli.md"])
+def test_links_between_docs_resolve(name):
+    text = _read(name)
+    for target, anchor in re.findall(r"\]\((?!https?:)([^)#\s]*)(?:#([^)\s]+))?\)", text):
+        path = DOCS / target if target else DOCS / name
+        assert path.exists(), f"{name}: link to missing {target}"
+        if anchor and path.suffix == ".md":
+            anchors = {_slug(title) for _, title, _ in _sections(path.read_text("utf-8"))}
+            assert anchor in anchors, f"{name}: no heading #{anchor} in {path.name}"
