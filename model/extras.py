@@ -19,6 +19,7 @@ import pandas as pd
 from model.conversion import ConversionSpec, simulate_conversion, summarize_conversion
 from model.funds import FundSpec, plot_loss_ratio, simulate_fund, summarize_funds
 from model.loans import LoanPoolSpec, expected_payout, simulate_loans, summarize_loans
+from model.schema import Unit
 
 
 @dataclass(frozen=True)
@@ -121,20 +122,21 @@ def simulate_extras(scenario, draws: int, *, seed: int) -> dict[str, Any]:
             for extra in scenario_extras(scenario)}
 
 
-def format_tolerance(tables: dict[str, pd.DataFrame]) -> str:
+def format_tolerance(tables: dict[str, pd.DataFrame], unit: Unit = Unit.WAN) -> str:
     """The focused text report of ``fiscalsim funds``: breach risk and city loss by fund."""
     if "tolerance" not in tables:
         return "no funds configured in this scenario"
     tolerance = tables["tolerance"].reset_index()
     lines = ["fund                 tolerance  loss ratio P50 [P5–P95]   P(breach at liquidation)"
-             "  expected loss beyond tolerance (万元)  city share of losses (万元)"]
+             f"  expected loss beyond tolerance ({unit.label_zh})"
+             f"  city share of losses ({unit.label_zh})"]
     for _, row in tolerance.iterrows():
         lines.append(
             f"{row['id']:<20} {row['tolerance']:>8.0%}   {row['loss_ratio_p50']:.3f} "
             f"[{row['loss_ratio_p05']:.3f}–{row['loss_ratio_p95']:.3f}]   "
             f"{row['p_breach_liquidation']:>10.1%} ± {row['p_breach_liquidation_se']:.1%}"
-            f"   {row['expected_excess_loss_yuan'] / 1e4:>14,.1f}"
-            f"   {row['expected_city_loss_yuan'] / 1e4:>14,.1f}")
+            f"   {row['expected_excess_loss_yuan'] / unit.divisor:>14,.1f}"
+            f"   {row['expected_city_loss_yuan'] / unit.divisor:>14,.1f}")
     if "first_breach_year" in tables:
         lines.append("first year of breach: see first_breach_year.csv")
     return "\n".join(lines)

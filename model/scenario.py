@@ -133,7 +133,9 @@ class ScenarioFile(StrictModel):
     catalog: str = "catalog.yaml"
     horizon: YearRange
     admission_years: YearRange
-    cap_scale: Annotated[float, Field(gt=0, le=10)] = 1.0
+    cap_scale: Annotated[float, Field(gt=0, le=10)] = Field(
+        default=1.0, description="Multiplies every grant item's cap or fixed amount (not the "
+        "不少于 floor, fund sizes, 先投后股 grants or the loan pool's cap per loss).")
     climate: Climate | None = None
     ceilings: list[CeilingGroup] = Field(default_factory=list)
     items: dict[str, ItemAssumptions]
@@ -394,7 +396,13 @@ def _build(document: _Document) -> Scenario:
     problems.extend(resolution_problems)
     if problems:
         raise InputError(problems)
-    return Scenario(spec.name, spec, catalog, items, copy.deepcopy(data), tuple(document.files))
+    scenario = Scenario(spec.name, spec, catalog, items, copy.deepcopy(data),
+                        tuple(document.files))
+    if spec.timing is not None:  # its item ids are only known once the items are resolved
+        from model.timing import timing_settings
+
+        timing_settings(None, scenario, source=blame(None, "timing"))
+    return scenario
 
 
 def _semantic_problems_of_valid_items(data: dict, document: _Document, blame) -> list[Problem]:
@@ -488,8 +496,11 @@ def _resolve_items(spec: ScenarioFile, catalog: Catalog, blame, *,
     for index, group in enumerate(spec.ceilings):
         label = f"ceilings[{index}]"
         for item_id in group.items:
-            if item_id not in resolved and item_id not in catalog.by_id:
+            if item_id not in catalog.by_id:
                 report(label, "items", f"unknown item id {item_id!r}")
+            elif catalog.by_id[item_id].modelled_by is not Modeller.ENGINE:
+                report(label, "items", f"{item_id!r} is not a grant item: appropriation "
+                       "ceilings ration grants, not fund capital or loan compensation")
         if isinstance(group.annual_yuan, dict):
             outside = [y for y in group.annual_yuan if not horizon.start <= y <= horizon.end]
             if outside:
@@ -503,9 +514,9 @@ def _resolve_items(spec: ScenarioFile, catalog: Catalog, blame, *,
 
 
 def _check_extras(spec: ScenarioFile, catalog: Catalog, report) -> None:
-    """Funds, 先投后股 and the loan pool must be the catalog's items of those models,
-    start within the horizon, and (funds) keep the policy's tolerance unless a variant
-    deliberately changes it."""
+    """Funds, 先投后股 and the loan pool must be the catalog's items of those models and
+    start within the horizon. (A fund's tolerance may differ from the catalog's: that is
+    what a tolerance variant does; the baseline's equality with the text is a test.)"""
     sections = [(fund_id, "funds", fund) for fund_id, fund in spec.funds.items()]
     if spec.conversion is not None:
         sections.append((spec.conversion.id, "conversion", spec.conversion))
