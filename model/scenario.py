@@ -247,6 +247,14 @@ def _merge(base: Any, overlay: Any) -> Any:
     return copy.deepcopy(overlay)
 
 
+def _display(path: Path) -> str:
+    """A path as a user reads it: relative to the working directory when inside it."""
+    try:
+        return os.path.relpath(path)
+    except ValueError:  # another drive (Windows)
+        return str(path)
+
+
 @dataclass
 class _Document:
     data: dict
@@ -263,7 +271,7 @@ def _read_document(path: Path, seen: tuple[Path, ...] = ()) -> _Document:
     name = str(path)
     resolved = path.resolve()
     if resolved in seen:
-        chain = " -> ".join(str(p) for p in (*seen, resolved))
+        chain = " -> ".join(_display(p) for p in (*seen, resolved))
         raise InputError([Problem(name, None, "extends", f"variants extend in a cycle: {chain}")])
     data = read_yaml(path)
     if "extends" not in data:

@@ -238,13 +238,13 @@ CASES: list[Case] = [
         "cycle_a.yaml",
         None,
         "extends",
-        "variants extend in a cycle: /work/main/tests/malformed/cycle_a\\.yaml \\->",
+        r"variants extend in a cycle: (\S*/)?cycle_a\.yaml -> (\S*/)?cycle_b\.yaml",
     ),
     Case(
         "cycle_b.yaml",
         None,
         "extends",
-        "variants extend in a cycle: /work/main/tests/malformed/cycle_b\\.yaml \\->",
+        r"variants extend in a cycle: (\S*/)?cycle_b\.yaml -> (\S*/)?cycle_a\.yaml",
     ),
     Case("scenario_absurd_draws_key.yaml", None, "draws", "unknown field \\(value 100000000000\\)"),
     Case(
@@ -382,7 +382,7 @@ CASES: list[Case] = [
         "variant_extends_itself.yaml",
         None,
         "extends",
-        "variants extend in a cycle: /work/main/tests/malformed/variant_extends",
+        r"variants extend in a cycle: (\S*/)?variant_extends_itself\.yaml",
     ),
     Case(
         "variant_extends_missing_file.yaml",
