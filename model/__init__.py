@@ -16,7 +16,8 @@ from model.results import Results
 from model.scenario import Scenario, apply_variant, assumption_rows, load_scenario
 from model.schema import PaymentKind, Unit
 from model.tables import RunAccumulator, Summary, in_unit, summarize
-from model.timeline import TimelineResult, summarize_timeline, timeline
+from model.timeline import TimelineResult, timeline
+from model.timeline_report import summarize_timeline
 from model.timing import TimingSettings
 
 __all__ = [

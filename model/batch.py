@@ -162,7 +162,8 @@ def run_batch(scenario: Scenario, *, draws: int, seed: int, out_dir: str | Path,
                                                                manifest.items()}})}
         write_workbook(workbook_tables, staging / "budget.xlsx", unit)
         if timeline_draws is not None:
-            from model.timeline import timeline, write_timeline
+            from model.timeline import timeline
+            from model.timeline_report import write_timeline
 
             check_draws(timeline_draws)
             write_timeline(timeline(scenario, timeline_draws, seed=seed), staging / "timeline",

@@ -88,9 +88,10 @@ def build_parser() -> argparse.ArgumentParser:
     funds.add_argument("--out", type=Path, help="output folder (default outputs/<scenario>_funds/)")
 
     from model.compare import add_compare_parser
+    from model.goalseek import add_goal_seek_parser
     from model.report import add_report_parser
-    from model.sensitivity import add_goal_seek_parser, add_sensitivity_parser
-    from model.timeline import add_timeline_parser
+    from model.sensitivity import add_sensitivity_parser
+    from model.timeline_report import add_timeline_parser
 
     add_timeline_parser(commands)
     add_compare_parser(commands)
@@ -109,9 +110,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     try:
         from model.compare import run_compare
+        from model.goalseek import run_goal_seek
         from model.report import run_report
-        from model.sensitivity import run_goal_seek, run_sensitivity
-        from model.timeline import run_timeline
+        from model.sensitivity import run_sensitivity
+        from model.timeline_report import run_timeline
 
         commands = {"run": _run, "catalog": _catalog, "validate": _validate, "funds": _funds,
                     "timeline": run_timeline, "compare": run_compare,

@@ -34,8 +34,8 @@ SCENARIOS = Path(__file__).resolve().parent.parent / "scenarios"
 COMMAND_MODULES = (("model.compare", "add_compare_parser"),
                    ("model.report", "add_report_parser"),
                    ("model.sensitivity", "add_sensitivity_parser"),
-                   ("model.sensitivity", "add_goal_seek_parser"),
-                   ("model.timeline", "add_timeline_parser"))
+                   ("model.goalseek", "add_goal_seek_parser"),
+                   ("model.timeline_report", "add_timeline_parser"))
 
 HEADING = re.compile(r"^(#{1,6})\s+(.*)$")
 

@@ -1,4 +1,5 @@
-"""Tornado, Sobol indices, convergence, stress pins and goal seeking (model/sensitivity.py).
+"""Tornado, Sobol indices, convergence, stress pins and goal seeking (model/factors.py,
+model/sensitivity.py, model/convergence.py, model/goalseek.py).
 
 References are known independently of the code under test: the Ishigami function's and
 an additive model's closed-form Sobol indices, scipy's exact quantiles, the deterministic
@@ -20,23 +21,16 @@ from hypothesis import strategies as st
 from scipy import stats
 
 from model import apply_variant, expected_city_cost, load_scenario, simulate
+from model.convergence import convergence
 from model.errors import InputError
+from model.factors import Factor, award_swingable, award_with_mean, swung
+from model.goalseek import add_goal_seek_parser, goal_seek, pin_uptake, run_goal_seek, stress
 from model.paths import SCENARIOS_DIR
 from model.sensitivity import (
-    Factor,
-    add_goal_seek_parser,
     add_sensitivity_parser,
-    award_swingable,
-    award_with_mean,
-    convergence,
-    goal_seek,
-    pin_uptake,
-    run_goal_seek,
     run_sensitivity,
     sobol,
     sobol_indices,
-    stress,
-    swung,
     tornado,
 )
 
@@ -349,7 +343,7 @@ def test_count_range_is_the_total_counts_own_quantiles():
     (scipy), not the sum of each year's P10/P90 (0 and 12)."""
     from scipy import stats
 
-    from model.sensitivity import count_range, total_count_quantiles
+    from model.factors import count_range, total_count_quantiles
 
     scenario = load_scenario("baseline")
     low, high = count_range(scenario.items["productivity_promotion_centre_subsidy"])

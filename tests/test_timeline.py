@@ -15,15 +15,8 @@ from scipy import stats
 
 from model import apply_variant, load_scenario
 from model.errors import InputError
-from model.timeline import (
-    ExternalEvents,
-    _DrawLoop,
-    add_timeline_parser,
-    appropriations,
-    run_timeline,
-    summarize_timeline,
-    timeline,
-)
+from model.timeline import ExternalEvents, _DrawLoop, appropriations, timeline
+from model.timeline_report import add_timeline_parser, run_timeline, summarize_timeline
 from model.timing import SLOTS_PER_MONTH, TimingSettings
 
 DRAWS = 40

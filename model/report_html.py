@@ -1,0 +1,353 @@
+"""The HTML building blocks of the report (:mod:`model.report`): escaping, bilingual
+labels, number formatting, tables, figures as ``data:`` URIs, sections and the inline CSS.
+
+:func:`html_table` renders any DataFrame with bilingual headers and money in the
+presentation unit; :func:`png_data_uri` embeds a matplotlib figure, so that the report
+needs no other file.
+"""
+
+from __future__ import annotations
+
+import base64
+import html
+import io
+import math
+import re
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import pandas as pd
+
+from model.labels import COLUMN_LABELS, TABLE_TITLES, column_label
+from model.schema import Unit
+
+#: Decimals of money in each presentation unit.
+MONEY_DECIMALS = {Unit.YUAN: 0, Unit.WAN: 1, Unit.YI: 2}
+#: Units in English, for the tables' captions.
+UNIT_EN = {Unit.YUAN: "yuan", Unit.WAN: "10,000 yuan (wan)", Unit.YI: "100 million yuan (yi)"}
+#: Payment kinds (:class:`model.schema.PaymentKind`) in Chinese.
+PAYMENT_ZH = {"one_time": "一次性", "annual_for_years": "定期按年", "recurring_annual": "持续按年",
+              "staged": "分阶段", "per_event": "按次", "formula": "按公式", "fund": "基金出资"}
+
+#: Columns dropped when they are zero throughout (and any column that is NaN throughout).
+OPTIONAL_COLUMNS = {"unfunded_mean", "committed_mean", "analytic_delta"}
+
+#: Bilingual names of the columns :mod:`model.labels` does not know (funds, comparison,
+#: assumptions, manifest), by column stem (money columns without their unit suffix).
+EXTRA_LABELS = {
+    "tolerance": ("容忍率", "tolerance rate"), "tolerance_rule": ("容忍规则", "tolerance rule"),
+    "loss_measure": ("损失口径", "loss measure"),
+    "mean_invested": ("平均投资额", "mean invested"),
+    "loss_ratio_p05": ("清算亏损率 P5", "loss ratio at liquidation, P5"),
+    "loss_ratio_p50": ("清算亏损率中位数", "loss ratio at liquidation, median"),
+    "loss_ratio_p95": ("清算亏损率 P95", "loss ratio at liquidation, P95"),
+    "p_breach_liquidation": ("清算时超出容忍率概率", "P(breach at liquidation)"),
+    "p_breach_liquidation_se": ("其标准误", "its standard error"),
+    "p_breach_ever": ("任一年超出容忍率概率", "P(breach in any year)"),
+    "expected_excess_loss": ("超出容忍率的预期损失", "expected loss beyond tolerance"),
+    "expected_city_loss": ("市级承担的预期损失", "expected city share of losses"),
+    "city_net_cost_mean": ("市级净成本均值", "city net cost, mean"),
+    "city_net_cost_p95": ("市级净成本 P95", "city net cost, P95"),
+    "p_city_net_loss": ("市级净亏损概率", "P(city loses money)"),
+    "id": ("基金", "fund"), "first_breach_year": ("首次超出年度", "first year of breach"),
+    "base_mean": ("基准均值", "base mean"), "variant_mean": ("方案均值", "variant mean"),
+    "delta_mean": ("均值变动", "Δ mean"), "delta_se": ("变动标准误", "standard error of Δ"),
+    "delta_ci_low": ("95% 区间下限", "95% interval, low"),
+    "delta_ci_high": ("95% 区间上限", "95% interval, high"),
+    "analytic_delta": ("解析变动", "analytic Δ"), "delta_p50": ("中位数变动", "Δ median"),
+    "delta_p95": ("P95 变动", "Δ P95"),
+    "p_variant_higher": ("方案更高的概率", "P(variant costs more)"),
+    "variance_reduction": ("方差缩减倍数", "variance reduction ×"),
+    "rank": ("排序", "rank"), "variant": ("方案", "variant"),
+    "assumption": ("假设", "assumption"), "value": ("取值", "value"), "basis": ("依据", "basis"),
+    "file": ("文件", "file"), "sha256": ("SHA-256", "SHA-256"),
+    "name": ("名称", "name"), "item": ("项目", "line item"),
+}
+#: Bilingual names of manifest entries (others are shown under their key).
+MANIFEST_LABELS = {
+    "scenario": ("情景", "scenario"), "seed": ("随机种子", "root seed"),
+    "draws": ("模拟次数", "draws"), "version": ("fiscalsim 版本", "fiscalsim version"),
+    "scenario_sha256": ("情景哈希", "scenario SHA-256"),
+    "scenario_files": ("情景文件", "scenario files"), "unit": ("金额单位", "unit"),
+    "horizon": ("规划期", "horizon"), "budget_yuan": ("年度预算 (元)", "yearly budget (yuan)"),
+    "block_draws": ("随机流分块", "draws per random-stream block"),
+    "exact_sum_max_count": ("精确求和上限", "exact-sum max count"),
+    "started_utc": ("开始时间 (UTC)", "started (UTC)"),
+    "duration_s": ("用时 (秒)", "duration (s)"), "python": ("Python", "Python"),
+    "numpy": ("NumPy", "NumPy"), "platform": ("平台", "platform"), "tool": ("工具", "tool"),
+}
+#: Section titles of the report that are not tables of :data:`model.labels.TABLE_TITLES`.
+SECTION_TITLES = {
+    "headline": ("要点", "Headline"),
+    "fan_chart": ("年度市级支出扇形图", "Fan chart of the yearly cost to the city"),
+    "funds": ("基金与容忍率", "Funds against their tolerance rates (article 20)"),
+    "tolerance": ("容忍率突破风险", "Tolerance breach risk by fund"),
+    "first_breach_year": ("首次超出容忍率的年度", "First year of breach"),
+    "compare": ("方案对比", "Variants against the base"),
+    "compare_items": ("变动最大的项目", "Biggest movers (horizon total)"),
+    "files": ("输出文件", "Output files"),
+}
+
+_YEAR_MEAN = re.compile(r"^mean_\d{4}$")
+
+
+# ------------------------------------------------------------------ formatting
+def _e(text: Any) -> str:
+    return html.escape(str(text))
+
+
+def _bilingual(zh: str, en: str, tag: str = "span") -> str:
+    return f'<{tag} class="zh" lang="zh-CN">{_e(zh)}</{tag}> <{tag} class="en" lang="en">' \
+           f"{_e(en)}</{tag}>"
+
+
+def _stem(column: str, unit: Unit) -> tuple[str, bool]:
+    """A column's name without its unit suffix, and whether it holds money."""
+    suffix = f"_{unit.value}"
+    return (column[: -len(suffix)], True) if column.endswith(suffix) else (column, False)
+
+
+def _column_names(column: Any, unit: Unit) -> tuple[str, str]:
+    """The (Chinese, English) header of a column; money columns without their unit,
+    which the table's caption names."""
+    stem, _ = _stem(str(column), unit)
+    if stem in EXTRA_LABELS and stem not in COLUMN_LABELS:
+        return EXTRA_LABELS[stem]
+    zh, _, en = column_label(stem, unit).partition(" / ")
+    return zh, en
+
+
+def _money(value: float, unit: Unit) -> str:
+    return f"{value:,.{MONEY_DECIMALS[unit]}f}"
+
+
+def _format(column: str, value: Any, unit: Unit) -> tuple[str, bool]:
+    """A cell's text and whether it is a number (right-aligned)."""
+    if value is None or (isinstance(value, float) and math.isnan(value)) or value is pd.NA:
+        return "", True
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return str(value), False
+    stem, money = _stem(column, unit)
+    if money:
+        return _money(value, unit), True
+    if stem.startswith(("p_", "loss_ratio_")) or stem in ("tolerance", "share", "city_share"):
+        return f"{value:.1%}", True
+    if stem in ("items", "article", "rank", "draws") or stem.endswith("year"):
+        return f"{value:.0f}", True
+    if stem.startswith("recipients_"):
+        return f"{value:,.1f}", True
+    if stem == "z":
+        return f"{value:+.2f}", True
+    if stem == "variance_reduction":
+        return "∞" if math.isinf(value) else f"{value:,.1f}", True
+    return f"{value:,.3g}" if abs(value) < 1000 else f"{value:,.0f}", True
+
+
+def _select(table: pd.DataFrame, columns: Sequence[str], unit: Unit) -> pd.DataFrame:
+    """The listed columns that exist (``mean_YEARS`` expanded), in the given order, less
+    columns that are empty throughout."""
+    chosen: list[str] = []
+    for wanted in columns:
+        for column in map(str, table.columns):
+            stem, _ = _stem(column, unit)
+            if (stem == wanted or (wanted == "mean_YEARS" and _YEAR_MEAN.match(stem))) and (
+                    column not in chosen):
+                chosen.append(column)
+    out = table[chosen]
+    keep = []
+    for column in chosen:
+        values = out[column]
+        if values.isna().all():
+            continue
+        if _stem(column, unit)[0] in OPTIONAL_COLUMNS and (values.fillna(0) == 0).all():
+            continue
+        keep.append(column)
+    return out[keep]
+
+
+def _yuan_to_unit(table: pd.DataFrame, unit: Unit) -> pd.DataFrame:
+    """The extras' ``*_yuan`` columns converted to ``unit`` and renamed ``*_<unit>``."""
+    out = table.copy()
+    renames = {}
+    for column in out.columns:
+        name = str(column)
+        if name.endswith("_yuan"):
+            out[column] = out[column] / unit.divisor
+            renames[column] = f"{name[:-5]}_{unit.value}"
+    return out.rename(columns=renames)
+
+
+def _cell(column: str, value: Any, unit: Unit) -> str:
+    """A ``<td>`` (contents escaped)."""
+    if column == "payment" and isinstance(value, str) and value in PAYMENT_ZH:
+        return (f'<td class="text" data-col="payment">'
+                f'{_bilingual(PAYMENT_ZH[value], value.replace("_", " "))}</td>')
+    text, number = _format(column, value, unit)
+    css = "num" if number else "text"
+    return f'<td class="{css}" data-col="{_e(column)}">{_e(text)}</td>'
+
+
+def _name_cell(name_zh: Any, name_en: Any, item_id: str | None) -> str:
+    """A line item's names (and id) in one cell."""
+    ident = f'<span class="id">{_e(item_id)}</span>' if item_id else ""
+    return (f'<td class="name" data-col="name_zh"><span class="zh" lang="zh-CN">'
+            f'{_e(name_zh)}</span> <span class="en" lang="en">{_e(name_en)}</span>'
+            f"{ident}</td>")
+
+
+def html_table(table: pd.DataFrame, unit: Unit, *, table_id: str | None = None,
+               headers: Mapping[str, tuple[str, str]] | None = None) -> str:
+    """A DataFrame as an HTML table: bilingual headers, numbers right-aligned with
+    thousands separators, money in ``unit`` (named in the caption); the index, when
+    named, as row headers.
+
+    A line item's ``name_zh`` and ``name_en`` (and its id, when the index is ``item``)
+    share one cell. Every other cell carries ``data-col`` (the column's name), so that
+    a reader or a test can find a figure without depending on the layout. ``headers``
+    overrides the (Chinese, English) header of columns by name.
+    """
+    headers = headers or {}
+    columns = [str(c) for c in table.columns]
+    merge_names = {"name_zh", "name_en"} <= set(columns)
+    names = list(table.index.names)
+    ids_in_names = merge_names and names == ["item"]
+    show_index = any(name is not None for name in names) and not ids_in_names
+    head = []
+    if show_index:
+        head += [f'<th scope="col">{_bilingual(*_column_names(name or "", unit))}</th>'
+                 for name in names]
+    for column in columns:
+        if merge_names and column == "name_en":
+            continue
+        if merge_names and column == "name_zh":
+            names_of = EXTRA_LABELS["item" if ids_in_names else "name"]
+        else:
+            names_of = headers.get(column) or _column_names(column, unit)
+        head.append(f'<th scope="col">{_bilingual(*names_of)}</th>')
+    rows = []
+    for key, values in zip(table.index, table.itertuples(index=False, name=None), strict=True):
+        keys = key if isinstance(key, tuple) else (key,)
+        total = any(str(k) == "total" or "–" in str(k) for k in keys)
+        cells = []
+        if show_index:
+            cells += [f'<th scope="row">{_e("" if pd.isna(k) else k)}</th>' for k in keys]
+        row = dict(zip(columns, values, strict=True))
+        for column in columns:
+            if merge_names and column == "name_en":
+                continue
+            if merge_names and column == "name_zh":
+                item_id = str(key) if ids_in_names and not total else None
+                cells.append(_name_cell(row["name_zh"], row["name_en"], item_id))
+            else:
+                cells.append(_cell(column, row[column], unit))
+        row_class = ' class="total"' if total else ""
+        rows.append(f"<tr{row_class}>{''.join(cells)}</tr>")
+    attribute = f' id="{_e(table_id)}"' if table_id else ""
+    money = any(_stem(column, unit)[1] for column in columns)
+    caption = (f"<caption>{_bilingual(f'金额单位：{unit.label_zh}', f'money in {UNIT_EN[unit]}')}"
+               "</caption>" if money else "")
+    return (f'<div class="scroll"><table{attribute}>{caption}<thead><tr>{"".join(head)}</tr>'
+            f'</thead><tbody>{"".join(rows)}</tbody></table></div>')
+
+
+# ------------------------------------------------------------------ charts
+def png_data_uri(figure) -> str:
+    """A matplotlib figure as a ``data:image/png;base64,…`` URI (the figure is closed)."""
+    import matplotlib.pyplot as plt
+
+    buffer = io.BytesIO()
+    figure.savefig(buffer, format="png", dpi=110, metadata={"Software": None})
+    plt.close(figure)
+    return "data:image/png;base64," + base64.b64encode(buffer.getvalue()).decode("ascii")
+
+
+def _figure(uri: str, zh: str, en: str) -> str:
+    return (f'<figure><img src="{uri}" alt="{_e(en)}"><figcaption>{_bilingual(zh, en)}'
+            f"</figcaption></figure>")
+
+
+# ------------------------------------------------------------------ sections
+def _section(key: str, body: str, titles: tuple[str, str] | None = None,
+             level: int = 2) -> str:
+    zh, en = titles or TABLE_TITLES.get(key) or SECTION_TITLES[key]
+    return (f'<section id="{_e(key)}"><h{level}>{_bilingual(zh, en)}</h{level}>{body}'
+            f"</section>")
+
+
+def _note(zh: str, en: str) -> str:
+    return f'<p class="note">{_bilingual(zh, en)}</p>'
+
+
+def _tile(zh: str, en: str, value: str, detail_zh: str = "", detail_en: str = "") -> str:
+    detail = f'<div class="detail">{_bilingual(detail_zh, detail_en)}</div>' if (
+        detail_zh or detail_en) else ""
+    return (f'<div class="tile"><div class="label">{_bilingual(zh, en)}</div>'
+            f'<div class="value">{_e(value)}</div>{detail}</div>')
+
+
+# ------------------------------------------------------------------ style
+CSS = """
+:root{--ink:#1d2733;--muted:#5b6776;--line:#d9dee5;--band:#f4f6f9;--accent:#1f4e79}
+*{box-sizing:border-box}
+body{margin:0;color:var(--ink);background:#fff;font:14px/1.5 "Noto Sans CJK SC",
+ "Source Han Sans SC","PingFang SC","Microsoft YaHei","WenQuanYi Micro Hei",system-ui,
+ -apple-system,"Segoe UI",sans-serif}
+header{background:var(--accent);color:#fff;padding:28px 40px 22px}
+header h1{margin:0 0 4px;font-size:26px;font-weight:600}
+header h1 .en{display:block;font-size:18px;font-weight:400;opacity:.9}
+header p{margin:4px 0 0;opacity:.85}
+header p.description{margin-top:10px;font-size:13px;max-width:980px;opacity:.8}
+main{max-width:1280px;margin:0 auto;padding:8px 40px 48px}
+nav{margin:16px 0 8px;padding:10px 14px;background:var(--band);border-radius:6px}
+nav a{display:inline-block;margin:2px 14px 2px 0;color:var(--accent);text-decoration:none}
+nav a:hover{text-decoration:underline}
+h2{margin:36px 0 10px;padding-bottom:4px;border-bottom:2px solid var(--accent);font-size:20px}
+h3{margin:24px 0 8px;font-size:16px}
+h2 .en,h3 .en{color:var(--muted);font-weight:400}
+.tiles{display:grid;grid-template-columns:repeat(auto-fit,minmax(230px,1fr));gap:14px}
+.tile{border:1px solid var(--line);border-left:4px solid var(--accent);border-radius:6px;
+ padding:12px 14px;background:#fff}
+.tile .label{font-size:13px;color:var(--muted)}
+.tile .label .en,.tile .detail .en{display:block}
+.tile .value{font-size:24px;font-weight:600;margin:4px 0;font-variant-numeric:tabular-nums}
+.tile .detail{font-size:12px;color:var(--muted)}
+.note{color:var(--muted);font-size:12.5px;margin:6px 0}
+.note .en{display:block}
+.scroll{overflow-x:auto;margin:6px 0 4px;border:1px solid var(--line);border-radius:4px}
+table{border-collapse:collapse;font-size:12.5px;width:100%}
+th,td{padding:4px 7px;border-bottom:1px solid var(--line);vertical-align:top}
+thead th{background:var(--band);text-align:left;font-weight:600;vertical-align:bottom}
+thead th .en{display:block;font-weight:400;color:var(--muted);font-size:11.5px}
+tbody th{text-align:left;font-weight:500;white-space:nowrap}
+td.num{text-align:right;white-space:nowrap;font-variant-numeric:tabular-nums}
+tbody tr:nth-child(even){background:#fafbfc}
+tr.total td,tr.total th{font-weight:700;border-top:2px solid var(--ink)}
+.mono,td .id{font-family:ui-monospace,"SFMono-Regular",Menlo,Consolas,monospace}
+.mono{font-size:12px}
+td.name{min-width:200px;max-width:260px}
+td.name .zh{display:block;font-weight:500}
+td.name .en{display:block;color:var(--muted);font-size:11.5px}
+td.name .id{display:block;color:#8a96a3;font-size:10.5px;word-break:break-all}
+td .en{color:var(--muted)}
+td[data-col=payment]{white-space:nowrap}
+td[data-col=payment] .en{display:block;font-size:11px}
+caption{caption-side:top;text-align:left;padding:4px 8px;font-size:11.5px;color:var(--muted);
+ background:var(--band)}
+td.mono{white-space:pre-wrap;word-break:break-all}
+table.assumptions td.basis{min-width:340px}
+table.assumptions td.value{min-width:170px}
+table.assumptions tr.group td{border-top:1px solid #aab4c0}
+table.manifest{width:auto}
+table.manifest th{padding-right:24px}
+table.manifest th .en{display:block;color:var(--muted);font-weight:400;font-size:11.5px}
+figure{margin:14px 0;text-align:center}
+figure img{max-width:100%;height:auto;border:1px solid var(--line);border-radius:4px}
+figcaption{font-size:12.5px;color:var(--muted)}
+footer{margin-top:40px;color:var(--muted);font-size:12px}
+@media print{header{background:none;color:var(--ink)}nav{display:none}.scroll{overflow:visible}
+ section{break-inside:avoid-page}}
+"""
+
+
+__all__ = ["CSS", "EXTRA_LABELS", "MANIFEST_LABELS", "MONEY_DECIMALS", "PAYMENT_ZH",
+           "SECTION_TITLES", "UNIT_EN", "html_table", "png_data_uri"]
