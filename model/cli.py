@@ -43,9 +43,20 @@ def _seed(text: str) -> int:
     return value
 
 
-def _add_run_options(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--draws", type=_draws, default=DEFAULT_DRAWS,
-                        help=f"Monte Carlo draws (default {DEFAULT_DRAWS:,})")
+def add_run_options(parser: argparse.ArgumentParser, *, draws: int | None = DEFAULT_DRAWS,
+                    draws_help: str | None = None) -> None:
+    """The options every simulating command shares: ``--draws``, ``--seed``, ``--unit``.
+
+    Parameters
+    ----------
+    draws : int or None
+        The command's default number of draws.
+    draws_help : str, optional
+        Help text for ``--draws`` when the command uses draws in its own way.
+    """
+    default_text = f"{draws:,}" if draws is not None else "none"
+    parser.add_argument("--draws", type=_draws, default=draws,
+                        help=draws_help or f"Monte Carlo draws (default {default_text})")
     parser.add_argument("--seed", type=_seed, default=DEFAULT_SEED,
                         help=f"root seed (default {DEFAULT_SEED}); same seed, same tables")
     parser.add_argument("--unit", type=Unit, choices=list(Unit), default=Unit.WAN,
@@ -63,7 +74,7 @@ def build_parser() -> argparse.ArgumentParser:
     run = commands.add_parser("run", help="simulate a scenario and write budget tables")
     run.add_argument("scenario", help="scenario file or name (baseline, "
                      "variants/cap_cut_20, baseline+cap_cut_20)")
-    _add_run_options(run)
+    add_run_options(run)
     run.add_argument("--out", type=Path, help="output folder (default outputs/<scenario>/)")
     run.add_argument("--budget", type=float, help="yearly budget in --unit, for "
                      "P(total > budget)")
@@ -84,7 +95,7 @@ def build_parser() -> argparse.ArgumentParser:
     funds = commands.add_parser("funds", help="funds, 先投后股 and loan pool: breach risk and "
                                 "losses against the tolerance rates (article 20)")
     funds.add_argument("scenario")
-    _add_run_options(funds)
+    add_run_options(funds)
     funds.add_argument("--out", type=Path, help="output folder (default outputs/<scenario>_funds/)")
 
     from model.compare import add_compare_parser

@@ -456,7 +456,7 @@ def add_compare_parser(subparsers) -> argparse.ArgumentParser:
     parser.add_argument("variants", nargs="+", metavar="variant",
                         help="variant scenarios (e.g. cap_cut_20 two_more_labs, "
                              "or chains such as baseline+cap_cut_20)")
-    cli._add_run_options(parser)
+    cli.add_run_options(parser)
     parser.add_argument("--out", type=Path, help="output folder (default outputs/compare_<base>/)")
     return parser
 

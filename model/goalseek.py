@@ -20,7 +20,6 @@ from model.engine import payment_years, simulate
 from model.errors import InputError, Problem
 from model.factors import _Paired, swung
 from model.scenario import Scenario, apply_variant, check_draws
-from model.schema import Unit
 from model.sensitivity import MONEY, _manifest, _write
 from model.streams import check_seed
 
@@ -235,10 +234,7 @@ def add_goal_seek_parser(subparsers) -> argparse.ArgumentParser:
                         help="cap_scale (default), ITEM:cap (yuan) or ITEM:count (multiplier)")
     parser.add_argument("--upper", type=float, help="upper bound of the search (default: "
                         "the scenario's current value)")
-    parser.add_argument("--draws", type=cli._draws, default=4_000,
-                        help="draws per evaluation (default 4,000)")
-    parser.add_argument("--seed", type=cli._seed, default=cli.DEFAULT_SEED)
-    parser.add_argument("--unit", type=Unit, choices=list(Unit), default=Unit.WAN)
+    cli.add_run_options(parser, draws=4_000, draws_help="draws per evaluation (default 4,000)")
     parser.add_argument("--out", type=Path,
                         help="output folder (default outputs/goalseek_<scenario>/)")
     return parser

@@ -442,7 +442,7 @@ def add_report_parser(subparsers) -> argparse.ArgumentParser:
         "report", help="run a scenario and write a self-contained HTML report (report.html)")
     parser.add_argument("scenario", help="scenario file or name (baseline, "
                         "variants/cap_cut_20, baseline+cap_cut_20)")
-    cli._add_run_options(parser)
+    cli.add_run_options(parser)
     parser.add_argument("--compare", nargs="+", action="extend", metavar="VARIANT",
                         default=[], help="also compare these variants with the scenario "
                         "(common random numbers)")

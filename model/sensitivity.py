@@ -336,14 +336,10 @@ def add_sensitivity_parser(subparsers) -> argparse.ArgumentParser:
     parser.add_argument("scenario", help="scenario file or name (e.g. baseline)")
     parser.add_argument("--method", choices=["tornado", "sobol", "convergence"],
                         default="tornado", help="analysis (default tornado)")
-    parser.add_argument("--draws", type=cli._draws, default=None,
-                        help="tornado: draws for the P95 effects (default 10,000); sobol: "
-                             "draws for a simulated-P95 output (default none); convergence: "
-                             "the most draws to use (default 1,000,000)")
-    parser.add_argument("--seed", type=cli._seed, default=cli.DEFAULT_SEED,
-                        help=f"root seed (default {cli.DEFAULT_SEED})")
-    parser.add_argument("--unit", type=Unit, choices=list(Unit), default=Unit.WAN,
-                        help="presentation unit: yuan, wan (万元, default) or yi (亿元)")
+    cli.add_run_options(parser, draws=None, draws_help=(
+        "tornado: draws for the P95 effects (default 10,000); sobol: draws for a "
+        "simulated-P95 output (default none); convergence: the most draws to use "
+        "(default 1,000,000)"))
     parser.add_argument("--out", type=Path,
                         help="output folder (default outputs/sensitivity_<scenario>/)")
     parser.add_argument("--swing", type=float, help="swing every factor ±SWING (e.g. 0.2); "

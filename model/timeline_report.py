@@ -158,18 +158,13 @@ def write_timeline(result: TimelineResult, out_dir: str | Path,
 # ------------------------------------------------------------------ command line
 def add_timeline_parser(subparsers) -> Any:
     """Add ``fiscalsim timeline SCENARIO`` to the CLI's subparsers; returns the parser."""
-    from model.cli import DEFAULT_SEED, _draws, _seed
+    from model.cli import add_run_options
 
     parser = subparsers.add_parser(
         "timeline", help="monthly cash out and first-come-first-served rationing")
     parser.add_argument("scenario", help="scenario file or name (baseline, "
                         "baseline+appropriation_ceilings)")
-    parser.add_argument("--draws", type=_draws, default=DEFAULT_TIMELINE_DRAWS,
-                        help=f"Monte Carlo draws (default {DEFAULT_TIMELINE_DRAWS})")
-    parser.add_argument("--seed", type=_seed, default=DEFAULT_SEED,
-                        help=f"root seed (default {DEFAULT_SEED}), shared with the engine")
-    parser.add_argument("--unit", type=Unit, choices=list(Unit), default=Unit.WAN,
-                        help="presentation unit: yuan, wan (万元, default) or yi (亿元)")
+    add_run_options(parser, draws=DEFAULT_TIMELINE_DRAWS)
     parser.add_argument("--out", type=Path,
                         help="output folder (default outputs/<scenario>_timeline/)")
     parser.add_argument("--timing", type=Path, help="YAML file of timing settings "
