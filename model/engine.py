@@ -231,6 +231,8 @@ def _simulate_item(plan: ItemPlan, seed: int, block: int, lo: int, hi: int,
         for c, (cohort, reached) in enumerate(zip(plan.cohorts, counts.T, strict=True)):
             paid_at = cohort
             for s, stage in enumerate(item.assumptions.stages or []):
+                if not reached.any():  # nobody left to progress: the rest pays nothing
+                    break
                 reached = rng("stage", c, s).binomial(reached, stage.probability)
                 paid_at += stage.lag_years
                 demand[paid_at] += reached[lo:] * (stage.share * amount)
@@ -240,6 +242,8 @@ def _simulate_item(plan: ItemPlan, seed: int, block: int, lo: int, hi: int,
             for t in range(cohort, plan.last_recurring + 1):
                 if t > cohort:
                     remaining = rng("retention", c, t).binomial(remaining, item.retention)
+                if not remaining.any():  # nobody still qualifies: no later payment
+                    break
                 sums = award_sums(item, remaining, rng("award", c, t), rng("award_clt", c, t))
                 demand[t] += sums[lo:] * amount
         return
@@ -290,7 +294,8 @@ def award_sums(item: ResolvedItem, counts: np.ndarray, rng: np.random.Generator,
     small = np.where(counts <= EXACT_SUM_MAX_COUNT, counts, 0)
     flat = small.ravel()
     shares = award.sample(rng, int(flat.sum()))
-    cumulative = np.concatenate(([0.0], np.cumsum(shares)))
+    cumulative = np.zeros(shares.size + 1)
+    np.cumsum(shares, out=cumulative[1:])
     ends = np.cumsum(flat)
     exact = (cumulative[ends] - cumulative[ends - flat]).reshape(counts.shape)
     large = counts > EXACT_SUM_MAX_COUNT

@@ -130,3 +130,12 @@ def test_formula_fixed_applies_the_cap():
     assert FormulaFixed(dist="formula_fixed", base_yuan=2e7, basis=B).bind(0.1, 3e6).share == (
         pytest.approx(2e6 / 3e6))
     assert FormulaFixed(dist="formula_fixed", base_yuan=5e7, basis=B).bind(0.1, 3e6).share == 1.0
+
+
+def test_inversion_at_the_ends_of_the_unit_interval():
+    """u = 0 and u = 1 (a saturated copula) give the ends of the support, not -1 or
+    garbage."""
+    dist = stats.poisson(50.0)
+    counts = CountTable.build(dist).draw(np.array([0.0, 1.0]))
+    assert counts[0] == 0
+    assert counts[1] >= dist.ppf(1 - 1e-12)
