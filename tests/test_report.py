@@ -1,6 +1,6 @@
-"""The HTML report (model/report.py): one self-contained, well-formed, bilingual file with
-every budget table, every assumption's basis, valid embedded charts and the same figures
-as the run's CSV files."""
+"""The HTML report (model/report.py, model/report_html.py): one self-contained,
+well-formed, bilingual file with every budget table, every assumption's basis, valid
+embedded charts and the same figures as the run's CSV files."""
 
 from __future__ import annotations
 
