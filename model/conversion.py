@@ -20,17 +20,19 @@ import pandas as pd
 from pydantic import Field, model_validator
 
 from model.funds import (
+    VARIATE_DTYPE,
     OutcomeSpec,
+    StakeOutcomes,
     check_draw_range,
     check_years,
     concat_draws,
-    draw_outcomes,
     quantiles,
-    slice_draws,
+    rows_of_blocks,
+    run_sums,
     to_horizon,
 )
 from model.schema import StrictModel
-from model.streams import block_ranges, stream
+from model.streams import stream
 
 
 class ConversionSpec(StrictModel):
@@ -160,60 +162,99 @@ class ConversionDraws:
         return self.grants_total_yuan - inflow
 
 
-def _simulate_block(spec: ConversionSpec, years: np.ndarray, seed: int, block: int,
-                    n: int) -> ConversionDraws:
-    key = ("conversion", spec.id)
-    grant_years, slots = spec.last_year - spec.first_year + 1, spec.projects_per_year_max
+#: Draws whose projects are simulated together: their per-project temporaries stay in
+#: the processor's cache. The streams are consumed in draw order, so chunking never
+#: changes a draw.
+_CHUNK_ROWS = 512
+
+
+def _simulate_projects(spec: ConversionSpec, streams: dict, outcomes: StakeOutcomes,
+                       counts: np.ndarray) -> dict[str, np.ndarray]:
+    """Per-draw timelines (from ``first_year``) of draws with ``counts`` projects per
+    programme year (consuming the streams)."""
+    n, grant_years = counts.shape
     span = spec.timeline_years
-    n_slots = grant_years * slots
-    slot_year = np.repeat(np.arange(grant_years), slots)
-    slot_rank = np.tile(np.arange(slots), grant_years)
+    # the projects, in (draw, grant year) order: the first rows' projects come first
+    # whatever the number of rows, so every variate below is drawn per project
+    cell_counts = counts.reshape(-1)
+    cell = np.repeat(np.arange(n * grant_years), cell_counts)
+    n_projects = cell.size
+    grant = streams["grant"].random(n_projects)
+    grant *= spec.grant_max_yuan - spec.grant_min_yuan
+    grant += spec.grant_min_yuan  # yuan
+    # one uniform decides conversion (below conversion_prob) and, for the others,
+    # recovery (the next (1 - conversion_prob) · recovery_prob of the unit interval)
+    u_fate = streams["convert"].random(n_projects, dtype=VARIATE_DTYPE)
+    converts = u_fate < VARIATE_DTYPE(spec.conversion_prob)
+    recovery_end = spec.conversion_prob + (1 - spec.conversion_prob) * spec.recovery_prob
+    recovers = u_fate < VARIATE_DTYPE(recovery_end)
+    recovers &= ~converts
 
-    counts = stream(seed, *key, "projects", block).integers(
-        spec.projects_per_year_min, slots + 1, size=(n, grant_years))
-    active = slot_rank < counts[:, slot_year]
-    u_grant = stream(seed, *key, "grant", block).random((n, n_slots))
-    grant = np.where(active, spec.grant_min_yuan
-                     + u_grant * (spec.grant_max_yuan - spec.grant_min_yuan), 0.0)
-    u_convert = stream(seed, *key, "convert", block).random((n, n_slots))
-    converts = active & (u_convert < spec.conversion_prob)
-    u_when = stream(seed, *key, "conversion_timing", block).random((n, n_slots))
+    grants_by_cell = run_sums(grant, cell_counts).reshape(n, grant_years)
+    recovered = np.flatnonzero(recovers)
+    recoveries_by_cell = np.bincount(cell[recovered], spec.recovery_share * grant[recovered],
+                                     minlength=n * grant_years).reshape(n, grant_years)
+
+    converted = np.flatnonzero(converts)
+    row, grant_year = np.divmod(cell[converted], grant_years)
+    u_when = streams["conversion_timing"].random(converted.size, dtype=VARIATE_DTYPE)
     conversion_span = spec.conversion_years_max - spec.conversion_years_min + 1
-    converted_at = slot_year + (spec.conversion_years_min
-                                + u_when * conversion_span).astype(np.int64)
-    u_recover = stream(seed, *key, "recovery", block).random((n, n_slots))
-    recovers = active & ~converts & (u_recover < spec.recovery_prob)
-    outcome = draw_outcomes([spec.equity_outcome], None, (n, n_slots), seed=seed, key=key,
-                            block=block)
-    stake = np.where(converts, grant / (1.0 - spec.conversion_discount), 0.0)
+    at = (u_when * VARIATE_DTYPE(conversion_span)).astype(np.intp)
+    at += row * span + grant_year + spec.conversion_years_min  # flat (draw, year) index
+    # converted stakes are in draw order too, so their outcomes keep the prefix property
+    outcome = outcomes(converted.size)
+    converted_grant = grant[converted]
+    stake = converted_grant / (1.0 - spec.conversion_discount)
 
-    rows = np.arange(n)[:, None] * span
+    def by_year(index, values=None):
+        sums = np.bincount(index, values, minlength=n * span).reshape(n, span)
+        # (with values, bincount still returns integers when there are none)
+        return sums if values is None else sums.astype(float, copy=False)
 
-    def by_year(values, year_of):
-        index = np.broadcast_to(rows + year_of, values.shape).ravel()
-        counts = np.bincount(index, values.ravel(), minlength=n * span)
-        return counts.astype(float, copy=False).reshape(n, span)
+    return {"grants": grants_by_cell, "recoveries": recoveries_by_cell,
+            "conversions": by_year(at), "converted": by_year(at, converted_grant),
+            "exits": by_year(at + outcome.lag_years, outcome.multiple * stake),
+            "n_projects": counts.sum(axis=1), "n_converted": np.bincount(row, minlength=n)}
 
+
+def _simulate_block(spec: ConversionSpec, seed: int, block: int,
+                    n: int) -> dict[str, np.ndarray]:
+    """Per-draw timelines (from ``first_year``) of rows ``[0, n)`` of a block."""
+    key = ("conversion", spec.id)
+    counts = stream(seed, *key, "projects", block).integers(
+        spec.projects_per_year_min, spec.projects_per_year_max + 1,
+        size=(n, spec.last_year - spec.first_year + 1))
+    streams = {name: stream(seed, *key, name, block)
+               for name in ("grant", "convert", "conversion_timing")}
+    outcomes = StakeOutcomes(spec.equity_outcome, seed=seed, key=key, block=block)
+    chunks = [_simulate_projects(spec, streams, outcomes, counts[lo:lo + _CHUNK_ROWS])
+              for lo in range(0, n, _CHUNK_ROWS) or [0]]
+    return {name: np.concatenate([chunk[name] for chunk in chunks]) for name in chunks[0]}
+
+
+def _conversion_draws(spec: ConversionSpec, years: np.ndarray,
+                      rows: dict[str, np.ndarray]) -> ConversionDraws:
+    """The programme's draws from the per-draw timelines of :func:`_simulate_block`."""
+    n, grant_years = rows["grants"].shape
+    span = spec.timeline_years
     grants_by_year = np.zeros((n, span))
-    grants_by_year[:, :grant_years] = grant.reshape(n, grant_years, slots).sum(axis=2)
-    conversions_by_year = by_year(converts.astype(float), converted_at).astype(np.int64)
-    converted_by_year = by_year(np.where(converts, grant, 0.0), converted_at)
-    recoveries_by_year = by_year(np.where(recovers, spec.recovery_share * grant, 0.0),
-                                 slot_year + spec.conversion_years_max)
-    exits_by_year = by_year(outcome.multiple * stake, converted_at + outcome.lag_years)
+    grants_by_year[:, :grant_years] = rows["grants"]
+    recoveries_by_year = np.zeros((n, span))
+    recovery_at = spec.conversion_years_max  # the end of the window
+    recoveries_by_year[:, recovery_at:recovery_at + grant_years] = rows["recoveries"]
 
     def horizon(values, stock=False):
         return to_horizon(values, spec.first_year, years, stock=stock)
 
     grants, grants_before, grants_beyond = horizon(grants_by_year)
     recoveries, recoveries_before, recoveries_beyond = horizon(recoveries_by_year)
-    exits, exits_before, exits_beyond = horizon(exits_by_year)
+    exits, exits_before, exits_beyond = horizon(rows["exits"])
     return ConversionDraws(
         conversion_id=spec.id, years=tuple(int(y) for y in years), grants_yuan=grants,
-        conversions=horizon(conversions_by_year)[0],
-        converted_yuan=horizon(converted_by_year)[0], recoveries_yuan=recoveries,
-        exit_proceeds_yuan=exits, n_projects=active.sum(axis=1),
-        n_converted=converts.sum(axis=1), grants_total_yuan=grant.sum(axis=1),
+        conversions=horizon(rows["conversions"])[0],
+        converted_yuan=horizon(rows["converted"])[0], recoveries_yuan=recoveries,
+        exit_proceeds_yuan=exits, n_projects=rows["n_projects"],
+        n_converted=rows["n_converted"], grants_total_yuan=rows["grants"].sum(axis=1),
         grants_before_yuan=grants_before, recoveries_before_yuan=recoveries_before,
         exit_proceeds_before_yuan=exits_before, grants_beyond_yuan=grants_beyond,
         recoveries_beyond_yuan=recoveries_beyond, exit_proceeds_beyond_yuan=exits_beyond)
@@ -239,10 +280,8 @@ def simulate_conversion(spec: ConversionSpec, years: Sequence[int], start: int, 
     """
     horizon = check_years(years)
     check_draw_range(start, stop)
-    pieces = block_ranges(start, stop) or [(0, 0, 0)]
-    return ConversionDraws.concat([
-        slice_draws(_simulate_block(spec, horizon, seed, block, hi), lo, hi)
-        for block, lo, hi in pieces])
+    rows = rows_of_blocks(lambda block, n: _simulate_block(spec, seed, block, n), start, stop)
+    return _conversion_draws(spec, horizon, rows)
 
 
 def summarize_conversion(draws: ConversionDraws, spec: ConversionSpec, *,

@@ -8,9 +8,15 @@ unrealised holdings stay at cost. Tolerance is tested the way Chinese guidance f
 it: cumulative realised loss ÷ invested capital for the fund as a whole (one project may
 lose 100% inside the cap), with per-category and per-project rules as alternatives.
 
-Everything is vectorized over draws × deal slots; the only Python loop is over the
+Everything is vectorized over draws × deal slots. The only Python loops are over the
 random-stream blocks of :mod:`model.streams`, which is what makes draws ``[0, n)`` of a
-longer run identical to a run of ``n`` draws.
+longer run identical to a run of ``n`` draws, and over chunks of a block's rows, which
+keeps the temporaries in the processor's cache without changing any draw (every stream
+is consumed in row order). Normals are drawn only for body exits and the copula's ``Φ``
+and ``Φ⁻¹`` are only evaluated for the recoveries and tail exits of a correlated fund;
+each draw's timelines are accumulated with ``bincount`` on flattened (draw, year)
+indices; the running-total budget rules only accumulate the draws that come near their
+budget.
 """
 
 from __future__ import annotations
@@ -328,33 +334,279 @@ def _derived(outcome: OutcomeSpec) -> _Derived:
         exit_span=outcome.exit_years_max - outcome.exit_years_min + 1)
 
 
+@dataclass(frozen=True)
+class _OutcomeTable:
+    """The constants of :func:`_derived` as arrays by category, built once per call.
+
+    Probabilities that set branches are kept in double precision (the conditional
+    thresholds of correlated outcomes are computed from them) and in single precision
+    (compared with the single-precision variates); the body parameters are in single
+    precision like the variates they transform.
+    """
+
+    write_off_prob: np.ndarray
+    recovery_threshold: np.ndarray
+    tail_threshold: np.ndarray
+    write_off_single: np.ndarray
+    recovery_single: np.ndarray
+    tail_single: np.ndarray
+    log_median: np.ndarray
+    body_sigma: np.ndarray
+    multiple_cap: np.ndarray
+    recovery_slope: np.ndarray
+    tail_scale: np.ndarray
+    tail_min: np.ndarray
+    tail_exponent: np.ndarray
+    write_off_span: np.ndarray
+    exit_span: np.ndarray
+    write_off_years_min: np.ndarray
+    exit_years_min: np.ndarray
+    same: frozenset[str]  # the constants all categories share
+
+    @classmethod
+    def of(cls, outcomes: Sequence[OutcomeSpec]) -> _OutcomeTable:
+        derived = [_derived(outcome) for outcome in outcomes]
+
+        def column(name, dtype=np.float64):
+            return np.array([getattr(d, name) for d in derived], dtype=dtype)
+
+        probabilities = [column(name) for name in
+                         ("write_off_prob", "recovery_threshold", "tail_threshold")]
+        single = VARIATE_DTYPE
+        values = [*probabilities, *(p.astype(single) for p in probabilities),
+                  column("log_median", single), column("body_sigma", single),
+                  column("multiple_cap", single), column("recovery_slope", single),
+                  column("tail_scale"), column("tail_min", single), column("tail_exponent"),
+                  column("write_off_span", single), column("exit_span", single),
+                  column("write_off_years_min", np.int8), column("exit_years_min", np.int8)]
+        names = [f.name for f in dataclasses.fields(cls)][:len(values)]
+        constants = dict(zip(names, values, strict=True))
+        return cls(**constants, same=frozenset(name for name, value in constants.items()
+                                               if np.all(value == value[0])))
+
+    @property
+    def shared(self) -> bool:
+        """Whether every category has the same outcome model."""
+        return len(self.same) == len(dataclasses.fields(self)) - 1
+
+    def per_stake(self, name: str, category):
+        """Constant ``name`` per stake (``category`` broadcastable against the stakes):
+        a scalar when all categories share it."""
+        values = getattr(self, name)
+        return values[0] if category is None or name in self.same else values[category]
+
+
+def _per_category(values: np.ndarray, category):
+    """One value per stake: a scalar when all categories share it, else gathered."""
+    if category is None or np.all(values == values[0]):
+        return values[0]
+    return values[category]
+
+
+def _conditional_thresholds(table: _OutcomeTable, factor: np.ndarray,
+                            correlation: float) -> tuple[np.ndarray, ...]:
+    """Branch thresholds of each row's stakes on the scale of ``v = Φ(ε)``, given its factor.
+
+    With ``u = Φ(√ρ·Z + √(1-ρ)·ε)``, ``u < x`` exactly when
+    ``v < Φ((Φ⁻¹(x) - √ρ·Z) / √(1-ρ))``. Returns the write-off, recovery and tail
+    thresholds, each (rows, categories) in single precision.
+    """
+    shift = (math.sqrt(correlation) * factor)[:, None]
+    scale = math.sqrt(1.0 - correlation)
+    return tuple(special.ndtr((special.ndtri(x) - shift) / scale).astype(VARIATE_DTYPE)
+                 for x in (table.write_off_prob, table.recovery_threshold, table.tail_threshold))
+
+
+def _copula_latent(factor: np.ndarray, correlation: float, stride: int):
+    """``(flat index, v) -> √ρ·Z_row + √(1-ρ)·Φ⁻¹(v)`` for stakes ``stride`` to a row."""
+    loading, noise = math.sqrt(correlation), math.sqrt(1.0 - correlation)
+
+    def latent(index: np.ndarray, v: np.ndarray) -> np.ndarray:
+        x = special.ndtri(v.astype(np.float64))
+        x *= noise
+        x += loading * factor[index // stride]
+        return x
+
+    return latent
+
+
+def _sample_outcomes(table: _OutcomeTable, v: np.ndarray, u_timing: np.ndarray,
+                     normals: np.random.Generator, *, category=None, category_of=None,
+                     thresholds=None, latent=None, active: np.ndarray | None = None):
+    """Stake outcomes from uniforms, drawing a normal only for each body exit.
+
+    Parameters
+    ----------
+    table : _OutcomeTable
+    v : ndarray of float32
+        Uniform [0, 1) per stake. Without ``latent`` it is the outcome variate ``u`` of
+        :func:`outcomes_from_variates`; with it, ``v = Φ(ε)`` of the copula and
+        ``u = Φ(latent(v))``, which is only computed for the recoveries and tail exits
+        that need their position within the branch.
+    u_timing : ndarray of float32
+        Uniform [0, 1) per stake: the lag within the branch's year range.
+    normals : numpy.random.Generator
+        Source of the body-exit normals, drawn in C order of the body exits, so that the
+        first rows' normals are a prefix of the stream whatever the number of rows.
+    category : ndarray of int, optional
+        Category per stake, broadcastable against ``v`` (e.g. one per column).
+    category_of : callable, optional
+        ``flat index -> category`` of stakes (needed with ``category``).
+    thresholds : (write-off, recovery, tail), optional
+        Branch thresholds on ``v``, broadcastable against it; default: the
+        unconditional ones per ``category``.
+    latent : callable, optional
+        ``(flat index, v) -> x``, the copula's latent normal at those stakes.
+    active : ndarray of bool, optional
+        Only these stakes get a multiple; the others keep 0 and draw no normal.
+
+    Returns
+    -------
+    (multiple, lag, written_off)
+        Multiples (float64), int8 lags in years and the write-off flags, shaped like ``v``.
+    """
+    if thresholds is None:
+        thresholds = tuple(table.per_stake(name, category) for name in
+                           ("write_off_single", "recovery_single", "tail_single"))
+    write_off_at, recovery_at, tail_at = thresholds
+    written_off = v < write_off_at
+    tail = v >= tail_at
+    recovered = v < recovery_at
+    body = written_off | tail
+    np.logical_not(body, out=body)
+    if active is not None:
+        for branch in (body, recovered, tail):
+            branch &= active
+
+    # float64 (holding single-precision values for body exits), so that multiplying it
+    # with money is a plain double-precision product
+    multiple = np.zeros(v.shape)
+    flat_multiple, flat_v = multiple.reshape(-1), v.reshape(-1)
+
+    def subset(mask):
+        index = np.flatnonzero(mask)
+        cache: list[np.ndarray] = []
+
+        def param(name):
+            if category_of is None or name in table.same:
+                return getattr(table, name)[0]
+            if not cache:
+                cache.append(category_of(index))
+            return getattr(table, name)[cache[0]]
+
+        return index, param
+
+    index, param = subset(body)
+    z = normals.standard_normal(index.size, dtype=VARIATE_DTYPE)
+    z *= param("body_sigma")
+    z += param("log_median")
+    np.exp(z, out=z)
+    flat_multiple[index] = np.minimum(z, param("multiple_cap"), out=z)
+
+    index, param = subset(recovered)
+    if index.size:
+        if latent is None:
+            flat_multiple[index] = flat_v[index] * param("recovery_slope")
+        else:
+            u = special.ndtr(latent(index, flat_v[index]))
+            # the thresholds are rounded to single precision: keep u inside its branch
+            np.minimum(u, param("recovery_threshold"), out=u)
+            flat_multiple[index] = u * param("recovery_slope")
+
+    index, param = subset(tail)
+    if index.size:
+        # 1 - u, in double precision: the Pareto quantile is 1 - (1 - u) · tail_scale
+        if latent is None:
+            complement = 1.0 - flat_v[index].astype(np.float64)
+        else:
+            complement = special.ndtr(-latent(index, flat_v[index]))
+        complement *= param("tail_scale")
+        np.minimum(complement, 1.0, out=complement)
+        pareto = np.power(complement, param("tail_exponent"), out=complement)
+        pareto *= param("tail_min")
+        flat_multiple[index] = np.minimum(pareto, param("multiple_cap"), out=pareto)
+
+    # whole years: truncate u · span (< span) first, then add the branch's minimum; the
+    # branch's span and minimum are picked arithmetically (np.where is slower here)
+    exit_span = table.per_stake("exit_span", category)
+    span = written_off * (table.per_stake("write_off_span", category) - exit_span)
+    span += exit_span
+    span *= u_timing
+    lag = span.astype(np.int8)
+    exit_min = table.per_stake("exit_years_min", category)
+    lag += written_off * (table.per_stake("write_off_years_min", category) - exit_min)
+    lag += exit_min
+    return multiple, lag, written_off
+
+
 def draw_outcomes(outcomes: Sequence[OutcomeSpec], category: np.ndarray | None,
                   shape: tuple[int, ...], *, seed: int, key: Sequence[str | int],
                   block: int, correlation: float = 0.0) -> DealOutcomes:
     """Draw stake outcomes from the keyed streams ``(*key, q, block)``.
 
-    ``q`` is ``"outcome"``, ``"multiple"`` and ``"timing"``; ``shape[0]`` must be the
+    ``q`` is ``"outcome"`` (a uniform per stake: its branch and its position within the
+    branch), ``"timing"`` (a uniform per stake: its lag) and ``"multiple"`` (a standard
+    normal per body exit, in C order of the body exits); ``shape[0]`` must be the
     block's ``hi`` so that rows are a prefix independent of ``hi``.
 
     With ``correlation`` ρ > 0 the outcome variates of one draw (one row) share a common
     factor (a one-factor Gaussian copula, as in the Vasicek credit model):
-    ``u = Φ(√ρ·Z_row + √(1-ρ)·ε)``, drawn from ``(*key, "outcome_factor", block)`` and
-    ``(*key, "outcome", block)``. Each stake's marginal outcome distribution is unchanged;
-    only the spread of portfolio results widens (good and bad vintages).
+    ``u = Φ(√ρ·Z_row + √(1-ρ)·ε)`` with ``Z_row`` from ``(*key, "outcome_factor", block)``.
+    It is sampled without computing ``u`` for every stake: given ``Z_row``, each stake
+    is in a branch with a probability known in closed form, so the uniform ``v = Φ(ε)``
+    is compared with those conditional thresholds, and ``u`` itself is only computed for
+    recoveries and tail exits, whose size depends on it. Each stake's marginal outcome
+    distribution is unchanged; only the spread of portfolio results widens (good and
+    bad vintages).
     """
-    if correlation > 0:
-        factor = stream(seed, *key, "outcome_factor", block).standard_normal(shape[0])
-        noise = stream(seed, *key, "outcome", block).standard_normal(shape, dtype=VARIATE_DTYPE)
-        latent = math.sqrt(1 - correlation) * noise
-        latent += (math.sqrt(correlation) * factor).reshape(-1, *([1] * (len(shape) - 1)))
-        u_outcome = np.minimum(special.ndtr(latent).astype(VARIATE_DTYPE),
-                               np.nextafter(VARIATE_DTYPE(1), VARIATE_DTYPE(0)))
-    else:
-        u_outcome = stream(seed, *key, "outcome", block).random(shape, dtype=VARIATE_DTYPE)
-    z_multiple = stream(seed, *key, "multiple", block).standard_normal(shape,
-                                                                       dtype=VARIATE_DTYPE)
+    table = _OutcomeTable.of(outcomes)
+    v = stream(seed, *key, "outcome", block).random(shape, dtype=VARIATE_DTYPE)
     u_timing = stream(seed, *key, "timing", block).random(shape, dtype=VARIATE_DTYPE)
-    return outcomes_from_variates(outcomes, category, u_outcome, z_multiple, u_timing)
+    normals = stream(seed, *key, "multiple", block)
+    category_full = (None if category is None or table.shared
+                     else np.ascontiguousarray(np.broadcast_to(category, shape)))
+    category_of = None if category_full is None else category_full.reshape(-1).__getitem__
+    thresholds = latent = None
+    if correlation > 0 and shape[0]:
+        factor = stream(seed, *key, "outcome_factor", block).standard_normal(shape[0])
+        per_row = _conditional_thresholds(table, factor, correlation)
+        if category_full is None:
+            row_shape = (shape[0], *[1] * (len(shape) - 1))
+            thresholds = tuple(t[:, :1].reshape(row_shape) for t in per_row)
+        else:
+            rows = category_full.reshape(shape[0], -1)
+            thresholds = tuple(np.take_along_axis(t, rows, axis=1).reshape(shape)
+                               for t in per_row)
+        latent = _copula_latent(factor, correlation, math.prod(shape[1:]))
+    multiple, lag, written_off = _sample_outcomes(
+        table, v, u_timing, normals, category=category_full, category_of=category_of,
+        thresholds=thresholds, latent=latent)
+    return DealOutcomes(multiple, lag.astype(np.int64), written_off)
+
+
+class StakeOutcomes:
+    """Outcomes of independent stakes with one outcome model, drawn from the keyed
+    streams ``(*key, q, block)`` of :func:`draw_outcomes` and continuing in stream order
+    from call to call.
+
+    Calling it with ``size`` stakes at a time, in order, gives the same outcomes as one
+    call with all of them (and as ``draw_outcomes([outcome], None, (total,), ...)``), so
+    a model can simulate the draws of a block in chunks without changing them.
+    """
+
+    def __init__(self, outcome: OutcomeSpec, *, seed: int, key: Sequence[str | int],
+                 block: int):
+        self.table = _OutcomeTable.of([outcome])
+        self.streams = {name: stream(seed, *key, name, block)
+                        for name in ("outcome", "timing", "multiple")}
+
+    def __call__(self, size: int) -> DealOutcomes:
+        """Outcomes of the next ``size`` stakes."""
+        v = self.streams["outcome"].random(size, dtype=VARIATE_DTYPE)
+        u_timing = self.streams["timing"].random(size, dtype=VARIATE_DTYPE)
+        multiple, lag, written_off = _sample_outcomes(self.table, v, u_timing,
+                                                      self.streams["multiple"])
+        return DealOutcomes(multiple, lag.astype(np.int64), written_off)
 
 
 def outcome_statistics(outcome: OutcomeSpec) -> dict[str, float]:
@@ -455,19 +707,20 @@ def to_horizon(values: np.ndarray, first_year: int, years: np.ndarray, *,
         the flow totals of timeline years before and after the horizon (0 for a stock).
     """
     n, span = values.shape
-    offset = years - first_year
-    inside = (offset >= 0) & (offset < span)
+    n_years = years.size
+    shift = int(years[0]) - first_year  # the timeline column of the first horizon year
+    # both are consecutive years, so timeline columns [lo, hi) are horizon columns
+    # [lo - shift, hi - shift) and slices do (no fancy indexing)
+    lo, hi = min(max(shift, 0), span), min(max(shift + n_years, 0), span)
+    horizon = np.zeros((n, n_years), dtype=values.dtype)
+    horizon[:, lo - shift:hi - shift] = values[:, lo:hi]
     if stock:
-        horizon = np.where(offset >= 0, values[:, np.clip(offset, 0, span - 1)],
-                           np.zeros((), dtype=values.dtype))
+        after = max(span - shift, 0)  # the first horizon column past the timeline
+        if span and after < n_years:
+            horizon[:, after:] = values[:, span - 1:]
         zeros = np.zeros(n, dtype=values.dtype)
         return horizon, zeros, zeros
-    horizon = np.zeros((n, years.size), dtype=values.dtype)
-    horizon[:, inside] = values[:, offset[inside]]
-    calendar = first_year + np.arange(span)
-    before = values[:, calendar < years[0]].sum(axis=1)
-    beyond = values[:, calendar > years[-1]].sum(axis=1)
-    return horizon, before, beyond
+    return horizon, values[:, :lo].sum(axis=1), values[:, hi:].sum(axis=1)
 
 
 @dataclass(frozen=True)
@@ -581,101 +834,236 @@ def _first_true(flags: np.ndarray) -> np.ndarray:
     return np.where(flags.any(axis=-1), flags.argmax(axis=-1), flags.shape[-1])
 
 
-def _simulate_block(spec: FundSpec, years: np.ndarray, seed: int, block: int,
-                    n: int) -> FundDraws:
-    key = ("fund", spec.id)
-    life, invest_years, n_stages = spec.life_years, spec.investment_years, len(spec.stages)
-    # deal slots: year-major, then stage, then rank within the stage's yearly count
-    slots = np.array([stage.deals_per_year_max for stage in spec.stages])
-    slot_stage = np.tile(np.repeat(np.arange(n_stages), slots), invest_years)
-    per_year = int(slots.sum())
-    slot_year = np.repeat(np.arange(invest_years), per_year)
-    slot_rank = np.tile(np.concatenate([np.arange(k) for k in slots]), invest_years)
-    n_slots = slot_year.size
+#: Rows of a block simulated together. The (rows × deal slots) temporaries of a chunk
+#: stay in the processor's cache; the random streams are consumed in row order across
+#: chunks, so the chunking never changes a draw.
+_CHUNK_ROWS = 512
 
-    counts = stream(seed, *key, "deals", block).integers(
-        np.array([stage.deals_per_year_min for stage in spec.stages]), slots + 1,
-        size=(n, invest_years, n_stages))
-    active = slot_rank < counts[:, slot_year, slot_stage]
-    ticket_lo = _param(spec.stages, "ticket_min_yuan", slot_stage)
-    ticket_hi = _param(spec.stages, "ticket_max_yuan", slot_stage)
-    u_ticket = stream(seed, *key, "ticket", block).random((n, n_slots), dtype=VARIATE_DTYPE)
-    ticket = ticket_lo + u_ticket * np.float64(ticket_hi - ticket_lo)  # yuan, in float64
+#: Streams drawn per deal slot (or per body exit) in :func:`_simulate_rows`.
+_SLOT_STREAMS = ("ticket", "outcome", "timing", "multiple", "follow_on")
+
+
+@dataclass(frozen=True)
+class _FundPlan:
+    """Constants of a fund's deal slots, computed once per :func:`simulate_fund` call.
+
+    Slots are year-major, then stage, then rank within the stage's yearly maximum
+    count; a slot is used when its rank is below its (year, stage) cell's count.
+    """
+
+    per_year: int
+    n_slots: int
+    deals_min: np.ndarray
+    deals_max: np.ndarray
+    cell_slots: np.ndarray
+    slot_rank: np.ndarray
+    slot_year: np.ndarray
+    slot_stage: np.ndarray
+    follow_year: np.ndarray
+    investable: float
+    ticket_lo: np.ndarray | np.floating
+    ticket_span: np.ndarray | np.floating
+    table: _OutcomeTable
+    category: np.ndarray | None
+
+    @classmethod
+    def of(cls, spec: FundSpec) -> _FundPlan:
+        stages, years = spec.stages, spec.investment_years
+        deals_min = np.array([stage.deals_per_year_min for stage in stages])
+        deals_max = np.array([stage.deals_per_year_max for stage in stages])
+        per_year = int(deals_max.sum())
+        slot_stage = np.tile(np.repeat(np.arange(len(stages)), deals_max), years)
+        slot_year = np.repeat(np.arange(years, dtype=np.int8), per_year)
+        ticket_lo = np.array([stage.ticket_min_yuan for stage in stages])
+        ticket_span = np.array([stage.ticket_max_yuan for stage in stages]) - ticket_lo
+        table = _OutcomeTable.of([stage.outcome for stage in stages])
+        return cls(
+            per_year=per_year, n_slots=years * per_year, deals_min=deals_min,
+            deals_max=deals_max, cell_slots=np.tile(deals_max, years),
+            slot_rank=np.tile(np.concatenate([np.arange(k) for k in deals_max]),
+                              years).astype(np.int16),
+            slot_year=slot_year, slot_stage=slot_stage,
+            follow_year=(slot_year + spec.follow_on_lag_years).astype(np.int8),
+            investable=spec.investable_yuan,
+            ticket_lo=_per_category(ticket_lo, slot_stage),
+            ticket_span=_per_category(ticket_span, slot_stage), table=table,
+            category=None if table.shared else slot_stage)
+
+
+def _keep_within(amounts: np.ndarray, budget, used: np.ndarray | None = None) -> np.ndarray:
+    """Zero, in place, each row's amounts from the first whose running total exceeds
+    ``budget`` (a scalar or one per row), clearing ``used`` there too; returns the rows
+    that may have been cut (the others are unchanged).
+
+    The amounts are non-negative, so a row whose total is below the budget keeps them
+    all: only the rows near or over it are accumulated. The margin covers the
+    difference between numpy's pairwise sum and the sequential running sum (below
+    ``slots · 2.2e-16`` of the total), so the result is that of the running sum.
+    """
+    budget = np.asarray(budget, dtype=np.float64)
+    total = amounts.sum(axis=1)
+    near = np.flatnonzero(total * (1.0 + 1e-15 * amounts.shape[1]) > budget)
+    if near.size > amounts.shape[0] // 2:
+        # most rows: cutting all of them in place beats gathering and scattering rows
+        fits = np.cumsum(amounts, axis=1) <= (budget if budget.ndim == 0 else budget[:, None])
+        amounts *= fits
+        if used is not None:
+            used &= fits
+    elif near.size:
+        limit = budget if budget.ndim == 0 else budget[near, None]
+        fits = np.cumsum(amounts[near], axis=1) <= limit
+        amounts[near] *= fits
+        if used is not None:
+            used[near] &= fits
+    return near
+
+
+def _simulate_rows(spec: FundSpec, plan: _FundPlan, streams: dict, counts: np.ndarray,
+                   factor: np.ndarray | None,
+                   per_row: tuple[np.ndarray, ...] | None) -> dict[str, np.ndarray]:
+    """Per-draw results of a chunk of rows: flows by year of the fund's life and the
+    rule's breach inputs. ``streams`` are consumed in row order; ``factor`` and
+    ``per_row`` are the rows' copula factors and :func:`_conditional_thresholds`."""
+    n = counts.shape[0]
+    life, invest_years = spec.life_years, spec.investment_years
+    per_year, n_slots = plan.per_year, plan.n_slots
+
+    cell_counts = counts.reshape(n, plan.cell_slots.size).astype(np.int16)
+    active = plan.slot_rank < np.repeat(cell_counts, plan.cell_slots, axis=1)
+    # yuan, in float64 from the single-precision variates
+    ticket = streams["ticket"].random((n, n_slots), dtype=VARIATE_DTYPE) * plan.ticket_span
+    ticket += plan.ticket_lo
     ticket *= active
     # deals are made in order until the next one no longer fits the initial budget
-    investable = spec.investable_yuan
-    active &= np.cumsum(ticket, axis=1) <= investable * (1.0 - spec.follow_on_reserve)
-    ticket *= active
+    investable = plan.investable
+    near = _keep_within(ticket, investable * (1.0 - spec.follow_on_reserve), active)
+    n_deals = counts.sum(axis=(1, 2))
+    n_deals[near] = np.count_nonzero(active[near], axis=1)
 
-    outcome = draw_outcomes([s.outcome for s in spec.stages], slot_stage, (n, n_slots),
-                            seed=seed, key=key, block=block,
-                            correlation=spec.outcome_correlation)
-    realised = np.minimum(slot_year + outcome.lag_years, life - 1)
-    follow_year = slot_year + spec.follow_on_lag_years
-    u_follow = stream(seed, *key, "follow_on", block).random((n, n_slots), dtype=VARIATE_DTYPE)
-    eligible = u_follow < spec.follow_on_prob
-    eligible &= active
-    eligible &= follow_year < realised
-    follow = spec.follow_on_ratio * ticket
-    follow *= eligible
-    remaining = investable - ticket.sum(axis=1, keepdims=True)
-    follow *= np.cumsum(follow, axis=1) <= remaining
-    cost = ticket + follow
-    proceeds = outcome.multiple * cost
+    v = streams["outcome"].random((n, n_slots), dtype=VARIATE_DTYPE)
+    u_timing = streams["timing"].random((n, n_slots), dtype=VARIATE_DTYPE)
+    thresholds = latent = None
+    if factor is not None and per_row is not None:
+        if plan.category is None:
+            thresholds = tuple(t[:, :1] for t in per_row)
+        else:  # one per slot: comparing with a broadcast (rows, 1, per_year) is slower
+            thresholds = tuple(np.repeat(np.tile(t, invest_years), plan.cell_slots, axis=1)
+                               for t in per_row)
+        latent = _copula_latent(factor, spec.outcome_correlation, n_slots)
+    category_of = (None if plan.category is None
+                   else lambda index: plan.slot_stage[index % n_slots])
+    multiple, realised, _ = _sample_outcomes(
+        plan.table, v, u_timing, streams["multiple"], category=plan.category,
+        category_of=category_of, thresholds=thresholds, latent=latent, active=active)
+    realised += plan.slot_year
+    np.minimum(realised, life - 1, out=realised)
+
+    follow = None
+    if spec.follow_on_prob > 0 and spec.follow_on_ratio > 0:
+        eligible = (streams["follow_on"].random((n, n_slots), dtype=VARIATE_DTYPE)
+                    < spec.follow_on_prob)
+        eligible &= active
+        eligible &= realised > plan.follow_year  # the stake is still held at the round
+        follow = np.multiply(ticket, eligible)
+        if spec.follow_on_ratio != 1:
+            follow *= spec.follow_on_ratio
+        _keep_within(follow, investable - ticket.sum(axis=1))
+    cost = ticket if follow is None else ticket + follow
+    proceeds = multiple * cost
     loss = np.subtract(cost, proceeds)
     np.maximum(loss, 0.0, out=loss)
 
     # flows by year of the fund's life, (n, life)
-    rows = np.arange(n)[:, None] * life
     invest_by_year = np.zeros((n, life))
     invest_by_year[:, :invest_years] = ticket.reshape(n, invest_years, per_year).sum(axis=2)
-    follow_by_year = follow.reshape(n, invest_years, per_year).sum(axis=2)
     lag = spec.follow_on_lag_years
-    if lag < life:
+    if follow is not None and lag < life:
         width = min(invest_years, life - lag)
+        follow_by_year = follow.reshape(n, invest_years, per_year).sum(axis=2)
         invest_by_year[:, lag:lag + width] += follow_by_year[:, :width]
-    flat = (rows + realised).ravel()
+    flat = np.add(realised, (np.arange(n) * life)[:, None], dtype=np.intp).reshape(-1)
 
     def by_realised_year(values):
         # (bincount returns integers when there are no deals at all)
-        sums = np.bincount(flat, values.ravel(), minlength=n * life)
+        sums = np.bincount(flat, values.reshape(-1), minlength=n * life)
         return sums.astype(float, copy=False).reshape(n, life)
 
-    dist_by_year = by_realised_year(proceeds)
-    loss_by_year = by_realised_year(loss)
-    gain_by_year = (by_realised_year(np.maximum(proceeds - cost, 0.0))
-                    if spec.loss_measure == LossMeasure.NET else None)
-    ratio, numerator, invested = _cumulative_ratio(loss_by_year, gain_by_year,
-                                                   invest_by_year, spec.loss_measure)
+    rows = {"invest_by_year": invest_by_year, "dist_by_year": by_realised_year(proceeds),
+            "loss_by_year": by_realised_year(loss), "n_deals": n_deals}
+    rows["realised_loss_total"] = rows["loss_by_year"].sum(axis=1)
+    gain = None
+    if spec.loss_measure == LossMeasure.NET:
+        gain = np.subtract(proceeds, cost)
+        np.maximum(gain, 0.0, out=gain)
+        rows["gain_by_year"] = by_realised_year(gain)
 
     rule, tolerance = spec.tolerance_rule, spec.tolerance
-    if rule == ToleranceRule.FUND:
-        breach_life = ratio > tolerance
-        excess = np.maximum(numerator[:, -1] - tolerance * invested[:, -1], 0.0)
-    elif rule == ToleranceRule.CATEGORY:
-        n_cat = n_stages
-        index = (np.arange(n)[:, None] * n_cat + slot_stage) * life
+    if rule == ToleranceRule.CATEGORY:
+        n_cat = len(spec.stages)
+        index = (np.arange(n)[:, None] * n_cat + plan.slot_stage) * life
 
         def by_category(values, years_of):
             sums = np.bincount((index + years_of).ravel(), values.ravel(),
                                minlength=n * n_cat * life)
             return sums.astype(float, copy=False).reshape(n, n_cat, life)
 
-        cat_gain = (by_category(np.maximum(proceeds - cost, 0.0), realised)
-                    if spec.loss_measure == LossMeasure.NET else None)
-        follow_at = np.minimum(follow_year, life - 1) + np.zeros_like(realised)
-        cat_invest = (by_category(ticket, slot_year + np.zeros_like(realised))
-                      + by_category(follow, follow_at))
+        cat_gain = None if gain is None else by_category(gain, realised)
+        cat_invest = by_category(ticket, np.broadcast_to(plan.slot_year, realised.shape))
+        if follow is not None:
+            follow_at = np.minimum(plan.follow_year, life - 1)
+            cat_invest += by_category(follow, np.broadcast_to(follow_at, realised.shape))
         cat_ratio, cat_num, cat_inv = _cumulative_ratio(
             by_category(loss, realised), cat_gain, cat_invest, spec.loss_measure)
         rates = np.array([s.tolerance for s in spec.stages])
-        breach_life = (cat_ratio > rates[None, :, None]).any(axis=1)
-        excess = np.maximum(cat_num[:, :, -1] - rates * cat_inv[:, :, -1], 0.0).sum(axis=1)
+        rows["breach_life"] = (cat_ratio > rates[None, :, None]).any(axis=1)
+        rows["excess"] = np.maximum(cat_num[:, :, -1] - rates * cat_inv[:, :, -1],
+                                    0.0).sum(axis=1)
     elif rule == ToleranceRule.PER_PROJECT:
         bad = active & (loss > tolerance * cost)
-        first_bad = np.where(bad, realised, life).min(axis=1, initial=life)
-        breach_life = np.arange(life)[None, :] >= first_bad[:, None]
-        excess = np.maximum(loss - tolerance * cost, 0.0).sum(axis=1)
+        rows["first_bad"] = np.where(bad, realised, life).min(axis=1, initial=life)
+        rows["excess"] = np.maximum(loss - tolerance * cost, 0.0).sum(axis=1)
+    return rows
+
+
+def _simulate_block(spec: FundSpec, plan: _FundPlan, seed: int, block: int,
+                    n: int) -> dict[str, np.ndarray]:
+    """Per-draw results of rows ``[0, n)`` of a block (see :func:`_simulate_rows`)."""
+    key = ("fund", spec.id)
+    counts = stream(seed, *key, "deals", block).integers(
+        plan.deals_min, plan.deals_max + 1, size=(n, spec.investment_years, len(spec.stages)))
+    factor = per_row = None
+    if spec.outcome_correlation > 0:
+        factor = stream(seed, *key, "outcome_factor", block).standard_normal(n)
+        per_row = _conditional_thresholds(plan.table, factor, spec.outcome_correlation)
+    streams = {name: stream(seed, *key, name, block) for name in _SLOT_STREAMS}
+    chunks = []
+    for lo in range(0, n, _CHUNK_ROWS) or [0]:
+        rows = slice(lo, lo + _CHUNK_ROWS)
+        chunks.append(_simulate_rows(
+            spec, plan, streams, counts[rows], None if factor is None else factor[rows],
+            None if per_row is None else tuple(t[rows] for t in per_row)))
+    return _join(chunks)
+
+
+def _fund_draws(spec: FundSpec, years: np.ndarray, rows: dict[str, np.ndarray]) -> FundDraws:
+    """The fund's draws from the per-draw results of :func:`_simulate_rows`."""
+    life = spec.life_years
+    invest_by_year, dist_by_year = rows["invest_by_year"], rows["dist_by_year"]
+    loss_by_year = rows["loss_by_year"]
+    ratio, numerator, invested = _cumulative_ratio(loss_by_year, rows.get("gain_by_year"),
+                                                   invest_by_year, spec.loss_measure)
+    loss_cum = (numerator if spec.loss_measure == LossMeasure.GROSS
+                else np.cumsum(loss_by_year, axis=1))
+
+    rule, tolerance = spec.tolerance_rule, spec.tolerance
+    if rule == ToleranceRule.FUND:
+        breach_life = ratio > tolerance
+        excess = np.maximum(numerator[:, -1] - tolerance * invested[:, -1], 0.0)
+    elif rule == ToleranceRule.CATEGORY:
+        breach_life, excess = rows["breach_life"], rows["excess"]
+    elif rule == ToleranceRule.PER_PROJECT:
+        breach_life = np.arange(life)[None, :] >= rows["first_bad"][:, None]
+        excess = rows["excess"]
     else:
         raise ValueError(f"unknown tolerance rule {rule!r}")
 
@@ -704,14 +1092,53 @@ def _simulate_block(spec: FundSpec, years: np.ndarray, seed: int, block: int,
         city_share=share,
         invested_cum_yuan=stock(invested), calls_yuan=calls, distributions_yuan=dists,
         city_calls_yuan=share * calls, city_distributions_yuan=share * dists,
-        realised_loss_cum_yuan=stock(np.cumsum(loss_by_year, axis=1)),
+        realised_loss_cum_yuan=stock(loss_cum),
         loss_ratio=stock(ratio), breach=stock(breach_life), loss_ratio_life=ratio,
-        n_deals=active.sum(axis=1), invested_total_yuan=invested[:, -1],
-        realised_loss_total_yuan=loss.sum(axis=1), liquidation_loss_ratio=ratio[:, -1],
+        n_deals=rows["n_deals"], invested_total_yuan=invested[:, -1],
+        realised_loss_total_yuan=rows["realised_loss_total"],
+        liquidation_loss_ratio=ratio[:, -1],
         liquidation_breach=breach_life[:, -1], first_breach_year=first_year,
         excess_loss_yuan=excess, calls_before_yuan=calls_before,
         distributions_before_yuan=dists_before, calls_beyond_yuan=calls_beyond,
         distributions_beyond_yuan=dists_beyond)
+
+
+def run_sums(values: np.ndarray, counts: np.ndarray, ufunc=np.add) -> np.ndarray:
+    """Reduce consecutive runs of ``values``, ``counts[i]`` long, with ``ufunc`` (0 for an
+    empty run).
+
+    Only the non-empty runs are passed to ``ufunc.reduceat``, so each run is reduced on
+    its own values alone: numpy's pairwise sum groups a run's elements by its length, so
+    a run that took in one more element (even a zero) could round differently, and a
+    draw's sums would then depend on the draws after it.
+    """
+    result = np.zeros(counts.size, dtype=values.dtype)
+    nonempty = np.flatnonzero(counts)
+    if nonempty.size:
+        starts = np.cumsum(counts) - counts
+        result[nonempty] = ufunc.reduceat(values, starts[nonempty])
+    return result
+
+
+def _join(parts: list[dict[str, np.ndarray]]) -> dict[str, np.ndarray]:
+    """Join dicts of per-draw arrays along the draw axis."""
+    if len(parts) == 1:
+        return parts[0]
+    return {name: np.concatenate([part[name] for part in parts]) for name in parts[0]}
+
+
+def rows_of_blocks(simulate_block, start: int, stop: int) -> dict[str, np.ndarray]:
+    """Per-draw arrays of draws ``[start, stop)`` from the random-stream blocks.
+
+    ``simulate_block(block, hi)`` returns a dict of arrays whose first axis is rows
+    ``[0, hi)`` of ``block`` (the rows before ``lo`` are simulated too, so that every
+    stream is consumed in row order); each block's rows ``[lo, hi)`` are kept and
+    joined. Models return per-draw timelines from their blocks and map them onto the
+    horizon once, for all draws.
+    """
+    pieces = block_ranges(start, stop) or [(0, 0, 0)]
+    return _join([{name: values[lo:hi] for name, values in simulate_block(block, hi).items()}
+                  for block, lo, hi in pieces])
 
 
 def slice_draws(draws, lo: int, hi: int):
@@ -748,9 +1175,10 @@ def simulate_fund(spec: FundSpec, years: Sequence[int], start: int, stop: int, *
     """
     horizon = check_years(years)
     check_draw_range(start, stop)
-    pieces = block_ranges(start, stop) or [(0, 0, 0)]
-    return FundDraws.concat([slice_draws(_simulate_block(spec, horizon, seed, block, hi), lo, hi)
-                             for block, lo, hi in pieces])
+    plan = _FundPlan.of(spec)
+    rows = rows_of_blocks(lambda block, n: _simulate_block(spec, plan, seed, block, n),
+                          start, stop)
+    return _fund_draws(spec, horizon, rows)
 
 
 # --------------------------------------------------------------------------- summaries
@@ -888,7 +1316,8 @@ def plot_loss_ratio(draws: FundDraws, spec: FundSpec) -> Figure:
 
 __all__ = [
     "NO_BREACH", "VARIATE_DTYPE", "Category", "DealOutcomes", "FundDraws", "FundSpec",
-    "LossMeasure", "OutcomeSpec", "StageSpec", "ToleranceRule", "check_draw_range",
-    "check_years", "draw_outcomes", "outcome_statistics", "outcomes_from_variates",
-    "plot_loss_ratio", "simulate_fund", "summarize_funds", "to_horizon",
+    "LossMeasure", "OutcomeSpec", "StageSpec", "StakeOutcomes", "ToleranceRule",
+    "check_draw_range", "check_years", "draw_outcomes", "outcome_statistics",
+    "outcomes_from_variates", "plot_loss_ratio", "simulate_fund", "summarize_funds",
+    "to_horizon",
 ]

@@ -9,6 +9,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+import model.conversion
 import model.streams
 from model.conversion import (
     ConversionDraws,
@@ -143,3 +144,25 @@ def test_validation():
         programme(grant_min_yuan=5e6, grant_max_yuan=1e6)
     with pytest.raises(ValueError):
         programme(first_year=2030, last_year=2025)
+
+
+def test_unconverted_projects_recover_at_the_stated_rate():
+    # one uniform decides conversion and, for the rest, recovery: exactly
+    # P(convert) = p and P(recover) = (1 - p) · r, never both
+    spec = programme(conversion_prob=0.35, recovery_prob=0.3, recovery_share=1.0)
+    n = 4000
+    d = simulate_conversion(spec, YEARS, 0, n, seed=9)
+    recovered = (d.recoveries_yuan.sum(1) + d.recoveries_beyond_yuan) / GRANT
+    np.testing.assert_allclose(recovered, np.round(recovered), atol=1e-9)
+    assert np.all(d.n_converted + recovered <= d.n_projects)
+    projects = d.n_projects.sum()
+    for observed, p in [(d.n_converted.sum(), 0.35), (recovered.sum(), 0.65 * 0.3)]:
+        assert abs(observed / projects - p) < 4 * math.sqrt(p * (1 - p) / projects)
+
+
+def test_chunks_of_draws_do_not_change_draws(monkeypatch):
+    spec = programme(projects_per_year_min=3, projects_per_year_max=15, grant_min_yuan=1e6,
+                     recovery_prob=0.2, recovery_share=0.5)
+    whole = simulate_conversion(spec, YEARS, 0, 300, seed=12)
+    monkeypatch.setattr(model.conversion, "_CHUNK_ROWS", 7)
+    assert_same(whole, simulate_conversion(spec, YEARS, 0, 300, seed=12))

@@ -16,18 +16,27 @@ from hypothesis import strategies as st
 from matplotlib.figure import Figure
 from scipy import integrate, stats
 
+import model.funds
 import model.streams
 from model.funds import (
     NO_BREACH,
     FundDraws,
     FundSpec,
     OutcomeSpec,
+    _conditional_thresholds,
+    _copula_latent,
+    _keep_within,
+    _OutcomeTable,
+    _sample_outcomes,
+    draw_outcomes,
     outcome_statistics,
     outcomes_from_variates,
     plot_loss_ratio,
+    run_sums,
     simulate_fund,
     slice_draws,
     summarize_funds,
+    to_horizon,
 )
 from model.loans import ARTICLE_21_CAP_YUAN
 
@@ -400,3 +409,209 @@ def test_options_given_as_plain_strings():
         update={"tolerance_rule": "category"})
     assert_same(simulate_fund(validated, YEARS, 0, 300, seed=2),
                 simulate_fund(copied, YEARS, 0, 300, seed=2))
+
+
+# ----------------------------------------------------------------- the vectorized sampler
+
+def copula_reference(outcome: OutcomeSpec, rho: float, rows: int, stakes: int,
+                     seed: int):
+    """The correlated outcomes straight from their definition: u = Φ(√ρ·Z + √(1-ρ)·ε)
+    for every stake, turned into outcomes by outcomes_from_variates."""
+    rng = np.random.default_rng(seed)
+    latent = (math.sqrt(rho) * rng.standard_normal((rows, 1))
+              + math.sqrt(1 - rho) * rng.standard_normal((rows, stakes)))
+    u = np.minimum(stats.norm.cdf(latent), np.nextafter(1.0, 0.0))
+    return outcomes_from_variates([outcome], None, u, rng.standard_normal((rows, stakes)),
+                                  rng.random((rows, stakes)))
+
+
+HEAVY_OUTCOME = OutcomeSpec(**binary_outcome(0.4) | dict(
+    recovery_prob=0.3, recovery_max=0.3, body_median=0.8, body_sigma=1.0, tail_prob=0.13,
+    write_off_years_max=5, exit_years_min=3, exit_years_max=9))
+
+
+def test_correlated_sampler_matches_the_copula_definition():
+    # The sampler compares a uniform with thresholds conditional on the row's factor and
+    # computes u only for recoveries and tail exits. Row (portfolio) statistics carry
+    # the common factor, including its effect on the recovery shares and tail sizes.
+    rho, rows, stakes = 0.3, 20_000, 12
+    reference = copula_reference(HEAVY_OUTCOME, rho, rows, stakes, seed=3)
+    sampled = draw_outcomes([HEAVY_OUTCOME], None, (rows, stakes), seed=3, key=("test",),
+                            block=0, correlation=rho)
+
+    def recovered(o):
+        return np.where(o.written_off, o.multiple, 0.0).sum(axis=1)
+
+    def tail_log(o):
+        return np.log(np.maximum(o.multiple, 5.0) / 5.0).sum(axis=1)
+
+    for name, statistic in [("mean multiple", lambda o: o.multiple.mean(axis=1)),
+                            ("written off", lambda o: o.written_off.sum(axis=1)),
+                            ("recovered", recovered), ("tail", tail_log),
+                            ("lag", lambda o: o.lag_years.sum(axis=1))]:
+        test = stats.ks_2samp(statistic(reference), statistic(sampled))
+        assert test.pvalue > 1e-4, (name, test)
+
+
+@pytest.mark.parametrize("z", [-1.5, 0.0, 1.5])
+def test_correlated_branches_given_the_factor(z):
+    # Given the row's factor Z, u = Φ(√ρ·Z + √(1-ρ)·ε) has
+    # P(u < x | Z) = Φ((Φ⁻¹(x) - √ρ·Z) / √(1-ρ)). The sampler picks branches with that
+    # and computes u only for recoveries and tail exits: their sizes must follow u given
+    # Z too (not the uniform's position in the branch, which ignores the factor).
+    rho, rows, stakes = 0.5, 2_000, 50
+    p, r, t, alpha = 0.4, 0.3, 0.13, 1.16
+    outcome = OutcomeSpec(**binary_outcome(p, 0.8) | dict(
+        recovery_prob=r, recovery_max=0.3, tail_prob=t, tail_min=5.0, tail_alpha=alpha))
+    table = _OutcomeTable.of([outcome])
+    factor = np.full(rows, z)
+    rng = np.random.default_rng(round(10 * z) + 100)
+    thresholds = tuple(c[:, :1] for c in _conditional_thresholds(table, factor, rho))
+    multiple, _, written_off = _sample_outcomes(
+        table, rng.random((rows, stakes), dtype=np.float32),
+        rng.random((rows, stakes), dtype=np.float32), rng, thresholds=thresholds,
+        latent=_copula_latent(factor, rho, stakes))
+    loading, noise = math.sqrt(rho), math.sqrt(1 - rho)
+
+    def cdf(x):
+        return stats.norm.cdf((stats.norm.ppf(x) - loading * z) / noise)
+
+    assert_probability(written_off, cdf(p))
+    recovered = written_off & (multiple > 0)
+    assert_probability(recovered, cdf(p * r))
+    # E[u | u < p·r, Z] over ε below its branch boundary, scaled to the recovery share
+    edge = (stats.norm.ppf(p * r) - loading * z) / noise
+    mean_u = integrate.quad(lambda e: stats.norm.cdf(loading * z + noise * e)
+                            * stats.norm.pdf(e), -np.inf, edge)[0] / stats.norm.cdf(edge)
+    shares = multiple[recovered]
+    assert abs(shares.mean() - mean_u * 0.3 / (p * r)) < 4 * shares.std() / math.sqrt(
+        shares.size)
+    # a tail exit is at least 10x when 1 - q <= (5 / 10)^alpha (the body is fixed at 0.8x)
+    tail_from = p + (1 - p) * (1 - t)
+    assert_probability(multiple >= 5, 1 - cdf(tail_from))
+    assert_probability(multiple >= 10, 1 - cdf(tail_from + (1 - tail_from)
+                                               * (1 - 0.5**alpha)))
+
+
+def test_correlated_marginals_are_the_outcome_model():
+    outcome = HEAVY_OUTCOME
+    rows, stakes = 40_000, 10
+    sampled = draw_outcomes([outcome], None, (rows, stakes), seed=5, key=("test",),
+                            block=0, correlation=0.3)
+    exact = outcome_statistics(outcome)
+    for name, values in [("share_below_1x", sampled.multiple < 1),
+                         ("share_at_least_10x", sampled.multiple >= 10),
+                         ("share_written_off", sampled.written_off),
+                         ("mean_multiple", sampled.multiple),
+                         ("loss_per_cost", np.maximum(1 - sampled.multiple, 0)),
+                         ("mean_lag_years", sampled.lag_years)]:
+        per_row = values.mean(axis=1)  # stakes of a row are dependent: rows are not
+        se = per_row.std() / math.sqrt(rows)
+        assert abs(per_row.mean() - exact[name]) < 4 * se, name
+
+
+def test_stage_outcomes_with_correlation_match_each_stage():
+    # two stages with different outcome models in one correlated fund: each stage's
+    # deals keep their own write-off rate
+    seed_stage = stage("seed", n=12, p=0.5, tolerance=0.5)
+    angel_stage = stage("angel", n=8, p=0.2, tolerance=0.4)
+    spec = binary_fund([seed_stage, angel_stage], rule="category", outcome_correlation=0.2)
+    draws = simulate_fund(spec, YEARS, 0, DRAWS, seed=18)
+    no_breach = (stats.binom.cdf(math.floor(0.5 * 12), 12, 0.5)
+                 * stats.binom.cdf(math.floor(0.4 * 8), 8, 0.2))
+    independent = 1 - no_breach
+    # correlation widens the spread: more breaches than with independent deals, and the
+    # mean loss ratio stays (12 · 0.5 + 8 · 0.2) / 20
+    assert draws.liquidation_breach.mean() > independent
+    ratio = draws.liquidation_loss_ratio
+    assert abs(ratio.mean() - 0.38) < 4 * ratio.std() / math.sqrt(DRAWS)
+
+
+@pytest.mark.parametrize("changes", [
+    {}, dict(outcome_correlation=0.2), dict(tolerance_rule="per_project"),
+    dict(tolerance_rule="fund", loss_measure="net", outcome_correlation=0.1)])
+def test_row_chunks_do_not_change_draws(monkeypatch, changes):
+    spec = FundSpec.model_validate(realistic_fund().model_dump() | changes)
+    whole = simulate_fund(spec, YEARS, 0, 300, seed=3)
+    monkeypatch.setattr(model.funds, "_CHUNK_ROWS", 7)
+    assert_same(whole, simulate_fund(spec, YEARS, 0, 300, seed=3))
+
+
+@settings(max_examples=60, deadline=None)
+@given(seed=st.integers(0, 2**32 - 1), slots=st.integers(1, 40), whole=st.booleans(),
+       per_row=st.booleans(), binding=st.sampled_from([0.1, 0.9]))
+def test_budget_cut_is_the_running_total_rule(seed, slots, whole, per_row, binding):
+    # deals are kept in order while the running total stays within the budget; whole
+    # amounts make exact ties, which must be kept too. The budget binds in a few rows
+    # or in most (the cut is done on those rows or on all rows)
+    rng = np.random.default_rng(seed)
+    amounts = (rng.integers(0, 4, (300, slots)) * 1e6 if whole
+               else rng.random((300, slots)) * 1e6)
+    totals = np.cumsum(amounts, axis=1)
+    picks = totals[np.arange(300), rng.integers(0, slots, 300)]
+    budget = np.where(rng.random(300) < 0.5, picks, picks * rng.uniform(0.5, 1.5, 300))
+    budget = np.where(rng.random(300) < binding, budget, totals[:, -1] * 2 + 1)
+    if not per_row:
+        budget = float(budget[0])
+    expected = totals <= np.broadcast_to(budget, 300)[:, None]
+    cut, used = amounts.copy(), np.ones(amounts.shape, dtype=bool)
+    _keep_within(cut, budget, used)
+    np.testing.assert_array_equal(used, expected)
+    np.testing.assert_array_equal(cut, np.where(expected, amounts, 0.0))
+
+
+def test_to_horizon_maps_years_by_definition():
+    rng = np.random.default_rng(0)
+    years = np.arange(2025, 2031)
+    for span in range(1, 9):
+        for first_year in range(2017, 2034):
+            values = rng.random((3, span))
+            calendar = first_year + np.arange(span)
+            flow, before, beyond = to_horizon(values, first_year, years, stock=False)
+            stock = to_horizon(values, first_year, years, stock=True)[0]
+            for k, year in enumerate(years):
+                column = values[:, calendar == year]
+                np.testing.assert_array_equal(flow[:, k], column[:, 0] if column.size else 0)
+                held = values[:, calendar <= year]
+                np.testing.assert_array_equal(stock[:, k], held[:, -1] if held.size else 0)
+            np.testing.assert_allclose(before, values[:, calendar < years[0]].sum(axis=1))
+            np.testing.assert_allclose(beyond, values[:, calendar > years[-1]].sum(axis=1))
+
+
+
+@settings(max_examples=60, deadline=None)
+@given(seed=st.integers(0, 2**32 - 1), cells=st.integers(0, 60))
+def test_run_sums_depend_on_each_run_alone(seed, cells):
+    # a run's sum must not change when more runs follow it (the prefix property of
+    # per-draw totals): numpy's pairwise sum groups elements by the run's length
+    rng = np.random.default_rng(seed)
+    counts = rng.choice([0, 1, 7, 8, 15, 16, 23, 40], size=cells)
+    values = rng.random(int(counts.sum())) * 1e6
+    ends = np.cumsum(counts)
+    # each run reduced on its own (reduceat's order: the first value, then the rest)
+    expected = [np.add.reduceat(values[end - count:end], [0])[0] if count else 0.0
+                for end, count in zip(ends, counts, strict=True)]
+    np.testing.assert_array_equal(run_sums(values, counts), np.array(expected, dtype=float))
+    largest = [values[end - count:end].max() if count else 0.0
+               for end, count in zip(ends, counts, strict=True)]
+    np.testing.assert_array_equal(run_sums(values, counts, np.maximum), largest)
+    for m in range(cells + 1):
+        head = int(counts[:m].sum())
+        np.testing.assert_array_equal(run_sums(values[:head], counts[:m]),
+                                      run_sums(values, counts)[:m])
+
+
+def test_stake_outcomes_continue_across_calls():
+    from model.funds import StakeOutcomes
+
+    def stakes():
+        return StakeOutcomes(HEAVY_OUTCOME, seed=6, key=("test",), block=2)
+
+    whole = draw_outcomes([HEAVY_OUTCOME], None, (2000,), seed=6, key=("test",), block=2)
+    in_one = stakes()(2000)
+    calls = stakes()
+    parts = [calls(size) for size in (0, 1, 13, 986, 1000)]
+    for name in ("multiple", "lag_years", "written_off"):
+        np.testing.assert_array_equal(getattr(in_one, name), getattr(whole, name))
+        np.testing.assert_array_equal(np.concatenate([getattr(p, name) for p in parts]),
+                                      getattr(whole, name))

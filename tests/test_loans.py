@@ -11,18 +11,21 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from scipy import integrate, stats
 
+import model.loans
 import model.streams
 from model.funds import slice_draws
 from model.loans import (
     ARTICLE_21_CAP_YUAN,
     LoanDraws,
     LoanPoolSpec,
+    _symmetric_beta,
     expected_compensation_per_loss,
     expected_losses,
     expected_payout,
     simulate_loans,
     summarize_loans,
 )
+from model.streams import stream
 
 YEARS = range(2025, 2031)
 
@@ -195,3 +198,34 @@ def test_validation():
         pool(lgd_mean=0.5, lgd_sd=0.5)
     with pytest.raises(ValueError):
         pool(default_rate_min=0.05, default_rate_max=0.01)
+
+
+@pytest.mark.parametrize("a", [0.6, 1.0, 2.625, 8.0])
+def test_symmetric_beta_sampler_is_beta(a):
+    # Ulrich's method (used when lgd_mean = 0.5) against scipy's Beta(a, a)
+    x = _symmetric_beta(stream(1, "radius"), stream(1, "angle"), a, 200_000)
+    assert x.min() >= 0 and x.max() <= 1
+    assert stats.kstest(x, stats.beta(a, a).cdf).pvalue > 1e-4
+    sd = math.sqrt(1 / (4 * (2 * a + 1)))
+    assert abs(x.mean() - 0.5) < 4 * sd / math.sqrt(x.size)
+    assert abs(x.std() - sd) < 0.005 * sd
+
+
+@pytest.mark.parametrize("changes", [dict(lgd_mean=0.35, lgd_sd=0.15),
+                                     dict(lgd_mean=0.5, lgd_sd=0.45)])
+def test_simulated_mean_matches_closed_form_for_other_lgds(changes):
+    # a skewed LGD (numpy's beta sampler) and a symmetric one with a < 1/2 (likewise)
+    spec = pool(**changes)
+    draws = simulate_loans(spec, YEARS, 0, 20_000, seed=23)
+    for k, year in enumerate(YEARS):
+        exact = expected_payout(spec, year)
+        se = draws.payout_yuan[:, k].std() / math.sqrt(draws.n_draws)
+        assert abs(draws.payout_yuan[:, k].mean() - exact) <= 4 * se + 1e-9, (year, exact)
+
+
+@pytest.mark.parametrize("lgd_mean", [0.5, 0.35])
+def test_chunks_of_draws_do_not_change_draws(monkeypatch, lgd_mean):
+    spec = pool(lgd_mean=lgd_mean)
+    whole = simulate_loans(spec, YEARS, 0, 300, seed=10)
+    monkeypatch.setattr(model.loans, "_CHUNK_ROWS", 7)
+    assert_same(whole, simulate_loans(spec, YEARS, 0, 300, seed=10))
