@@ -173,22 +173,24 @@ def test_climate_widens_the_tails_but_keeps_the_mean(baseline, baseline_run):
     assert rho > 0.2
 
 
-class TestCeilings:
-    @pytest.fixture(scope="class")
-    def run(self):
-        scenario = load_scenario("appropriation_ceilings")
-        return scenario, simulate(scenario, 5000, seed=21)
+@pytest.fixture(scope="module")
+def ceilings_run():
+    """The appropriation_ceilings variant, 5,000 draws (shared by TestCeilings)."""
+    scenario = load_scenario("appropriation_ceilings")
+    return scenario, simulate(scenario, 5000, seed=21)
 
-    def test_group_ceiling_is_never_exceeded(self, run):
-        scenario, results = run
+
+class TestCeilings:
+    def test_group_ceiling_is_never_exceeded(self, ceilings_run):
+        scenario, results = ceilings_run
         group = scenario.spec.ceilings[0]
         members = [list(scenario.items).index(i) for i in group.items]
         funded = results.funded[:, members, :results.n_horizon].sum(axis=1)
         assert np.all(funded <= group.annual_yuan * (1 + 1e-12))
         assert results.unfunded[:, members].sum() > 0  # the ceiling binds in this variant
 
-    def test_item_ceiling_and_conservation(self, run):
-        scenario, results = run
+    def test_item_ceiling_and_conservation(self, ceilings_run):
+        scenario, results = ceilings_run
         i = list(scenario.items).index("productivity_promotion_centre_subsidy")
         assert np.all(results.funded[:, i, :results.n_horizon] <= 30_000_000 * (1 + 1e-12))
         assert np.all(results.funded <= results.demand + 1e-6)
