@@ -174,6 +174,16 @@ def test_carried_interest_comes_out_of_profit_only():
                                20 * TICKET * (1 - flat.liquidation_loss_ratio))
 
 
+def _statistics_of(sampled):
+    """(name, per-deal values) pairs whose means estimate ``outcome_statistics``."""
+    return [("share_below_1x", sampled.multiple < 1),
+            ("share_at_least_10x", sampled.multiple >= 10),
+            ("share_written_off", sampled.written_off),
+            ("mean_multiple", sampled.multiple),
+            ("loss_per_cost", np.maximum(1 - sampled.multiple, 0)),
+            ("mean_lag_years", sampled.lag_years)]
+
+
 def test_outcome_statistics_match_sampling():
     outcome = OutcomeSpec(write_off_prob=0.4, recovery_prob=0.3, recovery_max=0.3,
                           body_median=0.8, body_sigma=1.0, tail_prob=0.13, tail_min=5.0,
@@ -185,12 +195,7 @@ def test_outcome_statistics_match_sampling():
     sampled = outcomes_from_variates([outcome], None, rng.random(n), rng.standard_normal(n),
                                      rng.random(n))
     exact = outcome_statistics(outcome)
-    for name, values in [("share_below_1x", sampled.multiple < 1),
-                         ("share_at_least_10x", sampled.multiple >= 10),
-                         ("share_written_off", sampled.written_off),
-                         ("mean_multiple", sampled.multiple),
-                         ("loss_per_cost", np.maximum(1 - sampled.multiple, 0)),
-                         ("mean_lag_years", sampled.lag_years)]:
+    for name, values in _statistics_of(sampled):
         se = values.std() / math.sqrt(n)
         assert abs(values.mean() - exact[name]) < 4 * se, name
     assert sampled.lag_years[sampled.written_off].min() == 1
@@ -499,12 +504,7 @@ def test_correlated_marginals_are_the_outcome_model():
     sampled = draw_outcomes([outcome], None, (rows, stakes), seed=5, key=("test",),
                             block=0, correlation=0.3)
     exact = outcome_statistics(outcome)
-    for name, values in [("share_below_1x", sampled.multiple < 1),
-                         ("share_at_least_10x", sampled.multiple >= 10),
-                         ("share_written_off", sampled.written_off),
-                         ("mean_multiple", sampled.multiple),
-                         ("loss_per_cost", np.maximum(1 - sampled.multiple, 0)),
-                         ("mean_lag_years", sampled.lag_years)]:
+    for name, values in _statistics_of(sampled):
         per_row = values.mean(axis=1)  # stakes of a row are dependent: rows are not
         se = per_row.std() / math.sqrt(rows)
         assert abs(per_row.mean() - exact[name]) < 4 * se, name
