@@ -39,9 +39,9 @@ import numpy as np
 from bench_engine import _cpu_seconds, other_load, wait_until_quiet
 
 from model import load_scenario
+from model.draw_arrays import slice_draws
 from model.engine import payment_years
 from model.extras import scenario_extras
-from model.funds import slice_draws
 from model.streams import BLOCK_DRAWS
 
 

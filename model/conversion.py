@@ -19,10 +19,8 @@ import numpy as np
 import pandas as pd
 from pydantic import Field, model_validator
 
-from model.funds import (
+from model.draw_arrays import (
     VARIATE_DTYPE,
-    OutcomeSpec,
-    StakeOutcomes,
     check_draw_range,
     check_years,
     concat_draws,
@@ -31,6 +29,7 @@ from model.funds import (
     run_sums,
     to_horizon,
 )
+from model.outcomes import OutcomeSpec, StakeOutcomes
 from model.schema import StrictModel
 from model.streams import stream
 

@@ -9,20 +9,17 @@ it: cumulative realised loss ÷ invested capital for the fund as a whole (one pr
 lose 100% inside the cap), with per-category and per-project rules as alternatives.
 
 Everything is vectorized over draws × deal slots. The only Python loops are over the
-random-stream blocks of :mod:`model.streams`, which is what makes draws ``[0, n)`` of a
-longer run identical to a run of ``n`` draws, and over chunks of a block's rows, which
-keeps the temporaries in the processor's cache without changing any draw (every stream
-is consumed in row order). Normals are drawn only for body exits and the copula's ``Φ``
-and ``Φ⁻¹`` are only evaluated for the recoveries and tail exits of a correlated fund;
-each draw's timelines are accumulated with ``bincount`` on flattened (draw, year)
-indices; the running-total budget rules only accumulate the draws that come near their
-budget.
+random-stream blocks of :mod:`model.streams` (:func:`model.draw_arrays.rows_of_blocks`),
+which is what makes draws ``[0, n)`` of a longer run identical to a run of ``n`` draws,
+and over chunks of a block's rows, which keeps the temporaries in the processor's cache
+without changing any draw (every stream is consumed in row order). Deal outcomes come
+from :mod:`model.outcomes`; each draw's timelines are accumulated with ``bincount`` on
+flattened (draw, year) indices; the running-total budget rules only accumulate the
+draws that come near their budget.
 """
 
 from __future__ import annotations
 
-import dataclasses
-import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 from enum import StrEnum
@@ -32,18 +29,29 @@ import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
 from pydantic import Field, model_validator
-from scipy import special, stats
 
+from model.draw_arrays import (
+    VARIATE_DTYPE,
+    check_draw_range,
+    check_years,
+    concat_draws,
+    join_rows,
+    quantiles,
+    rows_of_blocks,
+    to_horizon,
+)
+from model.outcomes import (
+    OutcomeSpec,
+    OutcomeTable,
+    conditional_thresholds,
+    copula_latent,
+    sample_outcomes,
+)
 from model.schema import StrictModel
-from model.streams import block_ranges, stream
+from model.streams import stream
 
 #: ``first_breach_year`` of a draw that never breaches.
 NO_BREACH = 0
-
-#: Precision of the standard variates behind deal outcomes, tickets and timing. Single
-#: precision halves the cost of the random numbers, the main cost of a fund simulation;
-#: money (tickets, costs, proceeds) is still computed in float64 from them.
-VARIATE_DTYPE = np.float32
 
 _ID = r"^[a-z][a-z0-9_]*$"
 
@@ -69,42 +77,6 @@ class LossMeasure(StrEnum):
 
     GROSS = "gross"  # realised losses only (write-offs, exits below cost)
     NET = "net"      # realised losses less realised gains, floored at zero
-
-
-class OutcomeSpec(StrictModel):
-    """Outcome of one equity stake, as a multiple of its cost and a realisation lag.
-
-    A stake is written off with probability ``write_off_prob`` (a share of write-offs
-    recover ``U(0, recovery_max)`` of cost); otherwise it exits at a multiple drawn from
-    a lognormal body (median ``body_median``, log-sd ``body_sigma``) or, with probability
-    ``tail_prob``, a Pareto tail ``tail_min · U^(-1/tail_alpha)``; multiples are capped at
-    ``multiple_cap``. Lags are whole years, uniform on the given ranges.
-    """
-
-    write_off_prob: float = Field(ge=0, le=1)
-    recovery_prob: float = Field(default=0.0, ge=0, le=1)
-    recovery_max: float = Field(default=0.0, ge=0, le=1)
-    body_median: float = Field(gt=0, le=100)
-    body_sigma: float = Field(ge=0, le=5)
-    tail_prob: float = Field(ge=0, le=1)
-    tail_min: float = Field(default=5.0, gt=0, le=1000)
-    tail_alpha: float = Field(default=1.16, gt=1, le=10)
-    multiple_cap: float = Field(default=100.0, gt=0, le=10_000)
-    write_off_years_min: int = Field(ge=0, le=30)
-    write_off_years_max: int = Field(ge=0, le=30)
-    exit_years_min: int = Field(ge=0, le=30)
-    exit_years_max: int = Field(ge=0, le=30)
-    basis: str = Field(min_length=1)
-
-    @model_validator(mode="after")
-    def _ranges(self) -> Self:
-        if self.write_off_years_min > self.write_off_years_max:
-            raise ValueError("write_off_years_min must not exceed write_off_years_max")
-        if self.exit_years_min > self.exit_years_max:
-            raise ValueError("exit_years_min must not exceed exit_years_max")
-        if self.multiple_cap < self.tail_min:
-            raise ValueError("multiple_cap must be at least tail_min")
-        return self
 
 
 class StageSpec(StrictModel):
@@ -198,530 +170,7 @@ class FundSpec(StrictModel):
         return self.first_year + self.life_years - 1
 
 
-# --------------------------------------------------------------------------- outcomes
-
-@dataclass(frozen=True)
-class DealOutcomes:
-    """Outcomes of a set of stakes, each array shaped like the inputs.
-
-    Attributes
-    ----------
-    multiple : ndarray of float
-        Proceeds ÷ cost (0 for a total write-off).
-    lag_years : ndarray of int
-        Years from investment (or conversion) to write-off or exit.
-    written_off : ndarray of bool
-    """
-
-    multiple: np.ndarray
-    lag_years: np.ndarray
-    written_off: np.ndarray
-
-
-def _param(specs: Sequence[StrictModel], name: str, category: np.ndarray | None,
-           dtype: type = np.float64):
-    """A parameter per stake: a scalar when all categories share it, else gathered."""
-    values: np.ndarray = np.array([getattr(spec, name) for spec in specs], dtype=dtype)
-    if category is None or np.all(values == values[0]):
-        return values[0]
-    return values[category]  # category is per slot (a column vector), so this is cheap
-
-
-def outcomes_from_variates(outcomes: Sequence[OutcomeSpec], category: np.ndarray | None,
-                           u_outcome: np.ndarray, z_multiple: np.ndarray,
-                           u_timing: np.ndarray) -> DealOutcomes:
-    """Turn standard variates into stake outcomes (pure; no randomness of its own).
-
-    Parameters
-    ----------
-    outcomes : sequence of OutcomeSpec
-        One outcome model per category.
-    category : ndarray of int or None
-        Index into ``outcomes`` per stake, broadcastable against the variates (a fund
-        passes one per deal slot); ``None``: all use ``outcomes[0]``.
-    u_outcome : ndarray
-        Uniform [0, 1): picks write-off / body / tail and, rescaled within its branch,
-        the recovery share or the Pareto quantile.
-    z_multiple : ndarray
-        Standard normal: the lognormal body multiple.
-    u_timing : ndarray
-        Uniform [0, 1): the lag within the branch's year range.
-
-    Returns
-    -------
-    DealOutcomes
-    """
-    table = [_derived(outcome) for outcome in outcomes]
-
-    def p(name):
-        return _param(table, name, category, u_outcome.dtype.type)
-
-    written_off = u_outcome < p("write_off_prob")
-    multiple = p("body_sigma") * z_multiple
-    multiple += p("log_median")
-    np.exp(multiple, out=multiple)
-    np.minimum(multiple, p("multiple_cap"), out=multiple)
-    np.copyto(multiple, 0.0, where=written_off)
-    # within its branch u_outcome is again uniform: it also sets the recovery share and
-    # the Pareto quantile, so no extra variates are needed
-    for branch, value in (("recovery", _recovery), ("tail", _pareto)):
-        at = np.nonzero(u_outcome < p("recovery_threshold") if branch == "recovery"
-                        else u_outcome >= p("tail_threshold"))
-        if at[0].size:
-            def param(name, at=at):
-                value = p(name)
-                return np.broadcast_to(value, u_outcome.shape)[at] if np.ndim(value) else value
-
-            multiple[at] = value(u_outcome[at], param)
-    # whole years: truncate u * span (< span) first, then add the branch's minimum
-    span = np.where(written_off, p("write_off_span"), p("exit_span"))
-    span *= u_timing
-    lag = span.astype(np.int64)
-    lag += np.where(written_off, p("write_off_years_min"), p("exit_years_min")).astype(np.int64)
-    return DealOutcomes(multiple, lag, written_off)
-
-
-def _recovery(u, param):
-    """Recovered share of cost of a written-off stake, ``U(0, recovery_max)``."""
-    return u * param("recovery_slope")
-
-
-def _pareto(u, param):
-    """Multiple of a tail exit: Pareto from ``tail_min``, capped."""
-    quantile = (u - param("tail_threshold")) * param("tail_scale")
-    pareto = param("tail_min") * (1.0 - quantile.astype(np.float64)) ** param("tail_exponent")
-    return np.minimum(pareto, param("multiple_cap"))
-
-
-class _Derived(StrictModel):
-    """Per-category constants of an outcome model, in the form the sampler uses."""
-
-    write_off_prob: float
-    log_median: float
-    body_sigma: float
-    multiple_cap: float
-    recovery_threshold: float
-    recovery_slope: float
-    tail_threshold: float
-    tail_scale: float
-    tail_min: float
-    tail_exponent: float
-    write_off_years_min: int
-    write_off_span: int
-    exit_years_min: int
-    exit_span: int
-
-
-#: Branch probabilities below this are treated as zero, so that the rescaling factors
-#: stay finite in single precision.
-_NEGLIGIBLE = 1e-30
-
-
-def _derived(outcome: OutcomeSpec) -> _Derived:
-    p, r, t = outcome.write_off_prob, outcome.recovery_prob, outcome.tail_prob
-    recovers, tails = p * r > _NEGLIGIBLE, (1 - p) * t > _NEGLIGIBLE
-    return _Derived(
-        write_off_prob=p, log_median=float(np.log(outcome.body_median)),
-        body_sigma=outcome.body_sigma, multiple_cap=outcome.multiple_cap,
-        recovery_threshold=p * r if recovers else 0.0,
-        recovery_slope=outcome.recovery_max / (p * r) if recovers else 0.0,
-        tail_threshold=p + (1 - p) * (1 - t) if tails else 1.0,
-        tail_scale=1 / ((1 - p) * t) if tails else 0.0,
-        tail_min=outcome.tail_min, tail_exponent=-1 / outcome.tail_alpha,
-        write_off_years_min=outcome.write_off_years_min,
-        write_off_span=outcome.write_off_years_max - outcome.write_off_years_min + 1,
-        exit_years_min=outcome.exit_years_min,
-        exit_span=outcome.exit_years_max - outcome.exit_years_min + 1)
-
-
-@dataclass(frozen=True)
-class _OutcomeTable:
-    """The constants of :func:`_derived` as arrays by category, built once per call.
-
-    Probabilities that set branches are kept in double precision (the conditional
-    thresholds of correlated outcomes are computed from them) and in single precision
-    (compared with the single-precision variates); the body parameters are in single
-    precision like the variates they transform.
-    """
-
-    write_off_prob: np.ndarray
-    recovery_threshold: np.ndarray
-    tail_threshold: np.ndarray
-    write_off_single: np.ndarray
-    recovery_single: np.ndarray
-    tail_single: np.ndarray
-    log_median: np.ndarray
-    body_sigma: np.ndarray
-    multiple_cap: np.ndarray
-    recovery_slope: np.ndarray
-    tail_scale: np.ndarray
-    tail_min: np.ndarray
-    tail_exponent: np.ndarray
-    write_off_span: np.ndarray
-    exit_span: np.ndarray
-    write_off_years_min: np.ndarray
-    exit_years_min: np.ndarray
-    same: frozenset[str]  # the constants all categories share
-
-    @classmethod
-    def of(cls, outcomes: Sequence[OutcomeSpec]) -> _OutcomeTable:
-        derived = [_derived(outcome) for outcome in outcomes]
-
-        def column(name, dtype=np.float64):
-            return np.array([getattr(d, name) for d in derived], dtype=dtype)
-
-        probabilities = [column(name) for name in
-                         ("write_off_prob", "recovery_threshold", "tail_threshold")]
-        single = VARIATE_DTYPE
-        values = [*probabilities, *(p.astype(single) for p in probabilities),
-                  column("log_median", single), column("body_sigma", single),
-                  column("multiple_cap", single), column("recovery_slope", single),
-                  column("tail_scale"), column("tail_min", single), column("tail_exponent"),
-                  column("write_off_span", single), column("exit_span", single),
-                  column("write_off_years_min", np.int8), column("exit_years_min", np.int8)]
-        names = [f.name for f in dataclasses.fields(cls)][:len(values)]
-        constants = dict(zip(names, values, strict=True))
-        return cls(**constants, same=frozenset(name for name, value in constants.items()
-                                               if np.all(value == value[0])))
-
-    @property
-    def shared(self) -> bool:
-        """Whether every category has the same outcome model."""
-        return len(self.same) == len(dataclasses.fields(self)) - 1
-
-    def per_stake(self, name: str, category):
-        """Constant ``name`` per stake (``category`` broadcastable against the stakes):
-        a scalar when all categories share it."""
-        values = getattr(self, name)
-        return values[0] if category is None or name in self.same else values[category]
-
-
-def _per_category(values: np.ndarray, category):
-    """One value per stake: a scalar when all categories share it, else gathered."""
-    if category is None or np.all(values == values[0]):
-        return values[0]
-    return values[category]
-
-
-def _conditional_thresholds(table: _OutcomeTable, factor: np.ndarray,
-                            correlation: float) -> tuple[np.ndarray, ...]:
-    """Branch thresholds of each row's stakes on the scale of ``v = Φ(ε)``, given its factor.
-
-    With ``u = Φ(√ρ·Z + √(1-ρ)·ε)``, ``u < x`` exactly when
-    ``v < Φ((Φ⁻¹(x) - √ρ·Z) / √(1-ρ))``. Returns the write-off, recovery and tail
-    thresholds, each (rows, categories) in single precision.
-    """
-    shift = (math.sqrt(correlation) * factor)[:, None]
-    scale = math.sqrt(1.0 - correlation)
-    return tuple(special.ndtr((special.ndtri(x) - shift) / scale).astype(VARIATE_DTYPE)
-                 for x in (table.write_off_prob, table.recovery_threshold, table.tail_threshold))
-
-
-def _copula_latent(factor: np.ndarray, correlation: float, stride: int):
-    """``(flat index, v) -> √ρ·Z_row + √(1-ρ)·Φ⁻¹(v)`` for stakes ``stride`` to a row."""
-    loading, noise = math.sqrt(correlation), math.sqrt(1.0 - correlation)
-
-    def latent(index: np.ndarray, v: np.ndarray) -> np.ndarray:
-        x = special.ndtri(v.astype(np.float64))
-        x *= noise
-        x += loading * factor[index // stride]
-        return x
-
-    return latent
-
-
-def _sample_outcomes(table: _OutcomeTable, v: np.ndarray, u_timing: np.ndarray,
-                     normals: np.random.Generator, *, category=None, category_of=None,
-                     thresholds=None, latent=None, active: np.ndarray | None = None):
-    """Stake outcomes from uniforms, drawing a normal only for each body exit.
-
-    Parameters
-    ----------
-    table : _OutcomeTable
-    v : ndarray of float32
-        Uniform [0, 1) per stake. Without ``latent`` it is the outcome variate ``u`` of
-        :func:`outcomes_from_variates`; with it, ``v = Φ(ε)`` of the copula and
-        ``u = Φ(latent(v))``, which is only computed for the recoveries and tail exits
-        that need their position within the branch.
-    u_timing : ndarray of float32
-        Uniform [0, 1) per stake: the lag within the branch's year range.
-    normals : numpy.random.Generator
-        Source of the body-exit normals, drawn in C order of the body exits, so that the
-        first rows' normals are a prefix of the stream whatever the number of rows.
-    category : ndarray of int, optional
-        Category per stake, broadcastable against ``v`` (e.g. one per column).
-    category_of : callable, optional
-        ``flat index -> category`` of stakes (needed with ``category``).
-    thresholds : (write-off, recovery, tail), optional
-        Branch thresholds on ``v``, broadcastable against it; default: the
-        unconditional ones per ``category``.
-    latent : callable, optional
-        ``(flat index, v) -> x``, the copula's latent normal at those stakes.
-    active : ndarray of bool, optional
-        Only these stakes get a multiple; the others keep 0 and draw no normal.
-
-    Returns
-    -------
-    (multiple, lag, written_off)
-        Multiples (float64), int8 lags in years and the write-off flags, shaped like ``v``.
-    """
-    if thresholds is None:
-        thresholds = tuple(table.per_stake(name, category) for name in
-                           ("write_off_single", "recovery_single", "tail_single"))
-    write_off_at, recovery_at, tail_at = thresholds
-    written_off = v < write_off_at
-    tail = v >= tail_at
-    recovered = v < recovery_at
-    body = written_off | tail
-    np.logical_not(body, out=body)
-    if active is not None:
-        for branch in (body, recovered, tail):
-            branch &= active
-
-    # float64 (holding single-precision values for body exits), so that multiplying it
-    # with money is a plain double-precision product
-    multiple = np.zeros(v.shape)
-    flat_multiple, flat_v = multiple.reshape(-1), v.reshape(-1)
-
-    def subset(mask):
-        index = np.flatnonzero(mask)
-        cache: list[np.ndarray] = []
-
-        def param(name):
-            if category_of is None or name in table.same:
-                return getattr(table, name)[0]
-            if not cache:
-                cache.append(category_of(index))
-            return getattr(table, name)[cache[0]]
-
-        return index, param
-
-    index, param = subset(body)
-    z = normals.standard_normal(index.size, dtype=VARIATE_DTYPE)
-    z *= param("body_sigma")
-    z += param("log_median")
-    np.exp(z, out=z)
-    flat_multiple[index] = np.minimum(z, param("multiple_cap"), out=z)
-
-    index, param = subset(recovered)
-    if index.size:
-        if latent is None:
-            flat_multiple[index] = flat_v[index] * param("recovery_slope")
-        else:
-            u = special.ndtr(latent(index, flat_v[index]))
-            # the thresholds are rounded to single precision: keep u inside its branch
-            np.minimum(u, param("recovery_threshold"), out=u)
-            flat_multiple[index] = u * param("recovery_slope")
-
-    index, param = subset(tail)
-    if index.size:
-        # 1 - u, in double precision: the Pareto quantile is 1 - (1 - u) · tail_scale
-        if latent is None:
-            complement = 1.0 - flat_v[index].astype(np.float64)
-        else:
-            complement = special.ndtr(-latent(index, flat_v[index]))
-        complement *= param("tail_scale")
-        np.minimum(complement, 1.0, out=complement)
-        pareto = np.power(complement, param("tail_exponent"), out=complement)
-        pareto *= param("tail_min")
-        flat_multiple[index] = np.minimum(pareto, param("multiple_cap"), out=pareto)
-
-    # whole years: truncate u · span (< span) first, then add the branch's minimum; the
-    # branch's span and minimum are picked arithmetically (np.where is slower here)
-    exit_span = table.per_stake("exit_span", category)
-    span = written_off * (table.per_stake("write_off_span", category) - exit_span)
-    span += exit_span
-    span *= u_timing
-    lag = span.astype(np.int8)
-    exit_min = table.per_stake("exit_years_min", category)
-    lag += written_off * (table.per_stake("write_off_years_min", category) - exit_min)
-    lag += exit_min
-    return multiple, lag, written_off
-
-
-def draw_outcomes(outcomes: Sequence[OutcomeSpec], category: np.ndarray | None,
-                  shape: tuple[int, ...], *, seed: int, key: Sequence[str | int],
-                  block: int, correlation: float = 0.0) -> DealOutcomes:
-    """Draw stake outcomes from the keyed streams ``(*key, q, block)``.
-
-    ``q`` is ``"outcome"`` (a uniform per stake: its branch and its position within the
-    branch), ``"timing"`` (a uniform per stake: its lag) and ``"multiple"`` (a standard
-    normal per body exit, in C order of the body exits); ``shape[0]`` must be the
-    block's ``hi`` so that rows are a prefix independent of ``hi``.
-
-    With ``correlation`` ρ > 0 the outcome variates of one draw (one row) share a common
-    factor (a one-factor Gaussian copula, as in the Vasicek credit model):
-    ``u = Φ(√ρ·Z_row + √(1-ρ)·ε)`` with ``Z_row`` from ``(*key, "outcome_factor", block)``.
-    It is sampled without computing ``u`` for every stake: given ``Z_row``, each stake
-    is in a branch with a probability known in closed form, so the uniform ``v = Φ(ε)``
-    is compared with those conditional thresholds, and ``u`` itself is only computed for
-    recoveries and tail exits, whose size depends on it. Each stake's marginal outcome
-    distribution is unchanged; only the spread of portfolio results widens (good and
-    bad vintages).
-    """
-    table = _OutcomeTable.of(outcomes)
-    v = stream(seed, *key, "outcome", block).random(shape, dtype=VARIATE_DTYPE)
-    u_timing = stream(seed, *key, "timing", block).random(shape, dtype=VARIATE_DTYPE)
-    normals = stream(seed, *key, "multiple", block)
-    category_full = (None if category is None or table.shared
-                     else np.ascontiguousarray(np.broadcast_to(category, shape)))
-    category_of = None if category_full is None else category_full.reshape(-1).__getitem__
-    thresholds = latent = None
-    if correlation > 0 and shape[0]:
-        factor = stream(seed, *key, "outcome_factor", block).standard_normal(shape[0])
-        per_row = _conditional_thresholds(table, factor, correlation)
-        if category_full is None:
-            row_shape = (shape[0], *[1] * (len(shape) - 1))
-            thresholds = tuple(t[:, :1].reshape(row_shape) for t in per_row)
-        else:
-            rows = category_full.reshape(shape[0], -1)
-            thresholds = tuple(np.take_along_axis(t, rows, axis=1).reshape(shape)
-                               for t in per_row)
-        latent = _copula_latent(factor, correlation, math.prod(shape[1:]))
-    multiple, lag, written_off = _sample_outcomes(
-        table, v, u_timing, normals, category=category_full, category_of=category_of,
-        thresholds=thresholds, latent=latent)
-    return DealOutcomes(multiple, lag.astype(np.int64), written_off)
-
-
-class StakeOutcomes:
-    """Outcomes of independent stakes with one outcome model, drawn from the keyed
-    streams ``(*key, q, block)`` of :func:`draw_outcomes` and continuing in stream order
-    from call to call.
-
-    Calling it with ``size`` stakes at a time, in order, gives the same outcomes as one
-    call with all of them (and as ``draw_outcomes([outcome], None, (total,), ...)``), so
-    a model can simulate the draws of a block in chunks without changing them.
-    """
-
-    def __init__(self, outcome: OutcomeSpec, *, seed: int, key: Sequence[str | int],
-                 block: int):
-        self.table = _OutcomeTable.of([outcome])
-        self.streams = {name: stream(seed, *key, name, block)
-                        for name in ("outcome", "timing", "multiple")}
-
-    def __call__(self, size: int) -> DealOutcomes:
-        """Outcomes of the next ``size`` stakes."""
-        v = self.streams["outcome"].random(size, dtype=VARIATE_DTYPE)
-        u_timing = self.streams["timing"].random(size, dtype=VARIATE_DTYPE)
-        multiple, lag, written_off = _sample_outcomes(self.table, v, u_timing,
-                                                      self.streams["multiple"])
-        return DealOutcomes(multiple, lag.astype(np.int64), written_off)
-
-
-def outcome_statistics(outcome: OutcomeSpec) -> dict[str, float]:
-    """Exact outcome statistics of a stake (closed forms, no simulation).
-
-    Returns
-    -------
-    dict
-        ``share_below_1x``, ``share_at_least_10x``, ``share_written_off``,
-        ``mean_multiple`` (cost-weighted pooled multiple with equal tickets),
-        ``loss_per_cost`` (expected realised gross loss ÷ cost) and
-        ``mean_lag_years`` (expected years to realisation).
-    """
-    p, t = outcome.write_off_prob, outcome.tail_prob
-    mu, sigma, cap = np.log(outcome.body_median), outcome.body_sigma, outcome.multiple_cap
-    xm, alpha = outcome.tail_min, outcome.tail_alpha
-
-    def body_cdf(x):
-        if sigma == 0:
-            return float(outcome.body_median < x)
-        return float(stats.norm.cdf((np.log(x) - mu) / sigma))
-
-    def body_partial(x):  # E[X; X < x] of the uncapped body
-        if sigma == 0:
-            return outcome.body_median * float(outcome.body_median < x)
-        scale = np.exp(mu + sigma**2 / 2)
-        return float(scale * stats.norm.cdf((np.log(x) - mu - sigma**2) / sigma))
-
-    def tail_cdf(x):
-        return 0.0 if x <= xm else 1.0 - (xm / x) ** alpha
-
-    def tail_partial(x):  # E[X; X < x] of the uncapped tail
-        return 0.0 if x <= xm else alpha * xm / (alpha - 1) * (1 - (xm / x) ** (alpha - 1))
-
-    recovery_mean = outcome.recovery_prob * outcome.recovery_max / 2
-    # a recovery is strictly below recovery_max <= 1, so every write-off is below 1x
-    below = p + (1 - p) * ((1 - t) * body_cdf(1.0) + t * tail_cdf(1.0))
-    at_least_10 = 0.0 if cap < 10 else (1 - p) * ((1 - t) * (1 - body_cdf(10.0))
-                                                  + t * (1 - tail_cdf(10.0)))
-    body_mean = body_partial(cap) + cap * (1 - body_cdf(cap))
-    tail_mean = tail_partial(cap) + cap * (1 - tail_cdf(cap))
-    mean = p * recovery_mean + (1 - p) * ((1 - t) * body_mean + t * tail_mean)
-    body_loss = body_cdf(1.0) - body_partial(1.0)
-    tail_loss = tail_cdf(1.0) - tail_partial(1.0)
-    loss = p * (1 - recovery_mean) + (1 - p) * ((1 - t) * body_loss + t * tail_loss)
-    lag = (p * (outcome.write_off_years_min + outcome.write_off_years_max) / 2
-           + (1 - p) * (outcome.exit_years_min + outcome.exit_years_max) / 2)
-    return {"share_below_1x": below, "share_at_least_10x": at_least_10,
-            "share_written_off": p, "mean_multiple": mean, "loss_per_cost": loss,
-            "mean_lag_years": lag}
-
-
 # --------------------------------------------------------------------------- results
-
-def concat_draws(cls, parts):
-    """Join draw dataclasses of type ``cls`` along the draw axis (metadata must agree)."""
-    if not parts:
-        raise ValueError("concat needs at least one part")
-    first, values = parts[0], {}
-    for field in dataclasses.fields(cls):
-        value = getattr(first, field.name)
-        if isinstance(value, np.ndarray):
-            values[field.name] = np.concatenate([getattr(p, field.name) for p in parts])
-        else:
-            if any(getattr(p, field.name) != value for p in parts[1:]):
-                raise ValueError(f"cannot concat draws with different {field.name}")
-            values[field.name] = value
-    return cls(**values)
-
-
-def check_years(years: Sequence[int]) -> np.ndarray:
-    """Validate a horizon: consecutive calendar years, ascending, at least one."""
-    array = np.asarray(list(years), dtype=np.int64)
-    if array.ndim != 1 or array.size == 0 or np.any(np.diff(array) != 1):
-        raise ValueError(f"years must be consecutive ascending calendar years, got {years!r}")
-    return array
-
-
-def to_horizon(values: np.ndarray, first_year: int, years: np.ndarray, *,
-               stock: bool) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Map (draws, timeline) values onto horizon years.
-
-    Parameters
-    ----------
-    values : ndarray, shape (draws, T)
-        One column per calendar year ``first_year + j``.
-    first_year : int
-    years : ndarray of int
-        The horizon (consecutive).
-    stock : bool
-        A stock (year-end level) is 0 before the timeline and held at its last value
-        after it; a flow is 0 outside the timeline.
-
-    Returns
-    -------
-    (horizon, before, beyond)
-        ``horizon`` shaped (draws, len(years)); ``before`` and ``beyond`` per draw are
-        the flow totals of timeline years before and after the horizon (0 for a stock).
-    """
-    n, span = values.shape
-    n_years = years.size
-    shift = int(years[0]) - first_year  # the timeline column of the first horizon year
-    # both are consecutive years, so timeline columns [lo, hi) are horizon columns
-    # [lo - shift, hi - shift) and slices do (no fancy indexing)
-    lo, hi = min(max(shift, 0), span), min(max(shift + n_years, 0), span)
-    horizon = np.zeros((n, n_years), dtype=values.dtype)
-    horizon[:, lo - shift:hi - shift] = values[:, lo:hi]
-    if stock:
-        after = max(span - shift, 0)  # the first horizon column past the timeline
-        if span and after < n_years:
-            horizon[:, after:] = values[:, span - 1:]
-        zeros = np.zeros(n, dtype=values.dtype)
-        return horizon, zeros, zeros
-    return horizon, values[:, :lo].sum(axis=1), values[:, hi:].sum(axis=1)
-
 
 @dataclass(frozen=True)
 class FundDraws:
@@ -843,6 +292,13 @@ _CHUNK_ROWS = 512
 _SLOT_STREAMS = ("ticket", "outcome", "timing", "multiple", "follow_on")
 
 
+def _per_category(values: np.ndarray, category):
+    """One value per stake: a scalar when all categories share it, else gathered."""
+    if category is None or np.all(values == values[0]):
+        return values[0]
+    return values[category]
+
+
 @dataclass(frozen=True)
 class _FundPlan:
     """Constants of a fund's deal slots, computed once per :func:`simulate_fund` call.
@@ -863,7 +319,7 @@ class _FundPlan:
     investable: float
     ticket_lo: np.ndarray | np.floating
     ticket_span: np.ndarray | np.floating
-    table: _OutcomeTable
+    table: OutcomeTable
     category: np.ndarray | None
 
     @classmethod
@@ -876,7 +332,7 @@ class _FundPlan:
         slot_year = np.repeat(np.arange(years, dtype=np.int8), per_year)
         ticket_lo = np.array([stage.ticket_min_yuan for stage in stages])
         ticket_span = np.array([stage.ticket_max_yuan for stage in stages]) - ticket_lo
-        table = _OutcomeTable.of([stage.outcome for stage in stages])
+        table = OutcomeTable.of([stage.outcome for stage in stages])
         return cls(
             per_year=per_year, n_slots=years * per_year, deals_min=deals_min,
             deals_max=deals_max, cell_slots=np.tile(deals_max, years),
@@ -923,7 +379,7 @@ def _simulate_rows(spec: FundSpec, plan: _FundPlan, streams: dict, counts: np.nd
                    per_row: tuple[np.ndarray, ...] | None) -> dict[str, np.ndarray]:
     """Per-draw results of a chunk of rows: flows by year of the fund's life and the
     rule's breach inputs. ``streams`` are consumed in row order; ``factor`` and
-    ``per_row`` are the rows' copula factors and :func:`_conditional_thresholds`."""
+    ``per_row`` are the rows' copula factors and :func:`conditional_thresholds`."""
     n = counts.shape[0]
     life, invest_years = spec.life_years, spec.investment_years
     per_year, n_slots = plan.per_year, plan.n_slots
@@ -949,10 +405,10 @@ def _simulate_rows(spec: FundSpec, plan: _FundPlan, streams: dict, counts: np.nd
         else:  # one per slot: comparing with a broadcast (rows, 1, per_year) is slower
             thresholds = tuple(np.repeat(np.tile(t, invest_years), plan.cell_slots, axis=1)
                                for t in per_row)
-        latent = _copula_latent(factor, spec.outcome_correlation, n_slots)
+        latent = copula_latent(factor, spec.outcome_correlation, n_slots)
     category_of = (None if plan.category is None
                    else lambda index: plan.slot_stage[index % n_slots])
-    multiple, realised, _ = _sample_outcomes(
+    multiple, realised, _ = sample_outcomes(
         plan.table, v, u_timing, streams["multiple"], category=plan.category,
         category_of=category_of, thresholds=thresholds, latent=latent, active=active)
     realised += plan.slot_year
@@ -1034,7 +490,7 @@ def _simulate_block(spec: FundSpec, plan: _FundPlan, seed: int, block: int,
     factor = per_row = None
     if spec.outcome_correlation > 0:
         factor = stream(seed, *key, "outcome_factor", block).standard_normal(n)
-        per_row = _conditional_thresholds(plan.table, factor, spec.outcome_correlation)
+        per_row = conditional_thresholds(plan.table, factor, spec.outcome_correlation)
     streams = {name: stream(seed, *key, name, block) for name in _SLOT_STREAMS}
     chunks = []
     for lo in range(0, n, _CHUNK_ROWS) or [0]:
@@ -1042,7 +498,7 @@ def _simulate_block(spec: FundSpec, plan: _FundPlan, seed: int, block: int,
         chunks.append(_simulate_rows(
             spec, plan, streams, counts[rows], None if factor is None else factor[rows],
             None if per_row is None else tuple(t[rows] for t in per_row)))
-    return _join(chunks)
+    return join_rows(chunks)
 
 
 def _fund_draws(spec: FundSpec, years: np.ndarray, rows: dict[str, np.ndarray]) -> FundDraws:
@@ -1103,57 +559,6 @@ def _fund_draws(spec: FundSpec, years: np.ndarray, rows: dict[str, np.ndarray]) 
         distributions_beyond_yuan=dists_beyond)
 
 
-def run_sums(values: np.ndarray, counts: np.ndarray, ufunc=np.add) -> np.ndarray:
-    """Reduce consecutive runs of ``values``, ``counts[i]`` long, with ``ufunc`` (0 for an
-    empty run).
-
-    Only the non-empty runs are passed to ``ufunc.reduceat``, so each run is reduced on
-    its own values alone: numpy's pairwise sum groups a run's elements by its length, so
-    a run that took in one more element (even a zero) could round differently, and a
-    draw's sums would then depend on the draws after it.
-    """
-    result = np.zeros(counts.size, dtype=values.dtype)
-    nonempty = np.flatnonzero(counts)
-    if nonempty.size:
-        starts = np.cumsum(counts) - counts
-        result[nonempty] = ufunc.reduceat(values, starts[nonempty])
-    return result
-
-
-def _join(parts: list[dict[str, np.ndarray]]) -> dict[str, np.ndarray]:
-    """Join dicts of per-draw arrays along the draw axis."""
-    if len(parts) == 1:
-        return parts[0]
-    return {name: np.concatenate([part[name] for part in parts]) for name in parts[0]}
-
-
-def rows_of_blocks(simulate_block, start: int, stop: int) -> dict[str, np.ndarray]:
-    """Per-draw arrays of draws ``[start, stop)`` from the random-stream blocks.
-
-    ``simulate_block(block, hi)`` returns a dict of arrays whose first axis is rows
-    ``[0, hi)`` of ``block`` (the rows before ``lo`` are simulated too, so that every
-    stream is consumed in row order); each block's rows ``[lo, hi)`` are kept and
-    joined. Models return per-draw timelines from their blocks and map them onto the
-    horizon once, for all draws.
-    """
-    pieces = block_ranges(start, stop) or [(0, 0, 0)]
-    return _join([{name: values[lo:hi] for name, values in simulate_block(block, hi).items()}
-                  for block, lo, hi in pieces])
-
-
-def slice_draws(draws, lo: int, hi: int):
-    """Rows ``[lo, hi)`` of every array field of a draws dataclass."""
-    return dataclasses.replace(draws, **{
-        f.name: getattr(draws, f.name)[lo:hi] for f in dataclasses.fields(draws)
-        if isinstance(getattr(draws, f.name), np.ndarray)})
-
-
-def check_draw_range(start: int, stop: int) -> None:
-    """Validate a draw range ``[start, stop)``."""
-    if isinstance(start, bool) or isinstance(stop, bool) or not 0 <= start <= stop:
-        raise ValueError(f"need 0 <= start <= stop, got start={start!r}, stop={stop!r}")
-
-
 def simulate_fund(spec: FundSpec, years: Sequence[int], start: int, stop: int, *,
                   seed: int) -> FundDraws:
     """Simulate draws ``[start, stop)`` of one fund.
@@ -1182,13 +587,6 @@ def simulate_fund(spec: FundSpec, years: Sequence[int], start: int, stop: int, *
 
 
 # --------------------------------------------------------------------------- summaries
-
-def quantiles(values: np.ndarray, qs: Sequence[float], axis: int = 0) -> np.ndarray:
-    """``np.quantile`` that returns NaN instead of failing on zero draws."""
-    if values.shape[axis] == 0:
-        return np.full((len(qs), *np.delete(values.shape, axis)), np.nan)
-    return np.quantile(values, qs, axis=axis)
-
 
 def _rule_flags(draws: FundDraws, tolerance: float | None):
     """Breach flags (by horizon year, at liquidation, first year) and excess loss."""
@@ -1315,9 +713,6 @@ def plot_loss_ratio(draws: FundDraws, spec: FundSpec) -> Figure:
 
 
 __all__ = [
-    "NO_BREACH", "VARIATE_DTYPE", "Category", "DealOutcomes", "FundDraws", "FundSpec",
-    "LossMeasure", "OutcomeSpec", "StageSpec", "StakeOutcomes", "ToleranceRule",
-    "check_draw_range", "check_years", "draw_outcomes", "outcome_statistics",
-    "outcomes_from_variates", "plot_loss_ratio", "simulate_fund", "summarize_funds",
-    "to_horizon",
+    "NO_BREACH", "Category", "FundDraws", "FundSpec", "LossMeasure", "StageSpec",
+    "ToleranceRule", "plot_loss_ratio", "simulate_fund", "summarize_funds",
 ]

@@ -24,7 +24,7 @@ import pandas as pd
 from pydantic import Field, model_validator
 from scipy import integrate, special
 
-from model.funds import (
+from model.draw_arrays import (
     VARIATE_DTYPE,
     check_draw_range,
     check_years,

@@ -17,7 +17,8 @@ from model.conversion import (
     simulate_conversion,
     summarize_conversion,
 )
-from model.funds import outcome_statistics, slice_draws
+from model.draw_arrays import slice_draws
+from model.outcomes import outcome_statistics
 
 YEARS = range(2025, 2031)
 GRANT = 2_000_000.0

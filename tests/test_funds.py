@@ -18,27 +18,28 @@ from scipy import integrate, stats
 
 import model.funds
 import model.streams
+from model.draw_arrays import run_sums, slice_draws, to_horizon
 from model.funds import (
     NO_BREACH,
     FundDraws,
     FundSpec,
-    OutcomeSpec,
-    _conditional_thresholds,
-    _copula_latent,
     _keep_within,
-    _OutcomeTable,
-    _sample_outcomes,
+    plot_loss_ratio,
+    simulate_fund,
+    summarize_funds,
+)
+from model.loans import ARTICLE_21_CAP_YUAN
+from model.outcomes import (
+    OutcomeSpec,
+    OutcomeTable,
+    StakeOutcomes,
+    conditional_thresholds,
+    copula_latent,
     draw_outcomes,
     outcome_statistics,
     outcomes_from_variates,
-    plot_loss_ratio,
-    run_sums,
-    simulate_fund,
-    slice_draws,
-    summarize_funds,
-    to_horizon,
+    sample_outcomes,
 )
-from model.loans import ARTICLE_21_CAP_YUAN
 
 YEARS = range(2025, 2031)
 TICKET = 1_000_000.0
@@ -468,14 +469,14 @@ def test_correlated_branches_given_the_factor(z):
     p, r, t, alpha = 0.4, 0.3, 0.13, 1.16
     outcome = OutcomeSpec(**binary_outcome(p, 0.8) | dict(
         recovery_prob=r, recovery_max=0.3, tail_prob=t, tail_min=5.0, tail_alpha=alpha))
-    table = _OutcomeTable.of([outcome])
+    table = OutcomeTable.of([outcome])
     factor = np.full(rows, z)
     rng = np.random.default_rng(round(10 * z) + 100)
-    thresholds = tuple(c[:, :1] for c in _conditional_thresholds(table, factor, rho))
-    multiple, _, written_off = _sample_outcomes(
+    thresholds = tuple(c[:, :1] for c in conditional_thresholds(table, factor, rho))
+    multiple, _, written_off = sample_outcomes(
         table, rng.random((rows, stakes), dtype=np.float32),
         rng.random((rows, stakes), dtype=np.float32), rng, thresholds=thresholds,
-        latent=_copula_latent(factor, rho, stakes))
+        latent=copula_latent(factor, rho, stakes))
     loading, noise = math.sqrt(rho), math.sqrt(1 - rho)
 
     def cdf(x):
@@ -602,8 +603,6 @@ def test_run_sums_depend_on_each_run_alone(seed, cells):
 
 
 def test_stake_outcomes_continue_across_calls():
-    from model.funds import StakeOutcomes
-
     def stakes():
         return StakeOutcomes(HEAVY_OUTCOME, seed=6, key=("test",), block=2)
 

@@ -13,7 +13,7 @@ from scipy import integrate, stats
 
 import model.loans
 import model.streams
-from model.funds import slice_draws
+from model.draw_arrays import slice_draws
 from model.loans import (
     ARTICLE_21_CAP_YUAN,
     LoanDraws,

@@ -1,0 +1,522 @@
+"""Outcomes of equity stakes: write-off, recovery, exit multiple and realisation lag.
+
+Shared by the funds of article 20 (:mod:`model.funds`) and the converted stakes of
+先投后股, article 11 (:mod:`model.conversion`). A stake is written off (with a possible
+partial recovery) or exits at a multiple of its cost drawn from a lognormal body with a
+Pareto tail; :func:`outcome_statistics` gives the model's exact moments, against which
+the samplers are tested. Normals are drawn only for body exits, and the one-factor
+copula's ``Φ`` and ``Φ⁻¹`` are only evaluated for the recoveries and tail exits of a
+correlated portfolio.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Self
+
+import numpy as np
+from pydantic import Field, model_validator
+from scipy import special, stats
+
+from model.draw_arrays import VARIATE_DTYPE
+from model.schema import StrictModel
+from model.streams import stream
+
+
+class OutcomeSpec(StrictModel):
+    """Outcome of one equity stake, as a multiple of its cost and a realisation lag.
+
+    A stake is written off with probability ``write_off_prob`` (a share of write-offs
+    recover ``U(0, recovery_max)`` of cost); otherwise it exits at a multiple drawn from
+    a lognormal body (median ``body_median``, log-sd ``body_sigma``) or, with probability
+    ``tail_prob``, a Pareto tail ``tail_min · U^(-1/tail_alpha)``; multiples are capped at
+    ``multiple_cap``. Lags are whole years, uniform on the given ranges.
+    """
+
+    write_off_prob: float = Field(ge=0, le=1)
+    recovery_prob: float = Field(default=0.0, ge=0, le=1)
+    recovery_max: float = Field(default=0.0, ge=0, le=1)
+    body_median: float = Field(gt=0, le=100)
+    body_sigma: float = Field(ge=0, le=5)
+    tail_prob: float = Field(ge=0, le=1)
+    tail_min: float = Field(default=5.0, gt=0, le=1000)
+    tail_alpha: float = Field(default=1.16, gt=1, le=10)
+    multiple_cap: float = Field(default=100.0, gt=0, le=10_000)
+    write_off_years_min: int = Field(ge=0, le=30)
+    write_off_years_max: int = Field(ge=0, le=30)
+    exit_years_min: int = Field(ge=0, le=30)
+    exit_years_max: int = Field(ge=0, le=30)
+    basis: str = Field(min_length=1)
+
+    @model_validator(mode="after")
+    def _ranges(self) -> Self:
+        if self.write_off_years_min > self.write_off_years_max:
+            raise ValueError("write_off_years_min must not exceed write_off_years_max")
+        if self.exit_years_min > self.exit_years_max:
+            raise ValueError("exit_years_min must not exceed exit_years_max")
+        if self.multiple_cap < self.tail_min:
+            raise ValueError("multiple_cap must be at least tail_min")
+        return self
+
+
+
+@dataclass(frozen=True)
+class DealOutcomes:
+    """Outcomes of a set of stakes, each array shaped like the inputs.
+
+    Attributes
+    ----------
+    multiple : ndarray of float
+        Proceeds ÷ cost (0 for a total write-off).
+    lag_years : ndarray of int
+        Years from investment (or conversion) to write-off or exit.
+    written_off : ndarray of bool
+    """
+
+    multiple: np.ndarray
+    lag_years: np.ndarray
+    written_off: np.ndarray
+
+
+def _param(specs: Sequence[StrictModel], name: str, category: np.ndarray | None,
+           dtype: type = np.float64):
+    """A parameter per stake: a scalar when all categories share it, else gathered."""
+    values: np.ndarray = np.array([getattr(spec, name) for spec in specs], dtype=dtype)
+    if category is None or np.all(values == values[0]):
+        return values[0]
+    return values[category]  # category is per slot (a column vector), so this is cheap
+
+
+def outcomes_from_variates(outcomes: Sequence[OutcomeSpec], category: np.ndarray | None,
+                           u_outcome: np.ndarray, z_multiple: np.ndarray,
+                           u_timing: np.ndarray) -> DealOutcomes:
+    """Turn standard variates into stake outcomes (pure; no randomness of its own).
+
+    Parameters
+    ----------
+    outcomes : sequence of OutcomeSpec
+        One outcome model per category.
+    category : ndarray of int or None
+        Index into ``outcomes`` per stake, broadcastable against the variates (a fund
+        passes one per deal slot); ``None``: all use ``outcomes[0]``.
+    u_outcome : ndarray
+        Uniform [0, 1): picks write-off / body / tail and, rescaled within its branch,
+        the recovery share or the Pareto quantile.
+    z_multiple : ndarray
+        Standard normal: the lognormal body multiple.
+    u_timing : ndarray
+        Uniform [0, 1): the lag within the branch's year range.
+
+    Returns
+    -------
+    DealOutcomes
+    """
+    table = [_derived(outcome) for outcome in outcomes]
+
+    def p(name):
+        return _param(table, name, category, u_outcome.dtype.type)
+
+    written_off = u_outcome < p("write_off_prob")
+    multiple = p("body_sigma") * z_multiple
+    multiple += p("log_median")
+    np.exp(multiple, out=multiple)
+    np.minimum(multiple, p("multiple_cap"), out=multiple)
+    np.copyto(multiple, 0.0, where=written_off)
+    # within its branch u_outcome is again uniform: it also sets the recovery share and
+    # the Pareto quantile, so no extra variates are needed
+    for branch, value in (("recovery", _recovery), ("tail", _pareto)):
+        at = np.nonzero(u_outcome < p("recovery_threshold") if branch == "recovery"
+                        else u_outcome >= p("tail_threshold"))
+        if at[0].size:
+            def param(name, at=at):
+                value = p(name)
+                return np.broadcast_to(value, u_outcome.shape)[at] if np.ndim(value) else value
+
+            multiple[at] = value(u_outcome[at], param)
+    # whole years: truncate u * span (< span) first, then add the branch's minimum
+    span = np.where(written_off, p("write_off_span"), p("exit_span"))
+    span *= u_timing
+    lag = span.astype(np.int64)
+    lag += np.where(written_off, p("write_off_years_min"), p("exit_years_min")).astype(np.int64)
+    return DealOutcomes(multiple, lag, written_off)
+
+
+def _recovery(u, param):
+    """Recovered share of cost of a written-off stake, ``U(0, recovery_max)``."""
+    return u * param("recovery_slope")
+
+
+def _pareto(u, param):
+    """Multiple of a tail exit: Pareto from ``tail_min``, capped."""
+    quantile = (u - param("tail_threshold")) * param("tail_scale")
+    pareto = param("tail_min") * (1.0 - quantile.astype(np.float64)) ** param("tail_exponent")
+    return np.minimum(pareto, param("multiple_cap"))
+
+
+class _Derived(StrictModel):
+    """Per-category constants of an outcome model, in the form the sampler uses."""
+
+    write_off_prob: float
+    log_median: float
+    body_sigma: float
+    multiple_cap: float
+    recovery_threshold: float
+    recovery_slope: float
+    tail_threshold: float
+    tail_scale: float
+    tail_min: float
+    tail_exponent: float
+    write_off_years_min: int
+    write_off_span: int
+    exit_years_min: int
+    exit_span: int
+
+
+#: Branch probabilities below this are treated as zero, so that the rescaling factors
+#: stay finite in single precision.
+_NEGLIGIBLE = 1e-30
+
+
+def _derived(outcome: OutcomeSpec) -> _Derived:
+    p, r, t = outcome.write_off_prob, outcome.recovery_prob, outcome.tail_prob
+    recovers, tails = p * r > _NEGLIGIBLE, (1 - p) * t > _NEGLIGIBLE
+    return _Derived(
+        write_off_prob=p, log_median=float(np.log(outcome.body_median)),
+        body_sigma=outcome.body_sigma, multiple_cap=outcome.multiple_cap,
+        recovery_threshold=p * r if recovers else 0.0,
+        recovery_slope=outcome.recovery_max / (p * r) if recovers else 0.0,
+        tail_threshold=p + (1 - p) * (1 - t) if tails else 1.0,
+        tail_scale=1 / ((1 - p) * t) if tails else 0.0,
+        tail_min=outcome.tail_min, tail_exponent=-1 / outcome.tail_alpha,
+        write_off_years_min=outcome.write_off_years_min,
+        write_off_span=outcome.write_off_years_max - outcome.write_off_years_min + 1,
+        exit_years_min=outcome.exit_years_min,
+        exit_span=outcome.exit_years_max - outcome.exit_years_min + 1)
+
+
+@dataclass(frozen=True)
+class OutcomeTable:
+    """The constants of :func:`_derived` as arrays by category, built once per call.
+
+    Probabilities that set branches are kept in double precision (the conditional
+    thresholds of correlated outcomes are computed from them) and in single precision
+    (compared with the single-precision variates); the body parameters are in single
+    precision like the variates they transform.
+    """
+
+    write_off_prob: np.ndarray
+    recovery_threshold: np.ndarray
+    tail_threshold: np.ndarray
+    write_off_single: np.ndarray
+    recovery_single: np.ndarray
+    tail_single: np.ndarray
+    log_median: np.ndarray
+    body_sigma: np.ndarray
+    multiple_cap: np.ndarray
+    recovery_slope: np.ndarray
+    tail_scale: np.ndarray
+    tail_min: np.ndarray
+    tail_exponent: np.ndarray
+    write_off_span: np.ndarray
+    exit_span: np.ndarray
+    write_off_years_min: np.ndarray
+    exit_years_min: np.ndarray
+    same: frozenset[str]  # the constants all categories share
+
+    @classmethod
+    def of(cls, outcomes: Sequence[OutcomeSpec]) -> OutcomeTable:
+        derived = [_derived(outcome) for outcome in outcomes]
+
+        def column(name, dtype=np.float64):
+            return np.array([getattr(d, name) for d in derived], dtype=dtype)
+
+        probabilities = [column(name) for name in
+                         ("write_off_prob", "recovery_threshold", "tail_threshold")]
+        single = VARIATE_DTYPE
+        values = [*probabilities, *(p.astype(single) for p in probabilities),
+                  column("log_median", single), column("body_sigma", single),
+                  column("multiple_cap", single), column("recovery_slope", single),
+                  column("tail_scale"), column("tail_min", single), column("tail_exponent"),
+                  column("write_off_span", single), column("exit_span", single),
+                  column("write_off_years_min", np.int8), column("exit_years_min", np.int8)]
+        names = [f.name for f in dataclasses.fields(cls)][:len(values)]
+        constants = dict(zip(names, values, strict=True))
+        return cls(**constants, same=frozenset(name for name, value in constants.items()
+                                               if np.all(value == value[0])))
+
+    @property
+    def shared(self) -> bool:
+        """Whether every category has the same outcome model."""
+        return len(self.same) == len(dataclasses.fields(self)) - 1
+
+    def per_stake(self, name: str, category):
+        """Constant ``name`` per stake (``category`` broadcastable against the stakes):
+        a scalar when all categories share it."""
+        values = getattr(self, name)
+        return values[0] if category is None or name in self.same else values[category]
+
+
+def conditional_thresholds(table: OutcomeTable, factor: np.ndarray,
+                            correlation: float) -> tuple[np.ndarray, ...]:
+    """Branch thresholds of each row's stakes on the scale of ``v = Φ(ε)``, given its factor.
+
+    With ``u = Φ(√ρ·Z + √(1-ρ)·ε)``, ``u < x`` exactly when
+    ``v < Φ((Φ⁻¹(x) - √ρ·Z) / √(1-ρ))``. Returns the write-off, recovery and tail
+    thresholds, each (rows, categories) in single precision.
+    """
+    shift = (math.sqrt(correlation) * factor)[:, None]
+    scale = math.sqrt(1.0 - correlation)
+    return tuple(special.ndtr((special.ndtri(x) - shift) / scale).astype(VARIATE_DTYPE)
+                 for x in (table.write_off_prob, table.recovery_threshold, table.tail_threshold))
+
+
+def copula_latent(factor: np.ndarray, correlation: float, stride: int):
+    """``(flat index, v) -> √ρ·Z_row + √(1-ρ)·Φ⁻¹(v)`` for stakes ``stride`` to a row."""
+    loading, noise = math.sqrt(correlation), math.sqrt(1.0 - correlation)
+
+    def latent(index: np.ndarray, v: np.ndarray) -> np.ndarray:
+        x = special.ndtri(v.astype(np.float64))
+        x *= noise
+        x += loading * factor[index // stride]
+        return x
+
+    return latent
+
+
+def sample_outcomes(table: OutcomeTable, v: np.ndarray, u_timing: np.ndarray,
+                     normals: np.random.Generator, *, category=None, category_of=None,
+                     thresholds=None, latent=None, active: np.ndarray | None = None):
+    """Stake outcomes from uniforms, drawing a normal only for each body exit.
+
+    Parameters
+    ----------
+    table : OutcomeTable
+    v : ndarray of float32
+        Uniform [0, 1) per stake. Without ``latent`` it is the outcome variate ``u`` of
+        :func:`outcomes_from_variates`; with it, ``v = Φ(ε)`` of the copula and
+        ``u = Φ(latent(v))``, which is only computed for the recoveries and tail exits
+        that need their position within the branch.
+    u_timing : ndarray of float32
+        Uniform [0, 1) per stake: the lag within the branch's year range.
+    normals : numpy.random.Generator
+        Source of the body-exit normals, drawn in C order of the body exits, so that the
+        first rows' normals are a prefix of the stream whatever the number of rows.
+    category : ndarray of int, optional
+        Category per stake, broadcastable against ``v`` (e.g. one per column).
+    category_of : callable, optional
+        ``flat index -> category`` of stakes (needed with ``category``).
+    thresholds : (write-off, recovery, tail), optional
+        Branch thresholds on ``v``, broadcastable against it; default: the
+        unconditional ones per ``category``.
+    latent : callable, optional
+        ``(flat index, v) -> x``, the copula's latent normal at those stakes.
+    active : ndarray of bool, optional
+        Only these stakes get a multiple; the others keep 0 and draw no normal.
+
+    Returns
+    -------
+    (multiple, lag, written_off)
+        Multiples (float64), int8 lags in years and the write-off flags, shaped like ``v``.
+    """
+    if thresholds is None:
+        thresholds = tuple(table.per_stake(name, category) for name in
+                           ("write_off_single", "recovery_single", "tail_single"))
+    write_off_at, recovery_at, tail_at = thresholds
+    written_off = v < write_off_at
+    tail = v >= tail_at
+    recovered = v < recovery_at
+    body = written_off | tail
+    np.logical_not(body, out=body)
+    if active is not None:
+        for branch in (body, recovered, tail):
+            branch &= active
+
+    # float64 (holding single-precision values for body exits), so that multiplying it
+    # with money is a plain double-precision product
+    multiple = np.zeros(v.shape)
+    flat_multiple, flat_v = multiple.reshape(-1), v.reshape(-1)
+
+    def subset(mask):
+        index = np.flatnonzero(mask)
+        cache: list[np.ndarray] = []
+
+        def param(name):
+            if category_of is None or name in table.same:
+                return getattr(table, name)[0]
+            if not cache:
+                cache.append(category_of(index))
+            return getattr(table, name)[cache[0]]
+
+        return index, param
+
+    index, param = subset(body)
+    z = normals.standard_normal(index.size, dtype=VARIATE_DTYPE)
+    z *= param("body_sigma")
+    z += param("log_median")
+    np.exp(z, out=z)
+    flat_multiple[index] = np.minimum(z, param("multiple_cap"), out=z)
+
+    index, param = subset(recovered)
+    if index.size:
+        if latent is None:
+            flat_multiple[index] = flat_v[index] * param("recovery_slope")
+        else:
+            u = special.ndtr(latent(index, flat_v[index]))
+            # the thresholds are rounded to single precision: keep u inside its branch
+            np.minimum(u, param("recovery_threshold"), out=u)
+            flat_multiple[index] = u * param("recovery_slope")
+
+    index, param = subset(tail)
+    if index.size:
+        # 1 - u, in double precision: the Pareto quantile is 1 - (1 - u) · tail_scale
+        if latent is None:
+            complement = 1.0 - flat_v[index].astype(np.float64)
+        else:
+            complement = special.ndtr(-latent(index, flat_v[index]))
+        complement *= param("tail_scale")
+        np.minimum(complement, 1.0, out=complement)
+        pareto = np.power(complement, param("tail_exponent"), out=complement)
+        pareto *= param("tail_min")
+        flat_multiple[index] = np.minimum(pareto, param("multiple_cap"), out=pareto)
+
+    # whole years: truncate u · span (< span) first, then add the branch's minimum; the
+    # branch's span and minimum are picked arithmetically (np.where is slower here)
+    exit_span = table.per_stake("exit_span", category)
+    span = written_off * (table.per_stake("write_off_span", category) - exit_span)
+    span += exit_span
+    span *= u_timing
+    lag = span.astype(np.int8)
+    exit_min = table.per_stake("exit_years_min", category)
+    lag += written_off * (table.per_stake("write_off_years_min", category) - exit_min)
+    lag += exit_min
+    return multiple, lag, written_off
+
+
+def draw_outcomes(outcomes: Sequence[OutcomeSpec], category: np.ndarray | None,
+                  shape: tuple[int, ...], *, seed: int, key: Sequence[str | int],
+                  block: int, correlation: float = 0.0) -> DealOutcomes:
+    """Draw stake outcomes from the keyed streams ``(*key, q, block)``.
+
+    ``q`` is ``"outcome"`` (a uniform per stake: its branch and its position within the
+    branch), ``"timing"`` (a uniform per stake: its lag) and ``"multiple"`` (a standard
+    normal per body exit, in C order of the body exits); ``shape[0]`` must be the
+    block's ``hi`` so that rows are a prefix independent of ``hi``.
+
+    With ``correlation`` ρ > 0 the outcome variates of one draw (one row) share a common
+    factor (a one-factor Gaussian copula, as in the Vasicek credit model):
+    ``u = Φ(√ρ·Z_row + √(1-ρ)·ε)`` with ``Z_row`` from ``(*key, "outcome_factor", block)``.
+    It is sampled without computing ``u`` for every stake: given ``Z_row``, each stake
+    is in a branch with a probability known in closed form, so the uniform ``v = Φ(ε)``
+    is compared with those conditional thresholds, and ``u`` itself is only computed for
+    recoveries and tail exits, whose size depends on it. Each stake's marginal outcome
+    distribution is unchanged; only the spread of portfolio results widens (good and
+    bad vintages).
+    """
+    table = OutcomeTable.of(outcomes)
+    v = stream(seed, *key, "outcome", block).random(shape, dtype=VARIATE_DTYPE)
+    u_timing = stream(seed, *key, "timing", block).random(shape, dtype=VARIATE_DTYPE)
+    normals = stream(seed, *key, "multiple", block)
+    category_full = (None if category is None or table.shared
+                     else np.ascontiguousarray(np.broadcast_to(category, shape)))
+    category_of = None if category_full is None else category_full.reshape(-1).__getitem__
+    thresholds = latent = None
+    if correlation > 0 and shape[0]:
+        factor = stream(seed, *key, "outcome_factor", block).standard_normal(shape[0])
+        per_row = conditional_thresholds(table, factor, correlation)
+        if category_full is None:
+            row_shape = (shape[0], *[1] * (len(shape) - 1))
+            thresholds = tuple(t[:, :1].reshape(row_shape) for t in per_row)
+        else:
+            rows = category_full.reshape(shape[0], -1)
+            thresholds = tuple(np.take_along_axis(t, rows, axis=1).reshape(shape)
+                               for t in per_row)
+        latent = copula_latent(factor, correlation, math.prod(shape[1:]))
+    multiple, lag, written_off = sample_outcomes(
+        table, v, u_timing, normals, category=category_full, category_of=category_of,
+        thresholds=thresholds, latent=latent)
+    return DealOutcomes(multiple, lag.astype(np.int64), written_off)
+
+
+class StakeOutcomes:
+    """Outcomes of independent stakes with one outcome model, drawn from the keyed
+    streams ``(*key, q, block)`` of :func:`draw_outcomes` and continuing in stream order
+    from call to call.
+
+    Calling it with ``size`` stakes at a time, in order, gives the same outcomes as one
+    call with all of them (and as ``draw_outcomes([outcome], None, (total,), ...)``), so
+    a model can simulate the draws of a block in chunks without changing them.
+    """
+
+    def __init__(self, outcome: OutcomeSpec, *, seed: int, key: Sequence[str | int],
+                 block: int):
+        self.table = OutcomeTable.of([outcome])
+        self.streams = {name: stream(seed, *key, name, block)
+                        for name in ("outcome", "timing", "multiple")}
+
+    def __call__(self, size: int) -> DealOutcomes:
+        """Outcomes of the next ``size`` stakes."""
+        v = self.streams["outcome"].random(size, dtype=VARIATE_DTYPE)
+        u_timing = self.streams["timing"].random(size, dtype=VARIATE_DTYPE)
+        multiple, lag, written_off = sample_outcomes(self.table, v, u_timing,
+                                                      self.streams["multiple"])
+        return DealOutcomes(multiple, lag.astype(np.int64), written_off)
+
+
+def outcome_statistics(outcome: OutcomeSpec) -> dict[str, float]:
+    """Exact outcome statistics of a stake (closed forms, no simulation).
+
+    Returns
+    -------
+    dict
+        ``share_below_1x``, ``share_at_least_10x``, ``share_written_off``,
+        ``mean_multiple`` (cost-weighted pooled multiple with equal tickets),
+        ``loss_per_cost`` (expected realised gross loss ÷ cost) and
+        ``mean_lag_years`` (expected years to realisation).
+    """
+    p, t = outcome.write_off_prob, outcome.tail_prob
+    mu, sigma, cap = np.log(outcome.body_median), outcome.body_sigma, outcome.multiple_cap
+    xm, alpha = outcome.tail_min, outcome.tail_alpha
+
+    def body_cdf(x):
+        if sigma == 0:
+            return float(outcome.body_median < x)
+        return float(stats.norm.cdf((np.log(x) - mu) / sigma))
+
+    def body_partial(x):  # E[X; X < x] of the uncapped body
+        if sigma == 0:
+            return outcome.body_median * float(outcome.body_median < x)
+        scale = np.exp(mu + sigma**2 / 2)
+        return float(scale * stats.norm.cdf((np.log(x) - mu - sigma**2) / sigma))
+
+    def tail_cdf(x):
+        return 0.0 if x <= xm else 1.0 - (xm / x) ** alpha
+
+    def tail_partial(x):  # E[X; X < x] of the uncapped tail
+        return 0.0 if x <= xm else alpha * xm / (alpha - 1) * (1 - (xm / x) ** (alpha - 1))
+
+    recovery_mean = outcome.recovery_prob * outcome.recovery_max / 2
+    # a recovery is strictly below recovery_max <= 1, so every write-off is below 1x
+    below = p + (1 - p) * ((1 - t) * body_cdf(1.0) + t * tail_cdf(1.0))
+    at_least_10 = 0.0 if cap < 10 else (1 - p) * ((1 - t) * (1 - body_cdf(10.0))
+                                                  + t * (1 - tail_cdf(10.0)))
+    body_mean = body_partial(cap) + cap * (1 - body_cdf(cap))
+    tail_mean = tail_partial(cap) + cap * (1 - tail_cdf(cap))
+    mean = p * recovery_mean + (1 - p) * ((1 - t) * body_mean + t * tail_mean)
+    body_loss = body_cdf(1.0) - body_partial(1.0)
+    tail_loss = tail_cdf(1.0) - tail_partial(1.0)
+    loss = p * (1 - recovery_mean) + (1 - p) * ((1 - t) * body_loss + t * tail_loss)
+    lag = (p * (outcome.write_off_years_min + outcome.write_off_years_max) / 2
+           + (1 - p) * (outcome.exit_years_min + outcome.exit_years_max) / 2)
+    return {"share_below_1x": below, "share_at_least_10x": at_least_10,
+            "share_written_off": p, "mean_multiple": mean, "loss_per_cost": loss,
+            "mean_lag_years": lag}
+
+
+__all__ = [
+    "DealOutcomes", "OutcomeSpec", "OutcomeTable", "StakeOutcomes", "conditional_thresholds",
+    "copula_latent", "draw_outcomes", "outcome_statistics", "outcomes_from_variates",
+    "sample_outcomes",
+]
