@@ -142,18 +142,13 @@ def paired_stats(base: np.ndarray, variant: np.ndarray,
     }
 
 
-def _has_ceilings(scenario: Scenario) -> bool:
-    return bool(scenario.spec.ceilings) or any(
-        item.assumptions.ceiling_yuan is not None for item in scenario.items.values())
-
-
 def _analytic_change(base: Scenario, variant: Scenario, item_ids: list[str],
                      years: list[int]) -> pd.DataFrame | None:
     """Closed-form change of the expected city cost by item and year (yuan), or None
     with appropriation ceilings (no closed form for funded amounts). Rows without a
     closed form (fund capital calls) are NaN unless both scenarios configure them alike,
     in which case their draws, and so their change, are exactly zero."""
-    if _has_ceilings(base) or _has_ceilings(variant):
+    if base.has_ceilings or variant.has_ceilings:
         return None
     expected = [expected_city_cost(s).reindex(index=item_ids, columns=years, fill_value=0.0)
                 for s in (base, variant)]

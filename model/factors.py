@@ -258,12 +258,7 @@ def _only(scenario: Scenario, item_ids) -> Scenario:
                                items={i: scenario.items[i] for i in item_ids})
 
 
-def _ceilings(scenario: Scenario) -> bool:
-    return bool(scenario.spec.ceilings) or any(
-        item.assumptions.ceiling_yuan is not None for item in scenario.items.values())
-
-
-class _Paired:
+class PairedRuns:
     """The base scenario's per-item expected and per-draw costs, for evaluating
     variants that change a few grant items on common random numbers.
 
@@ -273,7 +268,7 @@ class _Paired:
     """
 
     def __init__(self, scenario: Scenario, draws: int, seed: int):
-        if _ceilings(scenario) and not draws:
+        if scenario.has_ceilings and not draws:
             raise InputError([Problem(scenario.name, None, "draws", "with appropriation "
                                       "ceilings the expected cost needs a simulation")])
         self.scenario, self.draws, self.seed = scenario, draws, seed
@@ -301,7 +296,7 @@ class _Paired:
     @property
     def base_mean(self) -> float:
         """Expected horizon total (yuan); NaN when a fund has no closed form and no draws."""
-        if _ceilings(self.scenario):
+        if self.scenario.has_ceilings:
             return float(self.horizon_totals(self.scenario, []).mean())
         return float(self.item_means.sum(skipna=False))
 
@@ -313,7 +308,7 @@ class _Paired:
                    changed_means: pd.Series | None = None) -> float:
         """Change of the expected horizon total from the base (yuan); exact, except with
         appropriation ceilings, where it is the change of the simulated mean."""
-        if _ceilings(variant) or _ceilings(self.scenario):
+        if variant.has_ceilings or self.scenario.has_ceilings:
             return float(self.horizon_totals(variant, changed).mean() - self.base_mean)
         if changed_means is None:
             changed_means = self.changed_means(variant, changed)
@@ -325,7 +320,7 @@ class _Paired:
         if variant is self.scenario:
             return self.item_draws.sum(axis=1)
         sub = _only(variant, changed or [])
-        separable = not _ceilings(variant) and (
+        separable = not variant.has_ceilings and (
             variant.spec.climate is None or payment_years(sub) == self.years)
         if changed is None or not separable or payment_years(variant) != self.years:
             if not self.draws:
@@ -344,7 +339,7 @@ class _Paired:
 
 
 __all__ = [
-    "DEFAULT_CAP_SWING", "FACTOR_KINDS", "SWING_QUANTILES", "Factor", "award_range",
+    "DEFAULT_CAP_SWING", "FACTOR_KINDS", "SWING_QUANTILES", "Factor", "PairedRuns", "award_range",
     "award_swingable", "award_with_mean", "count_range", "factor_overlay", "scaled_uptake",
     "swung", "total_count_quantiles", "uncertain_factors",
 ]

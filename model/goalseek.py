@@ -18,9 +18,9 @@ import pandas as pd
 from model.compare import Comparison, compare, table_in_unit
 from model.engine import payment_years, simulate
 from model.errors import InputError, Problem
-from model.factors import _Paired, swung
+from model.factors import PairedRuns, swung
 from model.scenario import Scenario, apply_variant, check_draws
-from model.sensitivity import MONEY, _manifest, _write
+from model.sensitivity import MONEY, run_manifest, write_outputs
 from model.streams import check_seed
 
 
@@ -185,7 +185,7 @@ def goal_seek(scenario: Scenario, *, budget_yuan: float, statistic: str = "p95",
     if not 0 <= lower < upper:
         raise InputError([Problem("goalseek", None, label, f"need 0 ≤ lower < upper, got "
                                   f"{lower}, {upper}")])
-    paired = _Paired(scenario, draws, seed)
+    paired = PairedRuns(scenario, draws, seed)
     column = None if year is None else paired.years.index(year)
     history: list[dict] = []
 
@@ -264,13 +264,13 @@ def run_goal_seek(args: argparse.Namespace) -> int:
         "draws": result.draws, "seed": result.seed}]).set_index("parameter")
     history = result.history.rename(columns={"statistic": "statistic_value"})
     out_dir = args.out or default_output_dir(f"goalseek_{scenario.name}")
-    manifest = _manifest(scenario, "goalseek", seed=args.seed, draws=args.draws)
+    manifest = run_manifest(scenario, "goalseek", seed=args.seed, draws=args.draws)
     from model.tables import in_unit
 
-    files = _write(Path(out_dir), {"goal_seek": table_in_unit(answer, unit, MONEY),
-                                   "goal_seek_history": table_in_unit(history, unit, MONEY),
-                                   "goal_seek_summary": in_unit(result.summary, unit)},
-                   {}, manifest, unit)
+    tables = {"goal_seek": table_in_unit(answer, unit, MONEY),
+              "goal_seek_history": table_in_unit(history, unit, MONEY),
+              "goal_seek_summary": in_unit(result.summary, unit)}
+    files = write_outputs(Path(out_dir), tables, {}, manifest, unit)
     where = "the horizon total" if year is None else str(year)
     state = ("the budget holds at the upper bound" if result.at_upper else
              "no value in range meets the budget" if not result.feasible else "found")

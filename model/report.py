@@ -34,18 +34,18 @@ from model.report_html import (
     EXTRA_LABELS,
     MANIFEST_LABELS,
     SECTION_TITLES,
-    _bilingual,
-    _column_names,
-    _e,
-    _figure,
-    _money,
-    _note,
-    _section,
-    _select,
-    _tile,
-    _yuan_to_unit,
+    column_names,
+    esc,
+    format_money,
+    html_bilingual,
+    html_figure,
+    html_note,
+    html_section,
     html_table,
+    html_tile,
     png_data_uri,
+    select_columns,
+    yuan_to_unit,
 )
 from model.scenario import Scenario, assumption_rows
 from model.schema import Unit
@@ -122,17 +122,17 @@ def _headline(summary: Summary, unit: Unit) -> str:
     yearly = by_year.loc[horizon]
     peak = str(yearly["mean"].idxmax())
     u_zh, u_en = unit.label_zh, unit.value
-    money = lambda value: f"{_money(value / unit.divisor, unit)} {u_zh}"  # noqa: E731
+    money = lambda value: f"{format_money(value / unit.divisor, unit)} {u_zh}"  # noqa: E731
     tiles = [
-        _tile(f"{span} 年市级支出预计总额", f"expected total cost to the city, {span}",
+        html_tile(f"{span} 年市级支出预计总额", f"expected total cost to the city, {span}",
               money(total["mean"]),
-              f"90% 区间 {_money(total['p5'] / unit.divisor, unit)} – "
-              f"{_money(total['p95'] / unit.divisor, unit)}",
+              f"90% 区间 {format_money(total['p5'] / unit.divisor, unit)} – "
+              f"{format_money(total['p95'] / unit.divisor, unit)}",
               f"90% interval (P5–P95), {u_en}"),
-        _tile("支出峰值年度", "peak year (highest mean)", peak,
+        html_tile("支出峰值年度", "peak year (highest mean)", peak,
               f"均值 {money(yearly.loc[peak, 'mean'])}，P95 {money(yearly.loc[peak, 'p95'])}",
               f"mean and P95 in {u_en}"),
-        _tile("风险预算 (P95−均值)", f"Budget-at-Risk (P95 − mean), {span}",
+        html_tile("风险预算 (P95−均值)", f"Budget-at-Risk (P95 − mean), {span}",
               money(total["bar"]),
               f"峰值年度 {money(yearly.loc[peak, 'bar'])}", f"peak year, {u_en}"),
     ]
@@ -142,50 +142,50 @@ def _headline(summary: Summary, unit: Unit) -> str:
         row = commitments.loc["total"]
         after = f"{later[0]}–{later[-1]}" if later else f"after {summary.horizon[-1]}"
         p95 = row.get("committed_p95", math.nan)
-        tiles.append(_tile(f"规划期后的跨期承诺 ({after})",
+        tiles.append(html_tile(f"规划期后的跨期承诺 ({after})",
                            f"committed beyond the horizon ({after})",
                            money(row["committed_mean"]),
                            f"P95 {money(p95)}" if pd.notna(p95) else "均值",
                            f"P95, {u_en}" if pd.notna(p95) else "mean"))
     if "p_exceed" in yearly and summary.budget_yuan is not None:
         worst = str(yearly["p_exceed"].idxmax())
-        tiles.append(_tile("超预算概率 (最高年度)", "P(yearly cost > budget), worst year",
+        tiles.append(html_tile("超预算概率 (最高年度)", "P(yearly cost > budget), worst year",
                            f"{yearly.loc[worst, 'p_exceed']:.1%}",
                            f"{worst} 年；预算 {money(summary.budget_yuan)}",
                            f"in {worst}; budget in {u_en}"))
-    notes = _note(
+    notes = html_note(
         f"市级支出指市财政的全部支出：各项奖补、基金出资、先投后股资金和贷款风险补偿，"
         f"未扣减基金回收。基于 {summary.draws:,} 次蒙特卡洛模拟；金额单位为{u_zh}。",
         f"Cost to the city is every outlay of the city budget: grants and subsidies, fund "
         f"capital calls, 先投后股 grants and loan compensation, before any fund "
         f"distributions. {summary.draws:,} Monte Carlo draws; money in {u_zh} ({u_en}).")
-    return _section("headline", f'<div class="tiles">{"".join(tiles)}</div>{notes}')
+    return html_section("headline", f'<div class="tiles">{"".join(tiles)}</div>{notes}')
 
 
 def _budget_sections(summary: Summary, unit: Unit) -> list[str]:
     sections = []
     notes = {
-        "summary_by_year": _note(
+        "summary_by_year": html_note(
             "P5/P95 为分位数；风险预算 = P95 − 均值；最后一行为规划期合计（各年合计的分布）。",
             "P5/P95 are percentiles; Budget-at-Risk = P95 − mean; the last row is the "
             "horizon total (the distribution of the sum over the years)."),
-        "budget_by_item": _note(
+        "budget_by_item": html_note(
             "年度列为均值；均值至 P95 为规划期合计；跨期承诺为规划期后仍需支付的均值。",
             "Yearly columns are means; mean to Budget-at-Risk are of the horizon total; "
             "'committed beyond horizon' is the mean still owed after the horizon."),
     }
     for name, columns in BUDGET_COLUMNS.items():
-        table = _select(in_unit(summary.tables[name], unit), columns, unit)
-        sections.append(_section(name, html_table(table, unit, table_id=name)
+        table = select_columns(in_unit(summary.tables[name], unit), columns, unit)
+        sections.append(html_section(name, html_table(table, unit, table_id=name)
                                  + notes.get(name, "")))
     return sections
 
 
 def _commitments(summary: Summary, unit: Unit) -> str:
-    table = _select(in_unit(summary.tables["commitments"], unit), COMMITMENT_COLUMNS, unit)
-    note = _note("规划期内作出、规划期后仍需支付的承诺（年度均值）。",
+    table = select_columns(in_unit(summary.tables["commitments"], unit), COMMITMENT_COLUMNS, unit)
+    note = html_note("规划期内作出、规划期后仍需支付的承诺（年度均值）。",
                  "Commitments made within the horizon and paid after it (yearly means).")
-    return _section("commitments", html_table(table, unit, table_id="commitments") + note)
+    return html_section("commitments", html_table(table, unit, table_id="commitments") + note)
 
 
 def _funds(summary: Summary, unit: Unit, charts: Mapping[str, str]) -> str:
@@ -193,9 +193,9 @@ def _funds(summary: Summary, unit: Unit, charts: Mapping[str, str]) -> str:
     tolerance = summary.extra_tables.get("tolerance")
     if tolerance is not None:
         table = tolerance.droplevel("fund") if "fund" in tolerance.index.names else tolerance
-        table = _select(_yuan_to_unit(table, unit), TOLERANCE_COLUMNS, unit)
-        parts.append(_section("tolerance", html_table(table, unit, table_id="tolerance")
-                              + _note("清算时基金累计亏损与投资额之比超过容忍率即为突破。",
+        table = select_columns(yuan_to_unit(table, unit), TOLERANCE_COLUMNS, unit)
+        parts.append(html_section("tolerance", html_table(table, unit, table_id="tolerance")
+                              + html_note("清算时基金累计亏损与投资额之比超过容忍率即为突破。",
                                       "A breach: the fund's cumulative loss over invested "
                                       "capital exceeds its tolerance rate at liquidation."),
                               level=3))
@@ -212,16 +212,16 @@ def _funds(summary: Summary, unit: Unit, charts: Mapping[str, str]) -> str:
         headers = {f"p_{year}": (("未超出", "no breach") if year == "none" else
                                  (f"{year} 年", str(year))) for year in years}
         body = html_table(wide, unit, table_id="first_breach_year", headers=headers)
-        parts.append(_section("first_breach_year", body + _note(
+        parts.append(html_section("first_breach_year", body + html_note(
             "各基金首次超出容忍率的年度分布（模拟次数占比）。",
             "Share of draws in which each fund first breaches its tolerance, by year."),
             level=3))
     for name, uri in charts.items():
         if name.startswith("loss_ratio_"):
             fund = name.removeprefix("loss_ratio_").removesuffix(".png")
-            parts.append(_figure(uri, f"{fund}：清算亏损率分布", f"{fund}: loss ratio at "
+            parts.append(html_figure(uri, f"{fund}：清算亏损率分布", f"{fund}: loss ratio at "
                                  "liquidation, with the tolerance rate"))
-    return _section("funds", "".join(parts)) if parts else ""
+    return html_section("funds", "".join(parts)) if parts else ""
 
 
 def _format_value(value: Any) -> str:
@@ -237,27 +237,27 @@ def _format_value(value: Any) -> str:
 
 
 def _assumptions(scenario: Scenario) -> str:
-    header = "".join(f'<th scope="col">{_bilingual(*_column_names(c, Unit.YUAN))}</th>'
+    header = "".join(f'<th scope="col">{html_bilingual(*column_names(c, Unit.YUAN))}</th>'
                      for c in ("item", "article", "assumption", "value", "basis"))
     rows, previous = [], None
     for row in assumption_rows(scenario):
         first = row["item"] != previous
         previous = row["item"]
         article = "" if row["article"] is None or not first else row["article"]
-        item = (f'<span class="zh" lang="zh-CN">{_e(row["name_zh"])}</span>'
-                f'<span class="id">{_e(row["item"])}</span>') if first else ""
-        cells = [f'<td class="name">{item}</td>', f'<td class="num">{_e(article)}</td>',
-                 f'<td class="text">{_e(row["assumption"])}</td>',
-                 f'<td class="text value">{_e(_format_value(row["value"]))}</td>',
-                 f'<td class="text basis">{_e(row["basis"])}</td>']
+        item = (f'<span class="zh" lang="zh-CN">{esc(row["name_zh"])}</span>'
+                f'<span class="id">{esc(row["item"])}</span>') if first else ""
+        cells = [f'<td class="name">{item}</td>', f'<td class="num">{esc(article)}</td>',
+                 f'<td class="text">{esc(row["assumption"])}</td>',
+                 f'<td class="text value">{esc(_format_value(row["value"]))}</td>',
+                 f'<td class="text basis">{esc(row["basis"])}</td>']
         row_class = ' class="group"' if first else ""
         rows.append(f"<tr{row_class}>{''.join(cells)}</tr>")
     table = (f'<div class="scroll"><table id="assumptions" class="assumptions"><thead><tr>'
              f'{header}</tr></thead><tbody>{"".join(rows)}</tbody></table></div>')
-    note = _note("每项假设及其依据：政策原文（条款）或明示的估计。",
+    note = html_note("每项假设及其依据：政策原文（条款）或明示的估计。",
                  "Every assumption with its basis: the policy text (article) or a stated "
                  "estimate.")
-    return _section("assumptions", note + table)
+    return html_section("assumptions", note + table)
 
 
 def _manifest(manifest: Mapping[str, Any]) -> str:
@@ -274,30 +274,30 @@ def _manifest(manifest: Mapping[str, Any]) -> str:
             text = json.dumps(value, ensure_ascii=False)
         else:
             text = "" if value is None else str(value)
-        rows.append(f'<tr><th scope="row">{_bilingual(zh, en)}</th>'
-                    f'<td class="text mono" data-col="{_e(key)}">{_e(text)}</td></tr>')
+        rows.append(f'<tr><th scope="row">{html_bilingual(zh, en)}</th>'
+                    f'<td class="text mono" data-col="{esc(key)}">{esc(text)}</td></tr>')
     body = f'<table id="manifest" class="manifest"><tbody>{"".join(rows)}</tbody></table>'
     files = manifest.get("files_sha256") or {}
     if files:
-        file_rows = "".join(f'<tr><td class="text mono" data-col="file">{_e(name)}</td>'
-                            f'<td class="text mono" data-col="sha256">{_e(digest)}</td></tr>'
+        file_rows = "".join(f'<tr><td class="text mono" data-col="file">{esc(name)}</td>'
+                            f'<td class="text mono" data-col="sha256">{esc(digest)}</td></tr>'
                             for name, digest in files.items())
-        header = "".join(f'<th scope="col">{_bilingual(*EXTRA_LABELS[c])}</th>'
+        header = "".join(f'<th scope="col">{html_bilingual(*EXTRA_LABELS[c])}</th>'
                          for c in ("file", "sha256"))
-        body += _section("files", f'<div class="scroll"><table id="files"><thead><tr>{header}'
+        body += html_section("files", f'<div class="scroll"><table id="files"><thead><tr>{header}'
                          f"</tr></thead><tbody>{file_rows}</tbody></table></div>", level=3)
-    return _section("manifest", body)
+    return html_section("manifest", body)
 
 
 def _comparison(comparison: Comparison, unit: Unit, charts: Mapping[str, str]) -> str:
     from model.compare import table_in_unit
 
-    table = _select(table_in_unit(comparison.tables["compare"], unit), COMPARE_COLUMNS, unit)
+    table = select_columns(table_in_unit(comparison.tables["compare"], unit), COMPARE_COLUMNS, unit)
     items = comparison.tables["compare_items"]
     moved = items[items["delta_mean"] != 0]
     movers = moved.groupby(level="variant", sort=False).head(TOP_MOVERS)
-    movers = _select(table_in_unit(movers, unit), COMPARE_ITEM_COLUMNS, unit)
-    note = _note(
+    movers = select_columns(table_in_unit(movers, unit), COMPARE_ITEM_COLUMNS, unit)
+    note = html_note(
         f"方案减基准，{comparison.draws:,} 次配对模拟（共同随机数），随机种子 {comparison.seed}；"
         "95% 区间为均值变动的置信区间。",
         f"Variant minus {comparison.base_name} on {comparison.draws:,} paired draws (common "
@@ -305,14 +305,14 @@ def _comparison(comparison: Comparison, unit: Unit, charts: Mapping[str, str]) -
         "in the mean.")
     body = [note, html_table(table, unit, table_id="compare")]
     if "compare_delta" in charts:
-        body.append(_figure(charts["compare_delta"], "均值变动及 95% 区间",
+        body.append(html_figure(charts["compare_delta"], "均值变动及 95% 区间",
                             "Change in the mean cost, with 95% intervals"))
     if "compare_fan" in charts:
-        body.append(_figure(charts["compare_fan"], "各方案年度支出（中位数及 5–95% 区间）",
+        body.append(html_figure(charts["compare_fan"], "各方案年度支出（中位数及 5–95% 区间）",
                             "Yearly cost of each scenario (median and 5–95% band)"))
-    body.append(_section("compare_items", html_table(movers, unit, table_id="compare_items"),
+    body.append(html_section("compare_items", html_table(movers, unit, table_id="compare_items"),
                          level=3))
-    return _section("compare", "".join(body))
+    return html_section("compare", "".join(body))
 
 
 # ------------------------------------------------------------------ document
@@ -321,7 +321,7 @@ def render_report(summary: Summary, scenario: Scenario, manifest: Mapping[str, A
     """The report as an HTML string (see :func:`write_report`)."""
     charts = _charts(summary, scenario, unit, comparison)
     sections = [_headline(summary, unit),
-                _section("fan_chart", _figure(charts["fan_chart"], "年度市级支出：中位数、"
+                html_section("fan_chart", html_figure(charts["fan_chart"], "年度市级支出：中位数、"
                          "50% 与 90% 区间、均值", "Yearly cost to the city: median, 50% and "
                          "90% bands, mean"))]
     sections += _budget_sections(summary, unit)
@@ -332,25 +332,25 @@ def render_report(summary: Summary, scenario: Scenario, manifest: Mapping[str, A
     if comparison is not None:
         sections.append(_comparison(comparison, unit, charts))
     sections += [_assumptions(scenario), _manifest(manifest)]
-    toc = "".join(f'<a href="#{key}">{_e(zh)} {_e(en)}</a>' for key, (zh, en) in _toc(
+    toc = "".join(f'<a href="#{key}">{esc(zh)} {esc(en)}</a>' for key, (zh, en) in _toc(
         sections))
     span = f"{summary.horizon[0]}–{summary.horizon[-1]}"
-    description = (f'<p class="description">{_e(scenario.spec.description)}</p>'
+    description = (f'<p class="description">{esc(scenario.spec.description)}</p>'
                    if scenario.spec.description else "")
     subtitle = (f"情景 {scenario.name} · {span} · {summary.draws:,} 次模拟 · 随机种子 "
                 f"{summary.seed} · fiscalsim {manifest.get('version', '')}")
-    policy = _bilingual(f"《{POLICY_ZH}》财政成本蒙特卡洛模拟",
+    policy = html_bilingual(f"《{POLICY_ZH}》财政成本蒙特卡洛模拟",
                         f"Monte Carlo fiscal cost of {POLICY_EN}")
-    footer = _bilingual("由 fiscalsim 生成；完整表格见同一文件夹中的 budget.xlsx 和 CSV 文件。",
+    footer = html_bilingual("由 fiscalsim 生成；完整表格见同一文件夹中的 budget.xlsx 和 CSV 文件。",
                         "Generated by fiscalsim; the full tables are in budget.xlsx and the "
                         "CSV files of the same folder.")
     return (
         '<!DOCTYPE html>\n<html lang="zh-CN"><head><meta charset="utf-8">'
         '<meta name="viewport" content="width=device-width, initial-scale=1">'
-        f"<title>{_e(scenario.title_zh)} / {_e(scenario.title_en)} — fiscalsim</title>"
+        f"<title>{esc(scenario.title_zh)} / {esc(scenario.title_en)} — fiscalsim</title>"
         f"<style>{CSS}</style></head><body>"
-        f"<header><h1>{_bilingual(scenario.title_zh, scenario.title_en)}</h1>"
-        f"<p>{policy}</p><p>{_e(subtitle)}</p>{description}</header>"
+        f"<header><h1>{html_bilingual(scenario.title_zh, scenario.title_en)}</h1>"
+        f"<p>{policy}</p><p>{esc(subtitle)}</p>{description}</header>"
         f"<main><nav>{toc}</nav>{''.join(sections)}"
         f"<footer>{footer}</footer></main></body></html>\n")
 

@@ -92,13 +92,15 @@ _YEAR_MEAN = re.compile(r"^mean_\d{4}$")
 
 
 # ------------------------------------------------------------------ formatting
-def _e(text: Any) -> str:
+def esc(text: Any) -> str:
+    """HTML-escaped ``str(text)``."""
     return html.escape(str(text))
 
 
-def _bilingual(zh: str, en: str, tag: str = "span") -> str:
-    return f'<{tag} class="zh" lang="zh-CN">{_e(zh)}</{tag}> <{tag} class="en" lang="en">' \
-           f"{_e(en)}</{tag}>"
+def html_bilingual(zh: str, en: str, tag: str = "span") -> str:
+    """The Chinese and English text side by side, each in its own ``tag`` with ``lang``."""
+    return f'<{tag} class="zh" lang="zh-CN">{esc(zh)}</{tag}> <{tag} class="en" lang="en">' \
+           f"{esc(en)}</{tag}>"
 
 
 def _stem(column: str, unit: Unit) -> tuple[str, bool]:
@@ -107,7 +109,7 @@ def _stem(column: str, unit: Unit) -> tuple[str, bool]:
     return (column[: -len(suffix)], True) if column.endswith(suffix) else (column, False)
 
 
-def _column_names(column: Any, unit: Unit) -> tuple[str, str]:
+def column_names(column: Any, unit: Unit) -> tuple[str, str]:
     """The (Chinese, English) header of a column; money columns without their unit,
     which the table's caption names."""
     stem, _ = _stem(str(column), unit)
@@ -117,7 +119,8 @@ def _column_names(column: Any, unit: Unit) -> tuple[str, str]:
     return zh, en
 
 
-def _money(value: float, unit: Unit) -> str:
+def format_money(value: float, unit: Unit) -> str:
+    """An amount already in ``unit``, with thousands separators and the unit's decimals."""
     return f"{value:,.{MONEY_DECIMALS[unit]}f}"
 
 
@@ -129,7 +132,7 @@ def _format(column: str, value: Any, unit: Unit) -> tuple[str, bool]:
         return str(value), False
     stem, money = _stem(column, unit)
     if money:
-        return _money(value, unit), True
+        return format_money(value, unit), True
     if stem.startswith(("p_", "loss_ratio_")) or stem in ("tolerance", "share", "city_share"):
         return f"{value:.1%}", True
     if stem in ("items", "article", "rank", "draws") or stem.endswith("year"):
@@ -143,7 +146,7 @@ def _format(column: str, value: Any, unit: Unit) -> tuple[str, bool]:
     return f"{value:,.3g}" if abs(value) < 1000 else f"{value:,.0f}", True
 
 
-def _select(table: pd.DataFrame, columns: Sequence[str], unit: Unit) -> pd.DataFrame:
+def select_columns(table: pd.DataFrame, columns: Sequence[str], unit: Unit) -> pd.DataFrame:
     """The listed columns that exist (``mean_YEARS`` expanded), in the given order, less
     columns that are empty throughout."""
     chosen: list[str] = []
@@ -165,7 +168,7 @@ def _select(table: pd.DataFrame, columns: Sequence[str], unit: Unit) -> pd.DataF
     return out[keep]
 
 
-def _yuan_to_unit(table: pd.DataFrame, unit: Unit) -> pd.DataFrame:
+def yuan_to_unit(table: pd.DataFrame, unit: Unit) -> pd.DataFrame:
     """The extras' ``*_yuan`` columns converted to ``unit`` and renamed ``*_<unit>``."""
     out = table.copy()
     renames = {}
@@ -181,17 +184,17 @@ def _cell(column: str, value: Any, unit: Unit) -> str:
     """A ``<td>`` (contents escaped)."""
     if column == "payment" and isinstance(value, str) and value in PAYMENT_ZH:
         return (f'<td class="text" data-col="payment">'
-                f'{_bilingual(PAYMENT_ZH[value], value.replace("_", " "))}</td>')
+                f'{html_bilingual(PAYMENT_ZH[value], value.replace("_", " "))}</td>')
     text, number = _format(column, value, unit)
     css = "num" if number else "text"
-    return f'<td class="{css}" data-col="{_e(column)}">{_e(text)}</td>'
+    return f'<td class="{css}" data-col="{esc(column)}">{esc(text)}</td>'
 
 
 def _name_cell(name_zh: Any, name_en: Any, item_id: str | None) -> str:
     """A line item's names (and id) in one cell."""
-    ident = f'<span class="id">{_e(item_id)}</span>' if item_id else ""
+    ident = f'<span class="id">{esc(item_id)}</span>' if item_id else ""
     return (f'<td class="name" data-col="name_zh"><span class="zh" lang="zh-CN">'
-            f'{_e(name_zh)}</span> <span class="en" lang="en">{_e(name_en)}</span>'
+            f'{esc(name_zh)}</span> <span class="en" lang="en">{esc(name_en)}</span>'
             f"{ident}</td>")
 
 
@@ -214,7 +217,7 @@ def html_table(table: pd.DataFrame, unit: Unit, *, table_id: str | None = None,
     show_index = any(name is not None for name in names) and not ids_in_names
     head = []
     if show_index:
-        head += [f'<th scope="col">{_bilingual(*_column_names(name or "", unit))}</th>'
+        head += [f'<th scope="col">{html_bilingual(*column_names(name or "", unit))}</th>'
                  for name in names]
     for column in columns:
         if merge_names and column == "name_en":
@@ -222,15 +225,15 @@ def html_table(table: pd.DataFrame, unit: Unit, *, table_id: str | None = None,
         if merge_names and column == "name_zh":
             names_of = EXTRA_LABELS["item" if ids_in_names else "name"]
         else:
-            names_of = headers.get(column) or _column_names(column, unit)
-        head.append(f'<th scope="col">{_bilingual(*names_of)}</th>')
+            names_of = headers.get(column) or column_names(column, unit)
+        head.append(f'<th scope="col">{html_bilingual(*names_of)}</th>')
     rows = []
     for key, values in zip(table.index, table.itertuples(index=False, name=None), strict=True):
         keys = key if isinstance(key, tuple) else (key,)
         total = any(str(k) == "total" or "–" in str(k) for k in keys)
         cells = []
         if show_index:
-            cells += [f'<th scope="row">{_e("" if pd.isna(k) else k)}</th>' for k in keys]
+            cells += [f'<th scope="row">{esc("" if pd.isna(k) else k)}</th>' for k in keys]
         row = dict(zip(columns, values, strict=True))
         for column in columns:
             if merge_names and column == "name_en":
@@ -242,10 +245,10 @@ def html_table(table: pd.DataFrame, unit: Unit, *, table_id: str | None = None,
                 cells.append(_cell(column, row[column], unit))
         row_class = ' class="total"' if total else ""
         rows.append(f"<tr{row_class}>{''.join(cells)}</tr>")
-    attribute = f' id="{_e(table_id)}"' if table_id else ""
+    attribute = f' id="{esc(table_id)}"' if table_id else ""
     money = any(_stem(column, unit)[1] for column in columns)
-    caption = (f"<caption>{_bilingual(f'金额单位：{unit.label_zh}', f'money in {UNIT_EN[unit]}')}"
-               "</caption>" if money else "")
+    unit_label = html_bilingual(f"金额单位：{unit.label_zh}", f"money in {UNIT_EN[unit]}")
+    caption = f"<caption>{unit_label}</caption>" if money else ""
     return (f'<div class="scroll"><table{attribute}>{caption}<thead><tr>{"".join(head)}</tr>'
             f'</thead><tbody>{"".join(rows)}</tbody></table></div>')
 
@@ -261,28 +264,32 @@ def png_data_uri(figure) -> str:
     return "data:image/png;base64," + base64.b64encode(buffer.getvalue()).decode("ascii")
 
 
-def _figure(uri: str, zh: str, en: str) -> str:
-    return (f'<figure><img src="{uri}" alt="{_e(en)}"><figcaption>{_bilingual(zh, en)}'
+def html_figure(uri: str, zh: str, en: str) -> str:
+    """A chart (a ``data:`` URI) with its bilingual caption."""
+    return (f'<figure><img src="{uri}" alt="{esc(en)}"><figcaption>{html_bilingual(zh, en)}'
             f"</figcaption></figure>")
 
 
 # ------------------------------------------------------------------ sections
-def _section(key: str, body: str, titles: tuple[str, str] | None = None,
-             level: int = 2) -> str:
+def html_section(key: str, body: str, titles: tuple[str, str] | None = None,
+                 level: int = 2) -> str:
+    """A titled ``<section>``, its titles from ``titles`` or the known table and section titles."""
     zh, en = titles or TABLE_TITLES.get(key) or SECTION_TITLES[key]
-    return (f'<section id="{_e(key)}"><h{level}>{_bilingual(zh, en)}</h{level}>{body}'
+    return (f'<section id="{esc(key)}"><h{level}>{html_bilingual(zh, en)}</h{level}>{body}'
             f"</section>")
 
 
-def _note(zh: str, en: str) -> str:
-    return f'<p class="note">{_bilingual(zh, en)}</p>'
+def html_note(zh: str, en: str) -> str:
+    """A bilingual note paragraph."""
+    return f'<p class="note">{html_bilingual(zh, en)}</p>'
 
 
-def _tile(zh: str, en: str, value: str, detail_zh: str = "", detail_en: str = "") -> str:
-    detail = f'<div class="detail">{_bilingual(detail_zh, detail_en)}</div>' if (
+def html_tile(zh: str, en: str, value: str, detail_zh: str = "", detail_en: str = "") -> str:
+    """A headline figure: bilingual label, value and optional detail line."""
+    detail = f'<div class="detail">{html_bilingual(detail_zh, detail_en)}</div>' if (
         detail_zh or detail_en) else ""
-    return (f'<div class="tile"><div class="label">{_bilingual(zh, en)}</div>'
-            f'<div class="value">{_e(value)}</div>{detail}</div>')
+    return (f'<div class="tile"><div class="label">{html_bilingual(zh, en)}</div>'
+            f'<div class="value">{esc(value)}</div>{detail}</div>')
 
 
 # ------------------------------------------------------------------ style
@@ -350,4 +357,6 @@ footer{margin-top:40px;color:var(--muted);font-size:12px}
 
 
 __all__ = ["CSS", "EXTRA_LABELS", "MANIFEST_LABELS", "MONEY_DECIMALS", "PAYMENT_ZH",
-           "SECTION_TITLES", "UNIT_EN", "html_table", "png_data_uri"]
+           "SECTION_TITLES", "UNIT_EN", "column_names", "esc", "format_money", "html_bilingual",
+           "html_figure", "html_note", "html_section", "html_table", "html_tile",
+           "png_data_uri", "select_columns", "yuan_to_unit"]

@@ -223,6 +223,12 @@ class Scenario:
     def title_en(self) -> str:
         return self.spec.title_en
 
+    @property
+    def has_ceilings(self) -> bool:
+        """Whether any appropriation ceiling (of an item or a group) applies."""
+        return bool(self.spec.ceilings) or any(
+            item.assumptions.ceiling_yuan is not None for item in self.items.values())
+
     def digest(self) -> str:
         """SHA-256 of the resolved scenario document (and catalog), for manifests."""
         payload = json.dumps({"scenario": self.document,

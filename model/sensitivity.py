@@ -21,7 +21,7 @@ import pandas as pd
 from model.compare import table_in_unit
 from model.convergence import convergence, convergence_chart
 from model.errors import InputError, Problem
-from model.factors import Factor, _ceilings, _Paired, swung, uncertain_factors
+from model.factors import Factor, PairedRuns, swung, uncertain_factors
 from model.scenario import Scenario, check_draws
 from model.schema import Unit
 from model.streams import BLOCK_DRAWS, check_seed, stream
@@ -85,7 +85,7 @@ def tornado(scenario: Scenario, *, swing: float | None = None,
         without a closed form (NaN with ``draws=0``).
     """
     seed = check_seed(seed)
-    paired = _Paired(scenario, check_draws(draws, source="tornado") if draws else 0, seed)
+    paired = PairedRuns(scenario, check_draws(draws, source="tornado") if draws else 0, seed)
     base_mean = paired.base_mean
     base_p95 = (float(np.percentile(paired.horizon_totals(scenario, []), 95))
                 if draws else math.nan)
@@ -213,7 +213,7 @@ def sobol(scenario: Scenario, *, n: int = 64, seed: int = 0,
     SobolResult
     """
     seed = check_seed(seed)
-    if _ceilings(scenario) and not p95_draws:
+    if scenario.has_ceilings and not p95_draws:
         p95_draws = 2_000  # rationed (funded) means need a simulation
     if factors is None:
         factors = tornado(scenario, swing=swing, draws=p95_draws, seed=seed).factors[:top]
@@ -228,7 +228,7 @@ def sobol(scenario: Scenario, *, n: int = 64, seed: int = 0,
         problem["groups"] = [f.item for f in factors]
     elif groups is not None:
         problem["groups"] = [groups.get(f.name, f.name) for f in factors]
-    paired = _Paired(scenario, p95_draws, seed)
+    paired = PairedRuns(scenario, p95_draws, seed)
     changed = list(dict.fromkeys(f.item for f in factors))
 
     def model(sample: np.ndarray) -> pd.DataFrame:
@@ -303,7 +303,9 @@ def sobol_chart(result: SobolResult):
 
 
 # ------------------------------------------------------------------ command line
-def _manifest(scenario: Scenario, command: str, **fields) -> dict:
+def run_manifest(scenario: Scenario, command: str, **fields) -> dict:
+    """The manifest of a sensitivity or goal-seek run: tool, version, scenario files and
+    digest, block size, and ``fields`` (seed, draws, method…)."""
     from model.batch import package_version
 
     return {"tool": "fiscalsim", "command": command, "version": package_version(),
@@ -311,8 +313,8 @@ def _manifest(scenario: Scenario, command: str, **fields) -> dict:
             "scenario_sha256": scenario.digest(), "block_draws": BLOCK_DRAWS, **fields}
 
 
-def _write(out_dir: Path, tables: dict[str, pd.DataFrame], figures: dict, manifest: dict,
-           unit: Unit) -> list[str]:
+def write_outputs(out_dir: Path, tables: dict[str, pd.DataFrame], figures: dict,
+                  manifest: dict, unit: Unit) -> list[str]:
     """Write tables (already in ``unit``), charts and a manifest atomically."""
     from model.output import MANIFEST, atomic_directory, sha256_of, write_csv, write_json
     from model.plots import save_figure
@@ -365,7 +367,7 @@ def run_sensitivity(args: argparse.Namespace) -> int:
     tables: dict[str, pd.DataFrame] = {}
     figures: dict[str, Any] = {}
     lines: list[str] = []
-    manifest = _manifest(scenario, "sensitivity", seed=args.seed, method=args.method,
+    manifest = run_manifest(scenario, "sensitivity", seed=args.seed, method=args.method,
                          swing=args.swing)
     unit = args.unit
     if args.method == "tornado":
@@ -401,13 +403,14 @@ def run_sensitivity(args: argparse.Namespace) -> int:
                      f"P95 ±{last['rel_se_p95']:.2%})")
     out_dir = args.out or default_output_dir(f"sensitivity_{scenario.name}")
     tables = {name: table_in_unit(table, unit, MONEY) for name, table in tables.items()}
-    files = _write(Path(out_dir), tables, figures, manifest, unit)
+    files = write_outputs(Path(out_dir), tables, figures, manifest, unit)
     print("\n".join(lines))
     print(f"\nwrote {len(files) + 1} files to {out_dir}")
     return 0
 
 
 __all__ = [
-    "MONEY", "SobolResult", "Tornado", "add_sensitivity_parser", "run_sensitivity", "sobol",
-    "sobol_chart", "sobol_indices", "tornado", "tornado_chart",
+    "MONEY", "SobolResult", "Tornado", "add_sensitivity_parser", "run_manifest",
+    "run_sensitivity", "sobol", "sobol_chart", "sobol_indices", "tornado", "tornado_chart",
+    "write_outputs",
 ]

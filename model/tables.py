@@ -153,7 +153,7 @@ class RunAccumulator:
         stats["demand_mean"] = self._need.mean.sum(axis=0)[:n_h]
         stats["unfunded_mean"] = unfunded[:, :n_h].mean(axis=0)
         analytic = expected_city_cost(self.scenario).sum(axis=0, skipna=False).to_numpy()[:n_h]
-        stats["analytic_mean"] = analytic if not _has_ceilings(self.scenario) else np.nan
+        stats["analytic_mean"] = analytic if not self.scenario.has_ceilings else np.nan
         total_row = pd.DataFrame([{**total, "gross_mean": stats["gross_mean"].sum(),
                                    "demand_mean": stats["demand_mean"].sum(),
                                    "unfunded_mean": stats["unfunded_mean"].sum(),
@@ -175,7 +175,7 @@ class RunAccumulator:
         table = table.join(stats)
         table["committed_mean"] = mean[:, n_h:].sum(axis=1)
         analytic = expected_city_cost(self.scenario).to_numpy()[:, :n_h].sum(axis=1)  # NaN: none
-        table["analytic_mean"] = analytic if not _has_ceilings(self.scenario) else np.nan
+        table["analytic_mean"] = analytic if not self.scenario.has_ceilings else np.nan
         table["z"] = z_scores(table["mean"], table["analytic_mean"], table["mcse"])
         table.index.name = "item"
         return table
@@ -239,11 +239,6 @@ class RunAccumulator:
         table = pd.DataFrame(rows)
         table["z"] = z_scores(table["mean"], table["analytic_mean"], table["mcse"])
         return table.set_index(["item", "year"])
-
-
-def _has_ceilings(scenario: Scenario) -> bool:
-    return bool(scenario.spec.ceilings) or any(
-        item.assumptions.ceiling_yuan is not None for item in scenario.items.values())
 
 
 def _fan(year_totals: pd.DataFrame) -> pd.DataFrame:
