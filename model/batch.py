@@ -30,7 +30,7 @@ from model.results import Results
 from model.scenario import Scenario, assumption_rows, check_draws
 from model.schema import Unit
 from model.streams import BLOCK_DRAWS, check_seed
-from model.tables import RunAccumulator, Summary, in_unit
+from model.tables import RunAccumulator, Summary, in_unit, yuan_to_unit
 
 #: Tables written as CSV (and as sheets of the workbook), in this order.
 CSV_TABLES = ("summary_by_year", "budget_by_item", "budget_by_article", "budget_by_chapter",
@@ -139,7 +139,9 @@ def run_batch(scenario: Scenario, *, draws: int, seed: int, out_dir: str | Path,
                 write_csv(table, staging / f"{name}.csv")
         write_csv(assumptions, staging / "assumptions.csv")
         save_figure(fan_chart(summary, unit), staging / "fan_chart.png")
-        for name, table in summary.extra_tables.items():
+        extra_tables = {name: yuan_to_unit(table, unit)
+                        for name, table in summary.extra_tables.items()}
+        for name, table in extra_tables.items():
             write_csv(table, staging / f"{name}.csv")
         for file_name, figure in extra_figures(scenario, summary.extra_draws).items():
             save_figure(figure, staging / file_name)
@@ -157,7 +159,7 @@ def run_batch(scenario: Scenario, *, draws: int, seed: int, out_dir: str | Path,
             "python": platform.python_version(), "numpy": np.__version__,
             "platform": platform.platform(),
         }
-        workbook_tables = {**tables, **summary.extra_tables, "assumptions": assumptions,
+        workbook_tables = {**tables, **extra_tables, "assumptions": assumptions,
                            "manifest": pd.DataFrame({"value": {k: str(v) for k, v in
                                                                manifest.items()}})}
         write_workbook(workbook_tables, staging / "budget.xlsx", unit)

@@ -191,6 +191,7 @@ def _funds(args) -> int:
     from model.output import MANIFEST, atomic_directory, write_csv, write_json
     from model.plots import save_figure
     from model.scenario import check_draws
+    from model.tables import yuan_to_unit
 
     scenario = load_scenario(args.scenario)
     check_draws(args.draws)
@@ -199,16 +200,17 @@ def _funds(args) -> int:
     out_dir = args.out or default_output_dir(f"{scenario.name}_funds")
     with atomic_directory(out_dir) as staging:
         for name, table in tables.items():
-            write_csv(table, staging / f"{name}.csv")
+            write_csv(yuan_to_unit(table, args.unit), staging / f"{name}.csv")
         for file_name, figure in extra_figures(scenario, draws).items():
             save_figure(figure, staging / file_name)
         write_json({"tool": "fiscalsim funds", "version": package_version(),
                     "scenario": scenario.name, "scenario_sha256": scenario.digest(),
-                    "seed": args.seed, "draws": args.draws}, staging / MANIFEST)
+                    "seed": args.seed, "draws": args.draws, "unit": args.unit.value},
+                   staging / MANIFEST)
     print(f"{scenario.name}: funds against their tolerance, {args.draws:,} draws, "
           f"seed {args.seed}")
     print(format_tolerance(tables, args.unit))
-    print("(the CSV tables are in yuan: their columns end in _yuan)")
+    print(f"(money columns of the CSV tables end in _{args.unit.value})")
     print(f"\nwrote {out_dir}")
     return 0
 

@@ -45,11 +45,10 @@ from model.report_html import (
     html_tile,
     png_data_uri,
     select_columns,
-    yuan_to_unit,
 )
 from model.scenario import Scenario, assumption_rows
 from model.schema import Unit
-from model.tables import Summary, in_unit
+from model.tables import Summary, in_unit, yuan_to_unit
 
 if TYPE_CHECKING:
     from model.batch import RunOutput

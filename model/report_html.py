@@ -168,18 +168,6 @@ def select_columns(table: pd.DataFrame, columns: Sequence[str], unit: Unit) -> p
     return out[keep]
 
 
-def yuan_to_unit(table: pd.DataFrame, unit: Unit) -> pd.DataFrame:
-    """The extras' ``*_yuan`` columns converted to ``unit`` and renamed ``*_<unit>``."""
-    out = table.copy()
-    renames = {}
-    for column in out.columns:
-        name = str(column)
-        if name.endswith("_yuan"):
-            out[column] = out[column] / unit.divisor
-            renames[column] = f"{name[:-5]}_{unit.value}"
-    return out.rename(columns=renames)
-
-
 def _cell(column: str, value: Any, unit: Unit) -> str:
     """A ``<td>`` (contents escaped)."""
     if column == "payment" and isinstance(value, str) and value in PAYMENT_ZH:
@@ -359,4 +347,4 @@ footer{margin-top:40px;color:var(--muted);font-size:12px}
 __all__ = ["CSS", "EXTRA_LABELS", "MANIFEST_LABELS", "MONEY_DECIMALS", "PAYMENT_ZH",
            "SECTION_TITLES", "UNIT_EN", "column_names", "esc", "format_money", "html_bilingual",
            "html_figure", "html_note", "html_section", "html_table", "html_tile",
-           "png_data_uri", "select_columns", "yuan_to_unit"]
+           "png_data_uri", "select_columns"]

@@ -271,4 +271,18 @@ def in_unit(table: pd.DataFrame, unit: Unit) -> pd.DataFrame:
     return out.rename(columns=renames)
 
 
-__all__ = ["FAN_PERCENTILES", "RunAccumulator", "Summary", "in_unit", "summarize"]
+def yuan_to_unit(table: pd.DataFrame, unit: Unit) -> pd.DataFrame:
+    """A copy of a fund, 先投后股 or loan table with its ``*_yuan`` columns divided into
+    ``unit`` and renamed ``*_<unit>`` (``expected_excess_loss_wan``)."""
+    out = table.copy()
+    renames = {}
+    for column in out.columns:
+        name = str(column)
+        if name.endswith("_yuan"):
+            out[column] = out[column] / unit.divisor
+            renames[column] = f"{name[:-5]}_{unit.value}"
+    return out.rename(columns=renames)
+
+
+__all__ = ["FAN_PERCENTILES", "RunAccumulator", "Summary", "in_unit", "summarize",
+           "yuan_to_unit"]

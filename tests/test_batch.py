@@ -69,6 +69,19 @@ def test_percentiles_are_ordered(run):
         assert np.allclose(table["bar_wan"], table["p95_wan"] - table["mean_wan"])
 
 
+def test_fund_tables_are_written_in_the_run_unit(run):
+    """The fund, 先投后股 and loan CSVs follow --unit like the budget tables: 1万元 is
+    10,000 yuan, and no written table keeps a yuan column when the unit is 万元."""
+    written = _csv(run.out_dir, "tolerance").set_index("id")
+    in_memory = run.summary.extra_tables["tolerance"]
+    for column in ("mean_invested", "expected_excess_loss", "city_net_cost_p95"):
+        np.testing.assert_allclose(written[f"{column}_wan"] * 10_000,
+                                   in_memory.loc[written.index, f"{column}_yuan"], rtol=1e-9)
+    for path in run.out_dir.glob("*.csv"):
+        header = path.read_text(encoding="utf-8-sig").splitlines()[0].split(",")
+        assert not [c for c in header if c.endswith("_yuan")], path.name
+
+
 def test_parquet_draws_reproduce_the_csv_means(run, baseline):
     draws = pq.read_table(run.out_dir / "draws.parquet").to_pandas()
     assert len(draws) == DRAWS
@@ -192,6 +205,13 @@ def test_funds_command(tmp_path, capsys):
     tolerance = pd.read_csv(tmp_path / "f" / "tolerance.csv", encoding="utf-8-sig")
     assert set(tolerance["id"]) == {"future_seed_fund", "angel_funds"}
     assert tolerance["p_breach_liquidation"].between(0, 1).all()
+    # --unit yi: the same draws (same seed), money columns in 亿元 (10⁸ yuan)
+    assert main(["funds", "baseline", "--draws", "2000", "--unit", "yi",
+                 "--out", str(tmp_path / "yi")]) == 0
+    in_yi = pd.read_csv(tmp_path / "yi" / "tolerance.csv", encoding="utf-8-sig")
+    np.testing.assert_allclose(in_yi["expected_city_loss_yi"] * 1e8,
+                               tolerance["expected_city_loss_wan"] * 1e4, rtol=1e-9)
+    assert "(亿元)" in capsys.readouterr().out
 
 
 def test_catalog_json_lists_every_item(capsys):
