@@ -45,6 +45,7 @@ from model.outcomes import (
     OutcomeTable,
     conditional_thresholds,
     copula_latent,
+    per_category,
     sample_outcomes,
 )
 from model.schema import StrictModel
@@ -292,13 +293,6 @@ _CHUNK_ROWS = 512
 _SLOT_STREAMS = ("ticket", "outcome", "timing", "multiple", "follow_on")
 
 
-def _per_category(values: np.ndarray, category):
-    """One value per stake: a scalar when all categories share it, else gathered."""
-    if category is None or np.all(values == values[0]):
-        return values[0]
-    return values[category]
-
-
 @dataclass(frozen=True)
 class _FundPlan:
     """Constants of a fund's deal slots, computed once per :func:`simulate_fund` call.
@@ -341,8 +335,8 @@ class _FundPlan:
             slot_year=slot_year, slot_stage=slot_stage,
             follow_year=(slot_year + spec.follow_on_lag_years).astype(np.int8),
             investable=spec.investable_yuan,
-            ticket_lo=_per_category(ticket_lo, slot_stage),
-            ticket_span=_per_category(ticket_span, slot_stage), table=table,
+            ticket_lo=per_category(ticket_lo, slot_stage),
+            ticket_span=per_category(ticket_span, slot_stage), table=table,
             category=None if table.shared else slot_stage)
 
 

@@ -81,13 +81,19 @@ class DealOutcomes:
     written_off: np.ndarray
 
 
-def _param(specs: Sequence[StrictModel], name: str, category: np.ndarray | None,
-           dtype: type = np.float64):
-    """A parameter per stake: a scalar when all categories share it, else gathered."""
-    values: np.ndarray = np.array([getattr(spec, name) for spec in specs], dtype=dtype)
+def per_category(values: np.ndarray, category: np.ndarray | None):
+    """One value per stake from one per category: a scalar when all categories share it,
+    else gathered by ``category`` (per slot, a column vector, so this is cheap)."""
     if category is None or np.all(values == values[0]):
         return values[0]
-    return values[category]  # category is per slot (a column vector), so this is cheap
+    return values[category]
+
+
+def _param(specs: Sequence[StrictModel], name: str, category: np.ndarray | None,
+           dtype: type = np.float64):
+    """Parameter ``name`` of ``specs`` (one per category), per stake."""
+    return per_category(np.array([getattr(spec, name) for spec in specs], dtype=dtype),
+                        category)
 
 
 def outcomes_from_variates(outcomes: Sequence[OutcomeSpec], category: np.ndarray | None,
@@ -518,5 +524,5 @@ def outcome_statistics(outcome: OutcomeSpec) -> dict[str, float]:
 __all__ = [
     "DealOutcomes", "OutcomeSpec", "OutcomeTable", "StakeOutcomes", "conditional_thresholds",
     "copula_latent", "draw_outcomes", "outcome_statistics", "outcomes_from_variates",
-    "sample_outcomes",
+    "per_category", "sample_outcomes",
 ]
