@@ -24,6 +24,7 @@ from model.draw_arrays import (
     check_draw_range,
     check_years,
     concat_draws,
+    join_rows,
     quantiles,
     rows_of_blocks,
     run_sums,
@@ -228,7 +229,7 @@ def _simulate_block(spec: ConversionSpec, seed: int, block: int,
     outcomes = StakeOutcomes(spec.equity_outcome, seed=seed, key=key, block=block)
     chunks = [_simulate_projects(spec, streams, outcomes, counts[lo:lo + _CHUNK_ROWS])
               for lo in range(0, n, _CHUNK_ROWS) or [0]]
-    return {name: np.concatenate([chunk[name] for chunk in chunks]) for name in chunks[0]}
+    return join_rows(chunks)
 
 
 def _conversion_draws(spec: ConversionSpec, years: np.ndarray,
