@@ -63,8 +63,9 @@ DEFAULT_CHUNK_DRAWS = BLOCK_DRAWS
 def grant_items_only(scenario):
     """The scenario without funds, 先投后股 and loan pool: the grant engine alone."""
     removable = {"funds": {}, "conversion": None, "loan_compensation": None}
-    update = {key: value for key, value in removable.items()
-              if key in type(scenario.spec).model_fields}
+    update = {
+        key: value for key, value in removable.items() if key in type(scenario.spec).model_fields
+    }
     return dataclasses.replace(scenario, spec=scenario.spec.model_copy(update=update))
 
 
@@ -76,9 +77,11 @@ def load_timed_scenario(scenario_ref: str, grants_only: bool):
 
 def _own_cpu_seconds() -> float:
     """CPU seconds used by this process and its waited-for children."""
-    return sum(getattr(resource.getrusage(who), field)
-               for who in (resource.RUSAGE_SELF, resource.RUSAGE_CHILDREN)
-               for field in ("ru_utime", "ru_stime"))
+    return sum(
+        getattr(resource.getrusage(who), field)
+        for who in (resource.RUSAGE_SELF, resource.RUSAGE_CHILDREN)
+        for field in ("ru_utime", "ru_stime")
+    )
 
 
 def _cpu_seconds() -> tuple[float, float] | None:
@@ -93,8 +96,9 @@ def _cpu_seconds() -> tuple[float, float] | None:
     return busy, _own_cpu_seconds()
 
 
-def other_load(before: tuple[float, float] | None, seconds: float,
-               helpers_cpu: float = 0.0) -> float | None:
+def other_load(
+    before: tuple[float, float] | None, seconds: float, helpers_cpu: float = 0.0
+) -> float | None:
     """CPUs' worth of work done by *other* processes since ``before`` (0 on a quiet
     machine; 1 means another process took a whole CPU), or None when unknown.
 
@@ -119,8 +123,12 @@ def wait_until_quiet(timeout: float, threshold: float = 0.15) -> float | None:
         waited = time.monotonic() - started
         if load is None or load < threshold or waited > timeout:
             if waited > 2.5 and load is not None:
-                print(f"  (waited {waited:.0f} s for a quiet machine; other processes now use "
-                      f"{load:.1f} CPUs)", file=sys.stderr, flush=True)
+                print(
+                    f"  (waited {waited:.0f} s for a quiet machine; other processes now use "
+                    f"{load:.1f} CPUs)",
+                    file=sys.stderr,
+                    flush=True,
+                )
             return load
 
 
@@ -129,8 +137,9 @@ def source_digest() -> str:
     compared bit for bit when nobody edited either in between."""
     digest = hashlib.sha256()
     roots = (Path(model.__file__).resolve().parent, PROJECT_ROOT / "scenarios")
-    for path in sorted(p for root in roots for p in root.rglob("*")
-                       if p.suffix in (".py", ".yaml") and p.is_file()):
+    for path in sorted(
+        p for root in roots for p in root.rglob("*") if p.suffix in (".py", ".yaml") and p.is_file()
+    ):
         digest.update(path.read_bytes())
     return digest.hexdigest()
 
@@ -166,8 +175,9 @@ def combine(parts: list[tuple[np.ndarray, str]]) -> tuple[list[float], str]:
     return sums.tolist(), digest.hexdigest()
 
 
-def run_engine(scenario_ref: str, grants_only: bool, draws: int, seed: int,
-               chunk_draws: int, accumulate: bool) -> dict:
+def run_engine(
+    scenario_ref: str, grants_only: bool, draws: int, seed: int, chunk_draws: int, accumulate: bool
+) -> dict:
     """Time one single-process run (this process), chunk by chunk."""
     source = source_digest()
     scenario = load_timed_scenario(scenario_ref, grants_only)
@@ -184,25 +194,36 @@ def run_engine(scenario_ref: str, grants_only: bool, draws: int, seed: int,
     seconds = time.perf_counter() - clock
     load = other_load(cpu, seconds)
     sums, digest = combine(parts)
-    return {"draws": draws, "workers": 1, "seconds": seconds, "startup_s": 0.0,
-            "peak_rss_mb": peak_rss_mb(), "other_load": load, "sums": sums,
-            "digest": digest, "source": source}
+    return {
+        "draws": draws,
+        "workers": 1,
+        "seconds": seconds,
+        "startup_s": 0.0,
+        "peak_rss_mb": peak_rss_mb(),
+        "other_load": load,
+        "sums": sums,
+        "digest": digest,
+        "source": source,
+    }
 
 
-def _worker(scenario_ref: str, grants_only: bool, seed: int, ranges: list[tuple[int, int]],
-            barrier, queue) -> None:
+def _worker(
+    scenario_ref: str, grants_only: bool, seed: int, ranges: list[tuple[int, int]], barrier, queue
+) -> None:
     """One process of a ``--workers`` run: simulate its chunks, send back reductions."""
     scenario = load_timed_scenario(scenario_ref, grants_only)
     simulate(scenario, 1, seed=seed)  # imports and first-call costs, before the clock
     barrier.wait()
     cpu = _own_cpu_seconds()
-    parts = [(first, *reduce_chunk(simulate(scenario, n, seed=seed, start=first)))
-             for first, n in ranges]
+    parts = [
+        (first, *reduce_chunk(simulate(scenario, n, seed=seed, start=first))) for first, n in ranges
+    ]
     queue.put((parts, peak_rss_mb(), _own_cpu_seconds() - cpu))
 
 
-def run_engine_workers(scenario_ref: str, grants_only: bool, draws: int, seed: int,
-                       chunk_draws: int, workers: int) -> dict:
+def run_engine_workers(
+    scenario_ref: str, grants_only: bool, draws: int, seed: int, chunk_draws: int, workers: int
+) -> dict:
     """Time a run whose chunks are split over ``workers`` spawned processes.
 
     The clock starts once every worker has imported the package and loaded the
@@ -212,13 +233,20 @@ def run_engine_workers(scenario_ref: str, grants_only: bool, draws: int, seed: i
     source = source_digest()
     context = multiprocessing.get_context("spawn")
     ranges = chunk_ranges(draws, chunk_draws)
-    shares = [ranges[i * len(ranges) // workers:(i + 1) * len(ranges) // workers]
-              for i in range(workers)]
+    shares = [
+        ranges[i * len(ranges) // workers : (i + 1) * len(ranges) // workers]
+        for i in range(workers)
+    ]
     barrier = context.Barrier(workers + 1)
     queue = context.Queue()
-    processes = [context.Process(target=_worker, daemon=True,
-                                 args=(scenario_ref, grants_only, seed, share, barrier, queue))
-                 for share in shares]
+    processes = [
+        context.Process(
+            target=_worker,
+            daemon=True,
+            args=(scenario_ref, grants_only, seed, share, barrier, queue),
+        )
+        for share in shares
+    ]
     started = time.perf_counter()
     for process in processes:
         process.start()
@@ -231,13 +259,19 @@ def run_engine_workers(scenario_ref: str, grants_only: bool, draws: int, seed: i
     for process in processes:
         process.join()
     parts = sorted((part for reply in replies for part in reply[0]), key=lambda p: p[0])
-    sums, digest = combine([(chunk_sums, chunk_digest) for _, chunk_sums, chunk_digest
-                            in parts])
-    return {"draws": draws, "workers": workers, "seconds": seconds,
-            "startup_s": clock - started,
-            "peak_rss_mb": peak_rss_mb() + sum(reply[1] for reply in replies),
-            "worker_rss_mb": [reply[1] for reply in replies], "other_load": load,
-            "sums": sums, "digest": digest, "source": source}
+    sums, digest = combine([(chunk_sums, chunk_digest) for _, chunk_sums, chunk_digest in parts])
+    return {
+        "draws": draws,
+        "workers": workers,
+        "seconds": seconds,
+        "startup_s": clock - started,
+        "peak_rss_mb": peak_rss_mb() + sum(reply[1] for reply in replies),
+        "worker_rss_mb": [reply[1] for reply in replies],
+        "other_load": load,
+        "sums": sums,
+        "digest": digest,
+        "source": source,
+    }
 
 
 def _load_loop_reference():
@@ -255,12 +289,18 @@ def run_loop(scenario_ref: str, draws: int, seed: int) -> dict:
     clock = time.perf_counter()
     simulate_loop(scenario, draws, seed=seed)
     seconds = time.perf_counter() - clock
-    return {"draws": draws, "workers": 1, "seconds": seconds, "peak_rss_mb": peak_rss_mb(),
-            "other_load": other_load(cpu, seconds)}
+    return {
+        "draws": draws,
+        "workers": 1,
+        "seconds": seconds,
+        "peak_rss_mb": peak_rss_mb(),
+        "other_load": other_load(cpu, seconds),
+    }
 
 
-def profile_engine(scenario_ref: str, grants_only: bool, draws: int, seed: int,
-                   chunk_draws: int, top: int = 25) -> None:
+def profile_engine(
+    scenario_ref: str, grants_only: bool, draws: int, seed: int, chunk_draws: int, top: int = 25
+) -> None:
     """Print the cProfile of a single-process run, by own time and by cumulative time."""
     scenario = load_timed_scenario(scenario_ref, grants_only)
     profiler = cProfile.Profile()
@@ -274,12 +314,22 @@ def profile_engine(scenario_ref: str, grants_only: bool, draws: int, seed: int,
 
 
 # ------------------------------------------------------------------ driver
-def in_subprocess(job: str, args: argparse.Namespace, *, grants_only: bool = False,
-                  **options) -> dict:
+def in_subprocess(
+    job: str, args: argparse.Namespace, *, grants_only: bool = False, **options
+) -> dict:
     """Run one measurement in a fresh interpreter (so its peak RSS is its own)."""
-    command = [sys.executable, str(Path(__file__).resolve()), "--job", job,
-               "--scenario", args.scenario, "--seed", str(args.seed),
-               "--chunk-draws", str(args.chunk_draws)]
+    command = [
+        sys.executable,
+        str(Path(__file__).resolve()),
+        "--job",
+        job,
+        "--scenario",
+        args.scenario,
+        "--seed",
+        str(args.seed),
+        "--chunk-draws",
+        str(args.chunk_draws),
+    ]
     if args.accumulate:
         command.append("--accumulate")
     if grants_only:
@@ -288,8 +338,7 @@ def in_subprocess(job: str, args: argparse.Namespace, *, grants_only: bool = Fal
         wait_until_quiet(args.wait_quiet)
     for name, value in options.items():
         command += [f"--{name.replace('_', '-')}", str(value)]
-    done = subprocess.run(command, cwd=PROJECT_ROOT, capture_output=True, text=True,
-                          check=False)
+    done = subprocess.run(command, cwd=PROJECT_ROOT, capture_output=True, text=True, check=False)
     if done.returncode != 0:
         raise RuntimeError(f"{' '.join(command)} failed:\n{done.stderr}")
     return json.loads(done.stdout.strip().splitlines()[-1])
@@ -304,10 +353,17 @@ def parse_sizes(text: str) -> list[int]:
 
 def describe_source() -> str:
     """The git commit of the checkout, and whether the model or scenarios differ from it."""
+
     def git(*command: str) -> str:
         try:
-            done = subprocess.run(["git", *command], cwd=PROJECT_ROOT, capture_output=True,
-                                  text=True, check=False, timeout=10)
+            done = subprocess.run(
+                ["git", *command],
+                cwd=PROJECT_ROOT,
+                capture_output=True,
+                text=True,
+                check=False,
+                timeout=10,
+            )
         except (OSError, subprocess.SubprocessError):
             return ""
         return done.stdout.strip() if done.returncode == 0 else ""
@@ -318,9 +374,11 @@ def describe_source() -> str:
 
 
 def describe_machine() -> str:
-    return (f"{os.cpu_count()} CPUs, Python {platform.python_version()}, numpy "
-            f"{np.__version__}, {platform.platform()}, OPENBLAS_CORETYPE="
-            f"{os.environ.get('OPENBLAS_CORETYPE', '(unset)')}")
+    return (
+        f"{os.cpu_count()} CPUs, Python {platform.python_version()}, numpy "
+        f"{np.__version__}, {platform.platform()}, OPENBLAS_CORETYPE="
+        f"{os.environ.get('OPENBLAS_CORETYPE', '(unset)')}"
+    )
 
 
 def rate(result: dict) -> float:
@@ -335,9 +393,11 @@ def busy_note(result: dict) -> str:
 
 
 def row(result: dict, note: str = "") -> str:
-    return (f"{result['draws']:>10,} {result['workers']:>7} {result['seconds']:>9.2f} "
-            f"{rate(result):>11,.0f} {result['peak_rss_mb']:>12,.0f}  "
-            f"{' '.join(filter(None, [note, busy_note(result)]))}").rstrip()
+    return (
+        f"{result['draws']:>10,} {result['workers']:>7} {result['seconds']:>9.2f} "
+        f"{rate(result):>11,.0f} {result['peak_rss_mb']:>12,.0f}  "
+        f"{' '.join(filter(None, [note, busy_note(result)]))}"
+    ).rstrip()
 
 
 def measure_sizes(args: argparse.Namespace, grants_only: bool) -> dict | None:
@@ -348,46 +408,88 @@ def measure_sizes(args: argparse.Namespace, grants_only: bool) -> dict | None:
         print(row(single), flush=True)
         headline = single
         if args.workers > 1:
-            split = in_subprocess("engine", args, grants_only=grants_only, draws=draws,
-                                  job_workers=args.workers)
+            split = in_subprocess(
+                "engine", args, grants_only=grants_only, draws=draws, job_workers=args.workers
+            )
             same = split["digest"] == single["digest"] and split["sums"] == single["sums"]
             comparable = split["source"] == single["source"]
-            verdict = ("not compared (the model's source or scenarios changed between the "
-                       "two runs)" if not comparable else
-                       "identical to 1 worker" if same else "DIFFER FROM 1 worker")
-            print(row(split, f"start-up {split['startup_s']:.1f} s not timed; yearly totals "
-                             f"{verdict}"), flush=True)
+            verdict = (
+                "not compared (the model's source or scenarios changed between the two runs)"
+                if not comparable
+                else "identical to 1 worker"
+                if same
+                else "DIFFER FROM 1 worker"
+            )
+            print(
+                row(
+                    split, f"start-up {split['startup_s']:.1f} s not timed; yearly totals {verdict}"
+                ),
+                flush=True,
+            )
             if comparable and not same:
-                raise SystemExit("error: the split run's yearly totals differ from the "
-                                 "single-process run's")
+                raise SystemExit(
+                    "error: the split run's yearly totals differ from the single-process run's"
+                )
             headline = split
     return headline
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--sizes", type=parse_sizes, default=[10_000, 100_000, 1_000_000],
-                        help="comma-separated numbers of draws (default 10000,100000,1000000)")
-    parser.add_argument("--loop-draws", type=int, default=2_000,
-                        help="draws of the loop reference (default 2000; 0 skips it)")
-    parser.add_argument("--workers", type=int, choices=(1, 2), default=1,
-                        help="also run every size over 2 processes (default 1)")
-    parser.add_argument("--only", choices=("full", "grants"),
-                        help="time only the full scenario, or only its grant items "
-                             "(default: both, when the scenario has funds or the like)")
+    parser.add_argument(
+        "--sizes",
+        type=parse_sizes,
+        default=[10_000, 100_000, 1_000_000],
+        help="comma-separated numbers of draws (default 10000,100000,1000000)",
+    )
+    parser.add_argument(
+        "--loop-draws",
+        type=int,
+        default=2_000,
+        help="draws of the loop reference (default 2000; 0 skips it)",
+    )
+    parser.add_argument(
+        "--workers",
+        type=int,
+        choices=(1, 2),
+        default=1,
+        help="also run every size over 2 processes (default 1)",
+    )
+    parser.add_argument(
+        "--only",
+        choices=("full", "grants"),
+        help="time only the full scenario, or only its grant items "
+        "(default: both, when the scenario has funds or the like)",
+    )
     parser.add_argument("--scenario", default="baseline")
     parser.add_argument("--seed", type=int, default=2025)
-    parser.add_argument("--chunk-draws", type=int, default=DEFAULT_CHUNK_DRAWS,
-                        help=f"draws per chunk, whole blocks (default {DEFAULT_CHUNK_DRAWS})")
-    parser.add_argument("--wait-quiet", type=float, default=0.0, metavar="SECONDS",
-                        help="before each measurement, wait up to SECONDS for other "
-                             "processes to leave the CPUs idle (default 0: don't wait)")
-    parser.add_argument("--accumulate", action="store_true",
-                        help="also feed each chunk to RunAccumulator and build the tables "
-                             "(the batch run's whole reduction; single-process runs only)")
-    parser.add_argument("--profile", type=int, metavar="DRAWS",
-                        help="print a cProfile of one run of DRAWS draws and exit "
-                             "(of the grant items alone with --only grants)")
+    parser.add_argument(
+        "--chunk-draws",
+        type=int,
+        default=DEFAULT_CHUNK_DRAWS,
+        help=f"draws per chunk, whole blocks (default {DEFAULT_CHUNK_DRAWS})",
+    )
+    parser.add_argument(
+        "--wait-quiet",
+        type=float,
+        default=0.0,
+        metavar="SECONDS",
+        help="before each measurement, wait up to SECONDS for other "
+        "processes to leave the CPUs idle (default 0: don't wait)",
+    )
+    parser.add_argument(
+        "--accumulate",
+        action="store_true",
+        help="also feed each chunk to RunAccumulator and build the tables "
+        "(the batch run's whole reduction; single-process runs only)",
+    )
+    parser.add_argument(
+        "--profile",
+        type=int,
+        metavar="DRAWS",
+        help="print a cProfile of one run of DRAWS draws and exit "
+        "(of the grant items alone with --only grants)",
+    )
     parser.add_argument("--job", choices=("engine", "loop"), help=argparse.SUPPRESS)
     parser.add_argument("--draws", type=int, help=argparse.SUPPRESS)
     parser.add_argument("--job-workers", type=int, default=1, help=argparse.SUPPRESS)
@@ -398,35 +500,52 @@ def main(argv: list[str] | None = None) -> int:
 
     if args.job == "engine":
         if args.job_workers == 1:
-            result = run_engine(args.scenario, args.grants_only, args.draws, args.seed,
-                                args.chunk_draws, args.accumulate)
+            result = run_engine(
+                args.scenario,
+                args.grants_only,
+                args.draws,
+                args.seed,
+                args.chunk_draws,
+                args.accumulate,
+            )
         else:
-            result = run_engine_workers(args.scenario, args.grants_only, args.draws,
-                                        args.seed, args.chunk_draws, args.job_workers)
+            result = run_engine_workers(
+                args.scenario,
+                args.grants_only,
+                args.draws,
+                args.seed,
+                args.chunk_draws,
+                args.job_workers,
+            )
         print(json.dumps(result))
         return 0
     if args.job == "loop":
         print(json.dumps(run_loop(args.scenario, args.draws, args.seed)))
         return 0
     if args.profile:
-        profile_engine(args.scenario, args.only == "grants", args.profile, args.seed,
-                       args.chunk_draws)
+        profile_engine(
+            args.scenario, args.only == "grants", args.profile, args.seed, args.chunk_draws
+        )
         return 0
 
     scenario = load_scenario(args.scenario)
     extras = grant_items_only(scenario).spec != scenario.spec
     parts = [args.only] if args.only else (["full", "grants"] if extras else ["full"])
-    print(f"fiscalsim engine benchmark: scenario {scenario.name}, {len(scenario.items)} grant "
-          f"items, {len(payment_years(scenario))} years, seed {args.seed}, chunks of "
-          f"{args.chunk_draws:,} draws, reduction: "
-          f"{'RunAccumulator + tables' if args.accumulate else 'yearly totals per draw'}")
+    print(
+        f"fiscalsim engine benchmark: scenario {scenario.name}, {len(scenario.items)} grant "
+        f"items, {len(payment_years(scenario))} years, seed {args.seed}, chunks of "
+        f"{args.chunk_draws:,} draws, reduction: "
+        f"{'RunAccumulator + tables' if args.accumulate else 'yearly totals per draw'}"
+    )
     print(f"machine: {describe_machine()}")
     print(f"source: {describe_source()}")
     headlines = {}
     for part in parts:
-        title = {"full": "full scenario (model.simulate: grant items"
-                         + (" + funds, 先投后股, loan pool)" if extras else ")"),
-                 "grants": "grant items only (the vectorized engine; the loop's model)"}[part]
+        title = {
+            "full": "full scenario (model.simulate: grant items"
+            + (" + funds, 先投后股, loan pool)" if extras else ")"),
+            "grants": "grant items only (the vectorized engine; the loop's model)",
+        }[part]
         print(f"\n{title}")
         print(f"{'draws':>10} {'workers':>7} {'seconds':>9} {'draws/s':>11} {'peak RSS MB':>12}")
         headlines[part] = measure_sizes(args, grants_only=part == "grants")
@@ -434,16 +553,22 @@ def main(argv: list[str] | None = None) -> int:
     speedup = float("nan")
     if args.loop_draws > 0:
         loop = in_subprocess("loop", args, draws=args.loop_draws)
-        print(f"\nloop reference (grant items): {loop['draws']:,} draws in "
-              f"{loop['seconds']:.1f} s = {rate(loop):,.0f} draws/s, "
-              f"peak RSS {loop['peak_rss_mb']:,.0f} MB {busy_note(loop)}".rstrip())
+        print(
+            f"\nloop reference (grant items): {loop['draws']:,} draws in "
+            f"{loop['seconds']:.1f} s = {rate(loop):,.0f} draws/s, "
+            f"peak RSS {loop['peak_rss_mb']:,.0f} MB {busy_note(loop)}".rstrip()
+        )
         for part, result in headlines.items():
-            print(f"speed-up over the loop, {part} at {result['draws']:,} draws with "
-                  f"{result['workers']} worker(s): {rate(result) / rate(loop):,.0f}×")
+            print(
+                f"speed-up over the loop, {part} at {result['draws']:,} draws with "
+                f"{result['workers']} worker(s): {rate(result) / rate(loop):,.0f}×"
+            )
         compared = headlines.get("grants") or headline
         speedup = rate(compared) / rate(loop)
-    print(f"draws_per_s={rate(headline):.0f} peak_rss_mb={headline['peak_rss_mb']:.0f} "
-          f"speedup_vs_loop={speedup:.0f}")
+    print(
+        f"draws_per_s={rate(headline):.0f} peak_rss_mb={headline['peak_rss_mb']:.0f} "
+        f"speedup_vs_loop={speedup:.0f}"
+    )
     return 0
 
 

@@ -88,8 +88,7 @@ def _run_all(args: tuple[str, int, int, int, bool]) -> tuple[dict[str, str], flo
     extras, years = _extras(scenario_name)
     cpu = time.process_time()
     draws = {extra.id: extra.simulate(years, start, stop, seed=seed) for extra in extras}
-    return {k: _digest(v) for k, v in draws.items()} if digest else {}, \
-        time.process_time() - cpu
+    return {k: _digest(v) for k, v in draws.items()} if digest else {}, time.process_time() - cpu
 
 
 def _load_text(load: float | None) -> str:
@@ -103,9 +102,14 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--workers", type=int, default=1, choices=(1, 2))
-    parser.add_argument("--wait-quiet", type=float, default=0.0, metavar="SECONDS",
-                        help="before each measurement, wait up to SECONDS for other "
-                             "processes to leave the CPUs idle (default 0: don't wait)")
+    parser.add_argument(
+        "--wait-quiet",
+        type=float,
+        default=0.0,
+        metavar="SECONDS",
+        help="before each measurement, wait up to SECONDS for other "
+        "processes to leave the CPUs idle (default 0: don't wait)",
+    )
     parser.add_argument("--profile", metavar="ID", help="cProfile one model instead")
     args = parser.parse_args()
 
@@ -119,11 +123,11 @@ def main() -> None:
         return
 
     total = 0.0
-    print(f"{'model':<34} {'seconds':>8} {'draws/s':>12}   ({n:,} draws, best of "
-          f"{args.repeat})")
+    print(f"{'model':<34} {'seconds':>8} {'draws/s':>12}   ({n:,} draws, best of {args.repeat})")
     for extra in extras:
-        seconds, load = _timed(lambda e=extra: e.simulate(years, 0, n, seed=args.seed),
-                               args.repeat, args.wait_quiet)
+        seconds, load = _timed(
+            lambda e=extra: e.simulate(years, 0, n, seed=args.seed), args.repeat, args.wait_quiet
+        )
         total += seconds
         print(f"{extra.id:<34} {seconds:8.3f} {n / seconds:12,.0f}{_load_text(load)}")
     rate = n / total
@@ -143,12 +147,16 @@ def main() -> None:
             seconds, load = _timed(run_both, args.repeat, args.wait_quiet)
             parts = pool.map(_run_all, [(*share, True) for share in shares])
         whole = {extra.id: extra.simulate(years, 0, n, seed=args.seed) for extra in extras}
-        same = all(digests[k] == _digest(slice_draws(whole[k], lo, hi))
-                   for (digests, _), (_, lo, hi, _) in zip(parts, shares, strict=True)
-                   for k in whole)
+        same = all(
+            digests[k] == _digest(slice_draws(whole[k], lo, hi))
+            for (digests, _), (_, lo, hi, _) in zip(parts, shares, strict=True)
+            for k in whole
+        )
         rate = n / seconds
-        print(f"{'all four, two processes':<34} {seconds:8.3f} {rate:12,.0f}"
-              f"{_load_text(load)}   (identical to one process: {same})")
+        print(
+            f"{'all four, two processes':<34} {seconds:8.3f} {rate:12,.0f}"
+            f"{_load_text(load)}   (identical to one process: {same})"
+        )
     print(f"funds_draws_per_s={rate:.0f}")
 
 

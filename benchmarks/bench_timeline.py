@@ -47,11 +47,15 @@ def main() -> None:
     print(f"baseline, every batch through the SimPy loop: {full:,.0f} draws/s ({context} draws)")
     for rule in ("reject", "defer"):
         speed, result = rate(ceilings, context, args.seed, timing={"on_shortfall": rule})
-        print(f"appropriation_ceilings, {rule}: {speed:,.0f} draws/s ({context} draws, "
-              f"{result.batches.mean():,.0f} batches a draw)")
+        print(
+            f"appropriation_ceilings, {rule}: {speed:,.0f} draws/s ({context} draws, "
+            f"{result.batches.mean():,.0f} batches a draw)"
+        )
     speed, result = rate(baseline, args.draws, args.seed)
-    print(f"baseline: {args.draws:,} draws in {args.draws / speed:.1f} s, "
-          f"{result.batches.mean():,.0f} payment batches a draw")
+    print(
+        f"baseline: {args.draws:,} draws in {args.draws / speed:.1f} s, "
+        f"{result.batches.mean():,.0f} payment batches a draw"
+    )
     print(f"timeline_draws_per_s={speed:.1f} peak_rss_mb={peak_rss_mb():.0f}")
 
 

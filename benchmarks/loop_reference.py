@@ -87,8 +87,13 @@ def simulate_loop(scenario: Scenario, draws: int, *, seed: int) -> np.ndarray:
     years = payment_years(scenario)
     position = {year: j for j, year in enumerate(years)}
     items = list(scenario.items.values())
-    count_draws = [[_count_draw(item.assumptions.uptake.frozen(c, item.takeup))
-                    for c in range(len(item.admission_years))] for item in items]
+    count_draws = [
+        [
+            _count_draw(item.assumptions.uptake.frozen(c, item.takeup))
+            for c in range(len(item.admission_years))
+        ]
+        for item in items
+    ]
     last_recurring = [position.get(item.recurring_until, -1) for item in items]
     climate = scenario.spec.climate
     demand = np.zeros((draws, len(items), len(years)))
@@ -102,7 +107,8 @@ def simulate_loop(scenario: Scenario, draws: int, *, seed: int) -> np.ndarray:
                 latent = None
                 if path is not None and loading > 0:
                     latent = loading * path[cohort] + np.sqrt(1.0 - loading**2) * (
-                        rng.standard_normal())
+                        rng.standard_normal()
+                    )
                 recipients = count_draw(rng, latent)
                 _pay_cohort(item, recipients, cohort, last_recurring[index], row, rng)
     return demand
@@ -153,8 +159,14 @@ def _survivors(recipients: int, probability: float, rng: np.random.Generator) ->
     return int(np.count_nonzero(rng.random(recipients) < probability))
 
 
-def _pay_cohort(item: ResolvedItem, recipients: int, cohort: int, last_recurring: int,
-                row: np.ndarray, rng: np.random.Generator) -> None:
+def _pay_cohort(
+    item: ResolvedItem,
+    recipients: int,
+    cohort: int,
+    last_recurring: int,
+    row: np.ndarray,
+    rng: np.random.Generator,
+) -> None:
     """Add one cohort's payments (yuan) to ``row``, the draw's year axis for the item."""
     amount = item.per_year_yuan
     payment = item.line.payment

@@ -54,15 +54,16 @@ def expected_demand(scenario: Scenario) -> pd.DataFrame:
                 for t in range(cohort, plan.last_recurring + 1):
                     row[t] += count * item.retention ** (t - cohort) * share * amount
             elif payment is PaymentKind.ANNUAL_FOR_YEARS:
-                row[cohort:cohort + (item.years_paid or 1)] += count * share * amount
+                row[cohort : cohort + (item.years_paid or 1)] += count * share * amount
             else:
                 row[cohort] += count * share * amount
     extras = scenario_extras(scenario)
     if extras:
         expected = np.vstack([expected, *[extra.expected_outlay(years) for extra in extras]])
     index = [*scenario.items, *(extra.id for extra in extras)]
-    return pd.DataFrame(expected, index=pd.Index(index, name="item"),
-                        columns=pd.Index(years, name="year"))
+    return pd.DataFrame(
+        expected, index=pd.Index(index, name="item"), columns=pd.Index(years, name="year")
+    )
 
 
 def expected_city_cost(scenario: Scenario) -> pd.DataFrame:

@@ -33,8 +33,16 @@ from model.streams import BLOCK_DRAWS, check_seed
 from model.tables import RunAccumulator, Summary, in_unit, yuan_to_unit
 
 #: Tables written as CSV (and as sheets of the workbook), in this order.
-CSV_TABLES = ("summary_by_year", "budget_by_item", "budget_by_article", "budget_by_chapter",
-              "budget_by_unit", "commitments", "recipients_by_item", "analytic_check")
+CSV_TABLES = (
+    "summary_by_year",
+    "budget_by_item",
+    "budget_by_article",
+    "budget_by_chapter",
+    "budget_by_unit",
+    "commitments",
+    "recipients_by_item",
+    "analytic_check",
+)
 
 
 def package_version() -> str:
@@ -61,16 +69,20 @@ def draw_columns(scenario: Scenario) -> list[tuple[int, int, str]]:
     expected = expected_demand(scenario)
     years = payment_years(scenario)
     values = expected.to_numpy()
-    return [(i, j, f"{item}/{years[j]}")
-            for i, item in enumerate(expected.index) for j in range(len(years))
-            if np.isnan(values[i, j]) or values[i, j] > 0]
+    return [
+        (i, j, f"{item}/{years[j]}")
+        for i, item in enumerate(expected.index)
+        for j in range(len(years))
+        if np.isnan(values[i, j]) or values[i, j] > 0
+    ]
 
 
 def draw_frame(results: Results, columns: list[tuple[int, int, str]]) -> pd.DataFrame:
     """Draw-level city cost of one chunk: yearly totals and per item-year (yuan)."""
     city = results.city
     data: dict[str, np.ndarray] = {
-        "draw": np.arange(results.start, results.start + results.draws, dtype=np.int64)}
+        "draw": np.arange(results.start, results.start + results.draws, dtype=np.int64)
+    }
     totals = city.sum(axis=1)
     for j, year in enumerate(results.years):
         data[f"total/{year}"] = totals[:, j]
@@ -79,10 +91,18 @@ def draw_frame(results: Results, columns: list[tuple[int, int, str]]) -> pd.Data
     return pd.DataFrame(data)
 
 
-def run_batch(scenario: Scenario, *, draws: int, seed: int, out_dir: str | Path,
-              unit: Unit = Unit.WAN, budget_yuan: float | None = None,
-              progress: bool | None = None, write_draws: bool = True,
-              timeline_draws: int | None = None) -> RunOutput:
+def run_batch(
+    scenario: Scenario,
+    *,
+    draws: int,
+    seed: int,
+    out_dir: str | Path,
+    unit: Unit = Unit.WAN,
+    budget_yuan: float | None = None,
+    progress: bool | None = None,
+    write_draws: bool = True,
+    timeline_draws: int | None = None,
+) -> RunOutput:
     """Simulate ``scenario`` and write its outputs into ``out_dir`` atomically.
 
     Parameters
@@ -120,8 +140,13 @@ def run_batch(scenario: Scenario, *, draws: int, seed: int, out_dir: str | Path,
     with atomic_directory(out_dir) as staging:
         writer = DrawsWriter(staging / "draws.parquet") if write_draws else None
         chunks = simulate_chunks(scenario, draws, seed=seed)
-        with tqdm(total=draws, unit="draw", disable=None if progress is None else not progress,
-                  leave=False, mininterval=0.5) as bar:
+        with tqdm(
+            total=draws,
+            unit="draw",
+            disable=None if progress is None else not progress,
+            leave=False,
+            mininterval=0.5,
+        ) as bar:
             for chunk in chunks:
                 accumulator.add(chunk)
                 if writer is not None:
@@ -139,43 +164,58 @@ def run_batch(scenario: Scenario, *, draws: int, seed: int, out_dir: str | Path,
                 write_csv(table, staging / f"{name}.csv")
         write_csv(assumptions, staging / "assumptions.csv")
         save_figure(fan_chart(summary, unit), staging / "fan_chart.png")
-        extra_tables = {name: yuan_to_unit(table, unit)
-                        for name, table in summary.extra_tables.items()}
+        extra_tables = {
+            name: yuan_to_unit(table, unit) for name, table in summary.extra_tables.items()
+        }
         for name, table in extra_tables.items():
             write_csv(table, staging / f"{name}.csv")
         for file_name, figure in extra_figures(scenario, summary.extra_draws).items():
             save_figure(figure, staging / file_name)
         manifest = {
-            "tool": "fiscalsim", "version": package_version(),
-            "scenario": scenario.name, "title_zh": scenario.title_zh,
-            "title_en": scenario.title_en, "scenario_files": list(scenario.files),
-            "scenario_sha256": scenario.digest(), "seed": seed, "draws": draws,
-            "block_draws": BLOCK_DRAWS, "exact_sum_max_count": EXACT_SUM_MAX_COUNT,
-            "unit": unit.value, "budget_yuan": budget_yuan,
+            "tool": "fiscalsim",
+            "version": package_version(),
+            "scenario": scenario.name,
+            "title_zh": scenario.title_zh,
+            "title_en": scenario.title_en,
+            "scenario_files": list(scenario.files),
+            "scenario_sha256": scenario.digest(),
+            "seed": seed,
+            "draws": draws,
+            "block_draws": BLOCK_DRAWS,
+            "exact_sum_max_count": EXACT_SUM_MAX_COUNT,
+            "unit": unit.value,
+            "budget_yuan": budget_yuan,
             "horizon": [summary.horizon[0], summary.horizon[-1]],
             "years": summary.years,
             "started_utc": started.isoformat(timespec="seconds"),
             "duration_s": round(time.perf_counter() - clock, 3),
-            "python": platform.python_version(), "numpy": np.__version__,
+            "python": platform.python_version(),
+            "numpy": np.__version__,
             "platform": platform.platform(),
         }
-        workbook_tables = {**tables, **extra_tables, "assumptions": assumptions,
-                           "manifest": pd.DataFrame({"value": {k: str(v) for k, v in
-                                                               manifest.items()}})}
+        workbook_tables = {
+            **tables,
+            **extra_tables,
+            "assumptions": assumptions,
+            "manifest": pd.DataFrame({"value": {k: str(v) for k, v in manifest.items()}}),
+        }
         write_workbook(workbook_tables, staging / "budget.xlsx", unit)
         if timeline_draws is not None:
             from model.timeline import timeline
             from model.timeline_report import write_timeline
 
             check_draws(timeline_draws)
-            write_timeline(timeline(scenario, timeline_draws, seed=seed), staging / "timeline",
-                           unit)
-        files = {str(path.relative_to(staging)): sha256_of(path)
-                 for path in sorted(staging.rglob("*")) if path.is_file()}
+            write_timeline(
+                timeline(scenario, timeline_draws, seed=seed), staging / "timeline", unit
+            )
+        files = {
+            str(path.relative_to(staging)): sha256_of(path)
+            for path in sorted(staging.rglob("*"))
+            if path.is_file()
+        }
         manifest["files_sha256"] = files
         write_json(manifest, staging / MANIFEST)
     return RunOutput(summary, out_dir, files, manifest)
 
 
-__all__ = ["CSV_TABLES", "RunOutput", "draw_columns", "draw_frame", "package_version",
-           "run_batch"]
+__all__ = ["CSV_TABLES", "RunOutput", "draw_columns", "draw_frame", "package_version", "run_batch"]

@@ -70,13 +70,13 @@ class LineItem(StrictModel):
             problems.append("@formula: formula terms are required for payment formula")
         if self.modelled_by is Modeller.ENGINE:
             if self.payment is PaymentKind.FUND:
-                problems.append("@modelled_by: a fund item cannot be modelled by the grant "
-                                "engine")
+                problems.append("@modelled_by: a fund item cannot be modelled by the grant engine")
             if self.cap_yuan is None and self.floor_yuan is None:
                 problems.append("@cap_yuan: an engine item needs cap_yuan or floor_yuan")
         if self.cap_yuan is not None and self.floor_yuan is not None:
-            problems.append("@floor_yuan: set either cap_yuan (最高/给予) or floor_yuan (不少于), "
-                            "not both")
+            problems.append(
+                "@floor_yuan: set either cap_yuan (最高/给予) or floor_yuan (不少于), not both"
+            )
         if problems:
             raise ValueError("\n".join(problems))
         return self
@@ -128,8 +128,10 @@ class Catalog(StrictModel):
         problems = []
         for index, item in enumerate(self.items):
             if item.id in first:
-                problems.append(f"@items.{index}.id: duplicate item id (also item "
-                                f"{first[item.id] + 1} of the list)")
+                problems.append(
+                    f"@items.{index}.id: duplicate item id (also item "
+                    f"{first[item.id] + 1} of the list)"
+                )
             first.setdefault(item.id, index)
         if problems:
             raise ValueError("\n".join(problems))
@@ -186,8 +188,9 @@ def load_catalog(path: str | Path = CATALOG_PATH, *, check_quotes: bool = True) 
     try:
         catalog = Catalog.model_validate(data)
     except ValidationError as exc:
-        problems = problems_from_validation(exc, str(path), model=Catalog,
-                                            item_of=lambda loc: _locate(data, loc))
+        problems = problems_from_validation(
+            exc, str(path), model=Catalog, item_of=lambda loc: _locate(data, loc)
+        )
         if check_quotes:  # report quotes missing from the text alongside schema problems
             problems.extend(_check_quotes_raw(data, path))
         raise InputError(problems) from None
@@ -229,15 +232,18 @@ def _check_quotes_raw(data: dict, path: Path) -> list[Problem]:
         return []
     text_path = Path(os.path.normpath(path.parent / text_file))
     if not text_path.is_file():
-        return [Problem(str(path), None, "policy.text_file",
-                        f"policy text not found at {text_path}")]
+        return [
+            Problem(str(path), None, "policy.text_file", f"policy text not found at {text_path}")
+        ]
     text = _normalise(text_path.read_text(encoding="utf-8"))
     items = data.get("items") if isinstance(data.get("items"), list) else []
     return [
-        Problem(str(path), str(entry.get("id")), "quote",
-                "not found word for word in the policy text")
+        Problem(
+            str(path), str(entry.get("id")), "quote", "not found word for word in the policy text"
+        )
         for entry in items
-        if isinstance(entry, dict) and isinstance(entry.get("quote"), str)
+        if isinstance(entry, dict)
+        and isinstance(entry.get("quote"), str)
         and _normalise(entry["quote"]) not in text
     ]
 

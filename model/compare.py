@@ -40,12 +40,30 @@ Z95 = float(stats.norm.ppf(0.975))
 #: with year columns.
 ExtraCosts = Callable[[Scenario, int, int], "np.ndarray | pd.DataFrame"]
 #: Columns of the comparison tables that hold money (converted by :func:`table_in_unit`).
-MONEY_COLUMNS = ("base_mean", "variant_mean", "delta_mean", "delta_se", "delta_ci_low",
-                 "delta_ci_high", "analytic_delta", "base_p50", "base_p95", "delta_p50",
-                 "delta_p95", "mean", "p5", "p25", "p50", "p75", "p95")
+MONEY_COLUMNS = (
+    "base_mean",
+    "variant_mean",
+    "delta_mean",
+    "delta_se",
+    "delta_ci_low",
+    "delta_ci_high",
+    "analytic_delta",
+    "base_p50",
+    "base_p95",
+    "delta_p50",
+    "delta_p95",
+    "mean",
+    "p5",
+    "p25",
+    "p50",
+    "p75",
+    "p95",
+)
 #: Sheet titles of the comparison workbook (Chinese, English).
-SHEET_TITLES = {"compare": ("方案对比", "Comparison by year"),
-                "compare_items": ("分项变动", "Change by item")}
+SHEET_TITLES = {
+    "compare": ("方案对比", "Comparison by year"),
+    "compare_items": ("分项变动", "Change by item"),
+}
 
 
 @dataclass(frozen=True)
@@ -92,8 +110,9 @@ def horizon_label(horizon: Sequence[int]) -> str:
 
 
 # ------------------------------------------------------------------ statistics
-def paired_stats(base: np.ndarray, variant: np.ndarray,
-                 diff: np.ndarray | None = None) -> dict[str, np.ndarray]:
+def paired_stats(
+    base: np.ndarray, variant: np.ndarray, diff: np.ndarray | None = None
+) -> dict[str, np.ndarray]:
     """Statistics of the paired difference ``variant − base``, column by column.
 
     Parameters
@@ -128,13 +147,18 @@ def paired_stats(base: np.ndarray, variant: np.ndarray,
     quantiles_base = np.percentile(base, [50, 95], axis=0)
     quantiles_variant = np.percentile(variant, [50, 95], axis=0)
     with np.errstate(divide="ignore", invalid="ignore"):
-        reduction = np.where(var_diff > 0, independent / var_diff,
-                             np.where(independent > 0, np.inf, np.nan))
+        reduction = np.where(
+            var_diff > 0, independent / var_diff, np.where(independent > 0, np.inf, np.nan)
+        )
     return {
-        "base_mean": base.mean(axis=0), "variant_mean": variant.mean(axis=0),
-        "delta_mean": delta, "delta_se": se,
-        "delta_ci_low": delta - Z95 * se, "delta_ci_high": delta + Z95 * se,
-        "base_p50": quantiles_base[0], "base_p95": quantiles_base[1],
+        "base_mean": base.mean(axis=0),
+        "variant_mean": variant.mean(axis=0),
+        "delta_mean": delta,
+        "delta_se": se,
+        "delta_ci_low": delta - Z95 * se,
+        "delta_ci_high": delta + Z95 * se,
+        "base_p50": quantiles_base[0],
+        "base_p95": quantiles_base[1],
         "delta_p50": quantiles_variant[0] - quantiles_base[0],
         "delta_p95": quantiles_variant[1] - quantiles_base[1],
         "p_variant_higher": (diff > 0).mean(axis=0),
@@ -142,16 +166,19 @@ def paired_stats(base: np.ndarray, variant: np.ndarray,
     }
 
 
-def _analytic_change(base: Scenario, variant: Scenario, item_ids: list[str],
-                     years: list[int]) -> pd.DataFrame | None:
+def _analytic_change(
+    base: Scenario, variant: Scenario, item_ids: list[str], years: list[int]
+) -> pd.DataFrame | None:
     """Closed-form change of the expected city cost by item and year (yuan), or None
     with appropriation ceilings (no closed form for funded amounts). Rows without a
     closed form (fund capital calls) are NaN unless both scenarios configure them alike,
     in which case their draws, and so their change, are exactly zero."""
     if base.has_ceilings or variant.has_ceilings:
         return None
-    expected = [expected_city_cost(s).reindex(index=item_ids, columns=years, fill_value=0.0)
-                for s in (base, variant)]
+    expected = [
+        expected_city_cost(s).reindex(index=item_ids, columns=years, fill_value=0.0)
+        for s in (base, variant)
+    ]
     change = expected[1] - expected[0]
     specs = [{extra.id: extra.spec for extra in scenario_extras(s)} for s in (base, variant)]
     alike = [i for i in item_ids if i in specs[0] and specs[0][i] == specs[1].get(i)]
@@ -169,21 +196,27 @@ def _unique_names(scenarios: Sequence[Scenario]) -> list[str]:
     return names
 
 
-def _extra(extra_costs: ExtraCosts, scenario: Scenario, draws: int, seed: int,
-           years: list[int]) -> np.ndarray:
+def _extra(
+    extra_costs: ExtraCosts, scenario: Scenario, draws: int, seed: int, years: list[int]
+) -> np.ndarray:
     """The hook's extra cost on the common year axis (draws × years, yuan)."""
     value = extra_costs(scenario, draws, seed)
     if not isinstance(value, pd.DataFrame):
-        value = pd.DataFrame(np.asarray(value, dtype=float),
-                             columns=payment_years(scenario))
+        value = pd.DataFrame(np.asarray(value, dtype=float), columns=payment_years(scenario))
     if value.shape[0] != draws:
         raise ValueError(f"extra_costs returned {value.shape[0]} rows for {draws} draws")
     return value.reindex(columns=years, fill_value=0.0).to_numpy(dtype=float)
 
 
 # ------------------------------------------------------------------ compare
-def compare(base: Scenario, variants: Sequence[Scenario], draws: int, *, seed: int,
-            extra_costs: ExtraCosts | None = None) -> Comparison:
+def compare(
+    base: Scenario,
+    variants: Sequence[Scenario],
+    draws: int,
+    *,
+    seed: int,
+    extra_costs: ExtraCosts | None = None,
+) -> Comparison:
     """Compare variants with a base scenario on common random numbers.
 
     Parameters
@@ -213,9 +246,18 @@ def compare(base: Scenario, variants: Sequence[Scenario], draws: int, *, seed: i
     scenarios = [base, *variants]
     for scenario in variants:
         if scenario.years != base.years:
-            raise InputError([Problem(scenario.name, None, "horizon", f"{scenario.years[0]}–"
-                                      f"{scenario.years[-1]} differs from the base's "
-                                      f"{base.years[0]}–{base.years[-1]}")])
+            raise InputError(
+                [
+                    Problem(
+                        scenario.name,
+                        None,
+                        "horizon",
+                        f"{scenario.years[0]}–"
+                        f"{scenario.years[-1]} differs from the base's "
+                        f"{base.years[0]}–{base.years[-1]}",
+                    )
+                ]
+            )
     names = _unique_names(scenarios)
     axes = [payment_years(s) for s in scenarios]
     years = list(range(min(a[0] for a in axes), max(a[-1] for a in axes) + 1))
@@ -239,7 +281,7 @@ def compare(base: Scenario, variants: Sequence[Scenario], draws: int, *, seed: i
             city = np.zeros((chunk.draws, len(item_ids), len(years)))
             offset = years.index(chunk.years[0])
             positions = [item_ids.index(i) for i in chunk.items.index]
-            city[:, positions, offset:offset + len(chunk.years)] = chunk.city
+            city[:, positions, offset : offset + len(chunk.years)] = chunk.city
             totals[k][span] = city.sum(axis=1)
             item_sum[k] += city[:, :, :n_h].sum(axis=(0, 2))
             if k == 0:
@@ -261,40 +303,75 @@ def compare(base: Scenario, variants: Sequence[Scenario], draws: int, *, seed: i
 
     rows, item_rows = [], []
     for v, name in enumerate(names[1:], start=1):
-        table = pd.DataFrame(paired_stats(with_total(totals[0]), with_total(totals[v]),
-                                          with_total(diffs[v - 1])),
-                             index=pd.Index(labels, name="year"))
-        analytic = None if extra_costs is not None else _analytic_change(
-            scenarios[0], scenarios[v], item_ids, years)
+        table = pd.DataFrame(
+            paired_stats(with_total(totals[0]), with_total(totals[v]), with_total(diffs[v - 1])),
+            index=pd.Index(labels, name="year"),
+        )
+        analytic = (
+            None
+            if extra_costs is not None
+            else _analytic_change(scenarios[0], scenarios[v], item_ids, years)
+        )
         if analytic is not None:
             by_year = analytic.sum(axis=0, skipna=False).to_numpy()
             table.insert(6, "analytic_delta", np.append(by_year, by_year[:n_h].sum()))
         else:
             table.insert(6, "analytic_delta", np.nan)
         rows.append(table.assign(variant=name))
-        item_rows.append(_item_table(name, meta, item_sum[[0, v]] / draws, item_diffs[v - 1],
-                                     analytic, n_h))
-    compare_table = pd.concat(rows).set_index("variant", append=True).reorder_levels(
-        ["variant", "year"])
-    tables = {"compare": compare_table, "compare_items": pd.concat(item_rows),
-              "fan": _fan(names, totals, years)}
-    year_totals = {name: pd.DataFrame(t, index=pd.RangeIndex(draws, name="draw"),
-                                      columns=pd.Index(years, name="year"))
-                   for name, t in zip(names, totals, strict=True)}
-    return Comparison(names[0], names[1:], draws, seed, years, horizon, tables, year_totals,
-                      {name: s.digest() for name, s in zip(names, scenarios, strict=True)})
+        item_rows.append(
+            _item_table(name, meta, item_sum[[0, v]] / draws, item_diffs[v - 1], analytic, n_h)
+        )
+    compare_table = (
+        pd.concat(rows).set_index("variant", append=True).reorder_levels(["variant", "year"])
+    )
+    tables = {
+        "compare": compare_table,
+        "compare_items": pd.concat(item_rows),
+        "fan": _fan(names, totals, years),
+    }
+    year_totals = {
+        name: pd.DataFrame(
+            t, index=pd.RangeIndex(draws, name="draw"), columns=pd.Index(years, name="year")
+        )
+        for name, t in zip(names, totals, strict=True)
+    }
+    return Comparison(
+        names[0],
+        names[1:],
+        draws,
+        seed,
+        years,
+        horizon,
+        tables,
+        year_totals,
+        {name: s.digest() for name, s in zip(names, scenarios, strict=True)},
+    )
 
 
-def _item_table(name: str, meta: pd.DataFrame, means: np.ndarray, diff: Moments,
-                change: pd.DataFrame | None, n_h: int) -> pd.DataFrame:
+def _item_table(
+    name: str,
+    meta: pd.DataFrame,
+    means: np.ndarray,
+    diff: Moments,
+    change: pd.DataFrame | None,
+    n_h: int,
+) -> pd.DataFrame:
     """Change of each item's horizon total, biggest movers (by |Δmean|) first."""
     delta, se = diff.mean, diff.mcse
-    table = pd.DataFrame({
-        "article": meta["article"].to_numpy(), "name_zh": meta["name_zh"].to_numpy(),
-        "name_en": meta["name_en"].to_numpy(),
-        "base_mean": means[0], "variant_mean": means[1], "delta_mean": delta,
-        "delta_se": se, "delta_ci_low": delta - Z95 * se, "delta_ci_high": delta + Z95 * se,
-    }, index=pd.Index(meta.index, name="item"))
+    table = pd.DataFrame(
+        {
+            "article": meta["article"].to_numpy(),
+            "name_zh": meta["name_zh"].to_numpy(),
+            "name_en": meta["name_en"].to_numpy(),
+            "base_mean": means[0],
+            "variant_mean": means[1],
+            "delta_mean": delta,
+            "delta_se": se,
+            "delta_ci_low": delta - Z95 * se,
+            "delta_ci_high": delta + Z95 * se,
+        },
+        index=pd.Index(meta.index, name="item"),
+    )
     if change is not None:
         table["analytic_delta"] = change.iloc[:, :n_h].sum(axis=1, skipna=False).to_numpy()
     else:
@@ -310,17 +387,20 @@ def _fan(names: list[str], totals: list[np.ndarray], years: list[int]) -> pd.Dat
     frames = []
     for name, values in zip(names, totals, strict=True):
         quantiles = np.percentile(values, [5, 25, 50, 75, 95], axis=0)
-        frame = pd.DataFrame(quantiles.T, columns=["p5", "p25", "p50", "p75", "p95"],
-                             index=pd.Index(years, name="year"))
+        frame = pd.DataFrame(
+            quantiles.T,
+            columns=["p5", "p25", "p50", "p75", "p95"],
+            index=pd.Index(years, name="year"),
+        )
         frame["mean"] = values.mean(axis=0)
         frames.append(frame.assign(scenario=name))
-    return pd.concat(frames).set_index("scenario", append=True).reorder_levels(
-        ["scenario", "year"])
+    return pd.concat(frames).set_index("scenario", append=True).reorder_levels(["scenario", "year"])
 
 
 # ------------------------------------------------------------------ output
-def table_in_unit(table: pd.DataFrame, unit: Unit,
-                  money: Sequence[str] = MONEY_COLUMNS) -> pd.DataFrame:
+def table_in_unit(
+    table: pd.DataFrame, unit: Unit, money: Sequence[str] = MONEY_COLUMNS
+) -> pd.DataFrame:
     """A copy with the ``money`` columns divided into ``unit`` and renamed
     ``<name>_<unit>``; other columns are unchanged."""
     out = table.copy()
@@ -340,7 +420,8 @@ def delta_chart(comparison: Comparison, unit: Unit = Unit.WAN):
 
     table = comparison.tables["compare"]
     figure, (by_year, total) = plt.subplots(
-        1, 2, figsize=(10, 4.5), layout="constrained", gridspec_kw={"width_ratios": [4, 1]})
+        1, 2, figsize=(10, 4.5), layout="constrained", gridspec_kw={"width_ratios": [4, 1]}
+    )
     labels = [str(y) for y in comparison.years]
     width = 0.8 / len(comparison.variant_names)
     for k, name in enumerate(comparison.variant_names):
@@ -348,20 +429,31 @@ def delta_chart(comparison: Comparison, unit: Unit = Unit.WAN):
         mean = rows["delta_mean"] / unit.divisor
         half = (rows["delta_ci_high"] - rows["delta_ci_low"]) / 2 / unit.divisor
         x = np.arange(len(labels)) + (k - (len(comparison.variant_names) - 1) / 2) * width
-        by_year.bar(x, mean[labels], width, yerr=half[labels], capsize=3, label=name,
-                    color=f"C{k}")
-        total.bar(k, mean[comparison.total_label], 0.8, yerr=half[comparison.total_label],
-                  capsize=4, color=f"C{k}")
+        by_year.bar(x, mean[labels], width, yerr=half[labels], capsize=3, label=name, color=f"C{k}")
+        total.bar(
+            k,
+            mean[comparison.total_label],
+            0.8,
+            yerr=half[comparison.total_label],
+            capsize=4,
+            color=f"C{k}",
+        )
     by_year.set_xticks(np.arange(len(labels)), labels)
-    by_year.axvline(len(comparison.horizon) - 0.5, color="grey", linewidth=0.8,
-                    linestyle=":")
+    by_year.axvline(len(comparison.horizon) - 0.5, color="grey", linewidth=0.8, linestyle=":")
     by_year.set_ylabel(f"change in mean city cost ({UNIT_NAMES[unit]})")
     by_year.set_xlabel("year (after the dotted line: committed beyond the horizon)")
-    by_year.set_title(f"Variants minus {comparison.base_name}, with 95% intervals "
-                      f"({comparison.draws:,} paired draws)")
+    by_year.set_title(
+        f"Variants minus {comparison.base_name}, with 95% intervals "
+        f"({comparison.draws:,} paired draws)"
+    )
     by_year.legend(fontsize="small")
-    total.set_xticks(range(len(comparison.variant_names)), comparison.variant_names,
-                     rotation=30, ha="right", fontsize="small")
+    total.set_xticks(
+        range(len(comparison.variant_names)),
+        comparison.variant_names,
+        rotation=30,
+        ha="right",
+        fontsize="small",
+    )
     total.set_title(f"total {comparison.total_label}")
     for axis in (by_year, total):
         axis.axhline(0, color="black", linewidth=0.8)
@@ -381,8 +473,14 @@ def fan_overlay_chart(comparison: Comparison, unit: Unit = Unit.WAN):
         rows = fan.loc[name] / unit.divisor
         years = [int(y) for y in rows.index]
         axis.fill_between(years, rows["p5"], rows["p95"], alpha=0.15, color=f"C{k}")
-        axis.plot(years, rows["p50"], color=f"C{k}", label=f"{name}: median, 5–95%",
-                  linewidth=2 if k == 0 else 1.5, linestyle="-" if k == 0 else "--")
+        axis.plot(
+            years,
+            rows["p50"],
+            color=f"C{k}",
+            label=f"{name}: median, 5–95%",
+            linewidth=2 if k == 0 else 1.5,
+            linestyle="-" if k == 0 else "--",
+        )
     axis.set_xticks(comparison.years)
     axis.set_xlabel("year")
     axis.set_ylabel(f"city cost ({UNIT_NAMES[unit]})")
@@ -392,8 +490,9 @@ def fan_overlay_chart(comparison: Comparison, unit: Unit = Unit.WAN):
     return figure
 
 
-def write_comparison(comparison: Comparison, out_dir: str | Path,
-                     unit: Unit = Unit.WAN) -> dict[str, str]:
+def write_comparison(
+    comparison: Comparison, out_dir: str | Path, unit: Unit = Unit.WAN
+) -> dict[str, str]:
     """Write a comparison's tables and charts into ``out_dir`` atomically.
 
     Files: ``compare.csv``, ``compare_items.csv``, ``compare.xlsx``,
@@ -408,14 +507,23 @@ def write_comparison(comparison: Comparison, out_dir: str | Path,
     from model.output import write_workbook
     from model.plots import save_figure
 
-    tables = {name: table_in_unit(comparison.tables[name], unit)
-              for name in ("compare", "compare_items")}
-    manifest = {"tool": "fiscalsim", "command": "compare", "version": package_version(),
-                "base": comparison.base_name, "variants": comparison.variant_names,
-                "scenario_sha256": comparison.digests, "seed": comparison.seed,
-                "draws": comparison.draws, "block_draws": BLOCK_DRAWS, "unit": unit.value,
-                "horizon": [comparison.horizon[0], comparison.horizon[-1]],
-                "years": comparison.years}
+    tables = {
+        name: table_in_unit(comparison.tables[name], unit) for name in ("compare", "compare_items")
+    }
+    manifest = {
+        "tool": "fiscalsim",
+        "command": "compare",
+        "version": package_version(),
+        "base": comparison.base_name,
+        "variants": comparison.variant_names,
+        "scenario_sha256": comparison.digests,
+        "seed": comparison.seed,
+        "draws": comparison.draws,
+        "block_draws": BLOCK_DRAWS,
+        "unit": unit.value,
+        "horizon": [comparison.horizon[0], comparison.horizon[-1]],
+        "years": comparison.years,
+    }
     with atomic_directory(Path(out_dir)) as staging:
         for name, table in tables.items():
             write_csv(table, staging / f"{name}.csv")
@@ -446,11 +554,16 @@ def add_compare_parser(subparsers) -> argparse.ArgumentParser:
     from model import cli
 
     parser = subparsers.add_parser(
-        "compare", help="compare variants with a base scenario on common random numbers")
+        "compare", help="compare variants with a base scenario on common random numbers"
+    )
     parser.add_argument("base", help="base scenario (e.g. baseline)")
-    parser.add_argument("variants", nargs="+", metavar="variant",
-                        help="variant scenarios (e.g. cap_cut_20 two_more_labs, "
-                             "or chains such as baseline+cap_cut_20)")
+    parser.add_argument(
+        "variants",
+        nargs="+",
+        metavar="variant",
+        help="variant scenarios (e.g. cap_cut_20 two_more_labs, "
+        "or chains such as baseline+cap_cut_20)",
+    )
     cli.add_run_options(parser)
     parser.add_argument("--out", type=Path, help="output folder (default outputs/compare_<base>/)")
     return parser
@@ -476,23 +589,46 @@ def format_comparison(comparison: Comparison, unit: Unit = Unit.WAN) -> str:
     table = comparison.tables["compare"]
     money = ["delta_mean", "delta_ci_low", "delta_ci_high", "delta_p50", "delta_p95"]
     shown = table[money] / unit.divisor
-    shown = shown.rename(columns={"delta_mean": "Δmean", "delta_ci_low": "95% low",
-                                  "delta_ci_high": "95% high", "delta_p50": "ΔP50",
-                                  "delta_p95": "ΔP95"})
+    shown = shown.rename(
+        columns={
+            "delta_mean": "Δmean",
+            "delta_ci_low": "95% low",
+            "delta_ci_high": "95% high",
+            "delta_p50": "ΔP50",
+            "delta_p95": "ΔP95",
+        }
+    )
     shown["P(more)"] = table["p_variant_higher"]
     shown["var.red.×"] = table["variance_reduction"]
-    lines = [f"variants minus {comparison.base_name}: cost to the city, {unit.label_zh} "
-             f"({unit.value}); {comparison.draws:,} paired draws, seed {comparison.seed}",
-             shown.to_string(float_format=lambda v: f"{v:,.1f}")]
+    lines = [
+        f"variants minus {comparison.base_name}: cost to the city, {unit.label_zh} "
+        f"({unit.value}); {comparison.draws:,} paired draws, seed {comparison.seed}",
+        shown.to_string(float_format=lambda v: f"{v:,.1f}"),
+    ]
     items = comparison.tables["compare_items"]
     for name in comparison.variant_names:
         movers = items.loc[name].head(3)
-        text = ", ".join(f"{item} {row['delta_mean'] / unit.divisor:+,.1f}"
-                         for item, row in movers.iterrows() if row["delta_mean"] != 0)
+        text = ", ".join(
+            f"{item} {row['delta_mean'] / unit.divisor:+,.1f}"
+            for item, row in movers.iterrows()
+            if row["delta_mean"] != 0
+        )
         lines.append(f"{name}: biggest movers {text or '(none)'}")
     return "\n".join(lines)
 
 
-__all__ = ["Z95", "Comparison", "ExtraCosts", "add_compare_parser", "compare", "delta_chart",
-           "fan_overlay_chart", "format_comparison", "horizon_label", "paired_stats",
-           "run_compare", "table_in_unit", "write_comparison"]
+__all__ = [
+    "Z95",
+    "Comparison",
+    "ExtraCosts",
+    "add_compare_parser",
+    "compare",
+    "delta_chart",
+    "fan_overlay_chart",
+    "format_comparison",
+    "horizon_label",
+    "paired_stats",
+    "run_compare",
+    "table_in_unit",
+    "write_comparison",
+]

@@ -37,9 +37,16 @@ class Convergence:
     trace: pd.DataFrame
 
 
-def convergence(scenario: Scenario, *, target_se: float, seed: int,
-                max_draws: int = 1_000_000, min_draws: int = 2_048, step: int = 1_024,
-                batches: int = 20) -> Convergence:
+def convergence(
+    scenario: Scenario,
+    *,
+    target_se: float,
+    seed: int,
+    max_draws: int = 1_000_000,
+    min_draws: int = 2_048,
+    step: int = 1_024,
+    batches: int = 20,
+) -> Convergence:
     """Add draws until the horizon total's mean and P95 are known to ``target_se``.
 
     Draws are added with :func:`model.simulate` ``start=`` (doubling what is held, then
@@ -65,12 +72,21 @@ def convergence(scenario: Scenario, *, target_se: float, seed: int,
         ``draws_used`` is the first checked ``n`` meeting the target (or ``max_draws``).
     """
     if not target_se > 0:
-        raise InputError([Problem("convergence", None, "--target-se",
-                                  f"must be positive, got {target_se}")])
+        raise InputError(
+            [Problem("convergence", None, "--target-se", f"must be positive, got {target_se}")]
+        )
     check_draws(max_draws, source="convergence")
     if batches < 2 or min(min_draws, max_draws) < 10 * batches:
-        raise InputError([Problem("convergence", None, "draws", f"need at least "
-                                  f"{10 * batches} draws for {batches} batches")])
+        raise InputError(
+            [
+                Problem(
+                    "convergence",
+                    None,
+                    "draws",
+                    f"need at least {10 * batches} draws for {batches} batches",
+                )
+            ]
+        )
     seed = check_seed(seed)
     n_h = len(scenario.years)
     parts: list[np.ndarray] = []
@@ -87,7 +103,7 @@ def convergence(scenario: Scenario, *, target_se: float, seed: int,
             held += chunk.draws
         values = np.concatenate(parts)[:n]
         row = _precision(values, batches)
-        row["converged"] = (row["rel_se_mean"] <= target_se and row["rel_se_p95"] <= target_se)
+        row["converged"] = row["rel_se_mean"] <= target_se and row["rel_se_p95"] <= target_se
         rows.append(row)
         if row["converged"] or n >= max_draws:
             break
@@ -95,8 +111,7 @@ def convergence(scenario: Scenario, *, target_se: float, seed: int,
     table = pd.DataFrame(rows).set_index("draws")
     prefixes = np.unique(np.geomspace(min(10 * batches, n), n, 30).astype(int))
     trace = pd.DataFrame([_precision(values[:m], batches) for m in prefixes]).set_index("draws")
-    return Convergence(scenario.name, target_se, seed, n, bool(rows[-1]["converged"]), table,
-                       trace)
+    return Convergence(scenario.name, target_se, seed, n, bool(rows[-1]["converged"]), table, trace)
 
 
 def _precision(values: np.ndarray, batches: int) -> dict[str, float]:
@@ -106,9 +121,15 @@ def _precision(values: np.ndarray, batches: int) -> dict[str, float]:
     se_mean = float(values.std(ddof=1) / math.sqrt(n))
     batch_p95 = np.percentile(values[: n // batches * batches].reshape(batches, -1), 95, axis=1)
     se_p95 = float(batch_p95.std(ddof=1) / math.sqrt(batches))
-    return {"draws": n, "mean": mean, "se_mean": se_mean, "p95": p95, "se_p95": se_p95,
-            "rel_se_mean": se_mean / abs(mean) if mean else 0.0,
-            "rel_se_p95": se_p95 / abs(p95) if p95 else 0.0}
+    return {
+        "draws": n,
+        "mean": mean,
+        "se_mean": se_mean,
+        "p95": p95,
+        "se_p95": se_p95,
+        "rel_se_mean": se_mean / abs(mean) if mean else 0.0,
+        "rel_se_p95": se_p95 / abs(p95) if p95 else 0.0,
+    }
 
 
 # ------------------------------------------------------------------ chart
@@ -137,8 +158,10 @@ def convergence_chart(result: Convergence, unit: Unit = Unit.WAN):
         axis.grid(alpha=0.3)
         axis.legend(fontsize="small")
     state = "reached" if result.converged else "not reached"
-    figure.suptitle(f"{result.scenario_name}: target relative SE {result.target_se:g} "
-                    f"{state} at {result.draws_used:,} draws")
+    figure.suptitle(
+        f"{result.scenario_name}: target relative SE {result.target_se:g} "
+        f"{state} at {result.draws_used:,} draws"
+    )
     return figure
 
 

@@ -156,9 +156,13 @@ class ConversionDraws:
     @property
     def net_cost_life_yuan(self) -> np.ndarray:
         """Net fiscal cost over the programme's whole timeline (yuan, (n,))."""
-        inflow = (self.budget_inflow.sum(1) + self.recoveries_before_yuan
-                  + self.recoveries_beyond_yuan + self.exit_proceeds_before_yuan
-                  + self.exit_proceeds_beyond_yuan)
+        inflow = (
+            self.budget_inflow.sum(1)
+            + self.recoveries_before_yuan
+            + self.recoveries_beyond_yuan
+            + self.exit_proceeds_before_yuan
+            + self.exit_proceeds_beyond_yuan
+        )
         return self.grants_total_yuan - inflow
 
 
@@ -168,8 +172,9 @@ class ConversionDraws:
 _CHUNK_ROWS = 512
 
 
-def _simulate_projects(spec: ConversionSpec, streams: dict, outcomes: StakeOutcomes,
-                       counts: np.ndarray) -> dict[str, np.ndarray]:
+def _simulate_projects(
+    spec: ConversionSpec, streams: dict, outcomes: StakeOutcomes, counts: np.ndarray
+) -> dict[str, np.ndarray]:
     """Per-draw timelines (from ``first_year``) of draws with ``counts`` projects per
     programme year (consuming the streams)."""
     n, grant_years = counts.shape
@@ -192,8 +197,9 @@ def _simulate_projects(spec: ConversionSpec, streams: dict, outcomes: StakeOutco
 
     grants_by_cell = run_sums(grant, cell_counts).reshape(n, grant_years)
     recovered = np.flatnonzero(recovers)
-    recoveries_by_cell = np.bincount(cell[recovered], spec.recovery_share * grant[recovered],
-                                     minlength=n * grant_years).reshape(n, grant_years)
+    recoveries_by_cell = np.bincount(
+        cell[recovered], spec.recovery_share * grant[recovered], minlength=n * grant_years
+    ).reshape(n, grant_years)
 
     converted = np.flatnonzero(converts)
     row, grant_year = np.divmod(cell[converted], grant_years)
@@ -211,29 +217,39 @@ def _simulate_projects(spec: ConversionSpec, streams: dict, outcomes: StakeOutco
         # (with values, bincount still returns integers when there are none)
         return sums if values is None else sums.astype(float, copy=False)
 
-    return {"grants": grants_by_cell, "recoveries": recoveries_by_cell,
-            "conversions": by_year(at), "converted": by_year(at, converted_grant),
-            "exits": by_year(at + outcome.lag_years, outcome.multiple * stake),
-            "n_projects": counts.sum(axis=1), "n_converted": np.bincount(row, minlength=n)}
+    return {
+        "grants": grants_by_cell,
+        "recoveries": recoveries_by_cell,
+        "conversions": by_year(at),
+        "converted": by_year(at, converted_grant),
+        "exits": by_year(at + outcome.lag_years, outcome.multiple * stake),
+        "n_projects": counts.sum(axis=1),
+        "n_converted": np.bincount(row, minlength=n),
+    }
 
 
-def _simulate_block(spec: ConversionSpec, seed: int, block: int,
-                    n: int) -> dict[str, np.ndarray]:
+def _simulate_block(spec: ConversionSpec, seed: int, block: int, n: int) -> dict[str, np.ndarray]:
     """Per-draw timelines (from ``first_year``) of rows ``[0, n)`` of a block."""
     key = ("conversion", spec.id)
     counts = stream(seed, *key, "projects", block).integers(
-        spec.projects_per_year_min, spec.projects_per_year_max + 1,
-        size=(n, spec.last_year - spec.first_year + 1))
-    streams = {name: stream(seed, *key, name, block)
-               for name in ("grant", "convert", "conversion_timing")}
+        spec.projects_per_year_min,
+        spec.projects_per_year_max + 1,
+        size=(n, spec.last_year - spec.first_year + 1),
+    )
+    streams = {
+        name: stream(seed, *key, name, block) for name in ("grant", "convert", "conversion_timing")
+    }
     outcomes = StakeOutcomes(spec.equity_outcome, seed=seed, key=key, block=block)
-    chunks = [_simulate_projects(spec, streams, outcomes, counts[lo:lo + _CHUNK_ROWS])
-              for lo in range(0, n, _CHUNK_ROWS) or [0]]
+    chunks = [
+        _simulate_projects(spec, streams, outcomes, counts[lo : lo + _CHUNK_ROWS])
+        for lo in range(0, n, _CHUNK_ROWS) or [0]
+    ]
     return join_rows(chunks)
 
 
-def _conversion_draws(spec: ConversionSpec, years: np.ndarray,
-                      rows: dict[str, np.ndarray]) -> ConversionDraws:
+def _conversion_draws(
+    spec: ConversionSpec, years: np.ndarray, rows: dict[str, np.ndarray]
+) -> ConversionDraws:
     """The programme's draws from the per-draw timelines of :func:`_simulate_block`."""
     n, grant_years = rows["grants"].shape
     span = spec.timeline_years
@@ -241,7 +257,7 @@ def _conversion_draws(spec: ConversionSpec, years: np.ndarray,
     grants_by_year[:, :grant_years] = rows["grants"]
     recoveries_by_year = np.zeros((n, span))
     recovery_at = spec.conversion_years_max  # the end of the window
-    recoveries_by_year[:, recovery_at:recovery_at + grant_years] = rows["recoveries"]
+    recoveries_by_year[:, recovery_at : recovery_at + grant_years] = rows["recoveries"]
 
     def horizon(values, stock=False):
         return to_horizon(values, spec.first_year, years, stock=stock)
@@ -250,18 +266,28 @@ def _conversion_draws(spec: ConversionSpec, years: np.ndarray,
     recoveries, recoveries_before, recoveries_beyond = horizon(recoveries_by_year)
     exits, exits_before, exits_beyond = horizon(rows["exits"])
     return ConversionDraws(
-        conversion_id=spec.id, years=tuple(int(y) for y in years), grants_yuan=grants,
+        conversion_id=spec.id,
+        years=tuple(int(y) for y in years),
+        grants_yuan=grants,
         conversions=horizon(rows["conversions"])[0],
-        converted_yuan=horizon(rows["converted"])[0], recoveries_yuan=recoveries,
-        exit_proceeds_yuan=exits, n_projects=rows["n_projects"],
-        n_converted=rows["n_converted"], grants_total_yuan=rows["grants"].sum(axis=1),
-        grants_before_yuan=grants_before, recoveries_before_yuan=recoveries_before,
-        exit_proceeds_before_yuan=exits_before, grants_beyond_yuan=grants_beyond,
-        recoveries_beyond_yuan=recoveries_beyond, exit_proceeds_beyond_yuan=exits_beyond)
+        converted_yuan=horizon(rows["converted"])[0],
+        recoveries_yuan=recoveries,
+        exit_proceeds_yuan=exits,
+        n_projects=rows["n_projects"],
+        n_converted=rows["n_converted"],
+        grants_total_yuan=rows["grants"].sum(axis=1),
+        grants_before_yuan=grants_before,
+        recoveries_before_yuan=recoveries_before,
+        exit_proceeds_before_yuan=exits_before,
+        grants_beyond_yuan=grants_beyond,
+        recoveries_beyond_yuan=recoveries_beyond,
+        exit_proceeds_beyond_yuan=exits_beyond,
+    )
 
 
-def simulate_conversion(spec: ConversionSpec, years: Sequence[int], start: int, stop: int,
-                        *, seed: int) -> ConversionDraws:
+def simulate_conversion(
+    spec: ConversionSpec, years: Sequence[int], start: int, stop: int, *, seed: int
+) -> ConversionDraws:
     """Simulate draws ``[start, stop)`` of the 先投后股 programme (article 11).
 
     Parameters
@@ -284,8 +310,9 @@ def simulate_conversion(spec: ConversionSpec, years: Sequence[int], start: int, 
     return _conversion_draws(spec, horizon, rows)
 
 
-def summarize_conversion(draws: ConversionDraws, spec: ConversionSpec, *,
-                         tolerance: float | None = None) -> dict[str, pd.DataFrame]:
+def summarize_conversion(
+    draws: ConversionDraws, spec: ConversionSpec, *, tolerance: float | None = None
+) -> dict[str, pd.DataFrame]:
     """Tables of the 先投后股 draws.
 
     Parameters
@@ -306,35 +333,52 @@ def summarize_conversion(draws: ConversionDraws, spec: ConversionSpec, *,
     del tolerance
     net = draws.net_cost_yuan
     q = quantiles(net, [0.05, 0.95])
-    index = pd.MultiIndex.from_product([[spec.id], list(draws.years)],
-                                       names=["programme", "year"])
-    by_year = pd.DataFrame({
-        "grants_mean_yuan": draws.grants_yuan.mean(0),
-        "conversions_mean": draws.conversions.mean(0),
-        "converted_mean_yuan": draws.converted_yuan.mean(0),
-        "recoveries_mean_yuan": draws.recoveries_yuan.mean(0),
-        "exit_proceeds_mean_yuan": draws.exit_proceeds_yuan.mean(0),
-        "net_cost_mean_yuan": net.mean(0),
-        "net_cost_p05_yuan": q[0], "net_cost_p95_yuan": q[1],
-    }, index=index)
+    index = pd.MultiIndex.from_product([[spec.id], list(draws.years)], names=["programme", "year"])
+    by_year = pd.DataFrame(
+        {
+            "grants_mean_yuan": draws.grants_yuan.mean(0),
+            "conversions_mean": draws.conversions.mean(0),
+            "converted_mean_yuan": draws.converted_yuan.mean(0),
+            "recoveries_mean_yuan": draws.recoveries_yuan.mean(0),
+            "exit_proceeds_mean_yuan": draws.exit_proceeds_yuan.mean(0),
+            "net_cost_mean_yuan": net.mean(0),
+            "net_cost_p05_yuan": q[0],
+            "net_cost_p95_yuan": q[1],
+        },
+        index=index,
+    )
     periods = {
-        "before_horizon": (draws.grants_before_yuan, draws.recoveries_before_yuan,
-                           draws.exit_proceeds_before_yuan),
-        "horizon": (draws.grants_yuan.sum(1), draws.recoveries_yuan.sum(1),
-                    draws.exit_proceeds_yuan.sum(1)),
-        "beyond_horizon": (draws.grants_beyond_yuan, draws.recoveries_beyond_yuan,
-                           draws.exit_proceeds_beyond_yuan),
+        "before_horizon": (
+            draws.grants_before_yuan,
+            draws.recoveries_before_yuan,
+            draws.exit_proceeds_before_yuan,
+        ),
+        "horizon": (
+            draws.grants_yuan.sum(1),
+            draws.recoveries_yuan.sum(1),
+            draws.exit_proceeds_yuan.sum(1),
+        ),
+        "beyond_horizon": (
+            draws.grants_beyond_yuan,
+            draws.recoveries_beyond_yuan,
+            draws.exit_proceeds_beyond_yuan,
+        ),
     }
     periods["life"] = tuple(sum(p[i] for p in periods.values()) for i in range(3))
     totals = pd.DataFrame(
-        [{"grants_mean_yuan": g.mean(), "recoveries_mean_yuan": r.mean(),
-          "exit_proceeds_mean_yuan": e.mean(), "net_cost_mean_yuan": (g - r - e).mean(),
-          "net_cost_p95_yuan": quantiles(g - r - e, [0.95])[0]}
-         for g, r, e in periods.values()],
-        index=pd.MultiIndex.from_product([[spec.id], list(periods)],
-                                         names=["programme", "period"]))
-    totals["conversion_share_mean"] = (draws.n_converted.sum()
-                                       / max(int(draws.n_projects.sum()), 1))
+        [
+            {
+                "grants_mean_yuan": g.mean(),
+                "recoveries_mean_yuan": r.mean(),
+                "exit_proceeds_mean_yuan": e.mean(),
+                "net_cost_mean_yuan": (g - r - e).mean(),
+                "net_cost_p95_yuan": quantiles(g - r - e, [0.95])[0],
+            }
+            for g, r, e in periods.values()
+        ],
+        index=pd.MultiIndex.from_product([[spec.id], list(periods)], names=["programme", "period"]),
+    )
+    totals["conversion_share_mean"] = draws.n_converted.sum() / max(int(draws.n_projects.sum()), 1)
     return {"conversion": by_year, "conversion_totals": totals}
 
 

@@ -146,7 +146,8 @@ class StockFlowCount(_CountSpec):
     after_target: Literal["grow", "hold"] = "grow"
     dispersion: Annotated[float, Field(gt=0)] | None = None
     first_year: Annotated[int, Field(ge=2000, le=2100)] | None = Field(
-        default=None, description="Set by the scenario: the first admission year.")
+        default=None, description="Set by the scenario: the first admission year."
+    )
 
     @model_validator(mode="after")
     def _years(self) -> StockFlowCount:
@@ -469,8 +470,20 @@ ShareSpec = Annotated[
     Field(discriminator="dist"),
 ]
 
-register_union_tags(["fixed", "poisson", "negative_binomial", "binomial", "stock_flow",
-                     "uniform", "triangular", "beta", "formula_lognormal", "formula_fixed"])
+register_union_tags(
+    [
+        "fixed",
+        "poisson",
+        "negative_binomial",
+        "binomial",
+        "stock_flow",
+        "uniform",
+        "triangular",
+        "beta",
+        "formula_lognormal",
+        "formula_fixed",
+    ]
+)
 
 __all__ = [
     "BetaShare",

@@ -47,8 +47,12 @@ def rows_of_blocks(simulate_block, start: int, stop: int) -> dict[str, np.ndarra
     horizon once, for all draws.
     """
     pieces = block_ranges(start, stop) or [(0, 0, 0)]
-    return join_rows([{name: values[lo:hi] for name, values in simulate_block(block, hi).items()}
-                  for block, lo, hi in pieces])
+    return join_rows(
+        [
+            {name: values[lo:hi] for name, values in simulate_block(block, hi).items()}
+            for block, lo, hi in pieces
+        ]
+    )
 
 
 def join_rows(parts: list[dict[str, np.ndarray]]) -> dict[str, np.ndarray]:
@@ -77,9 +81,14 @@ def run_sums(values: np.ndarray, counts: np.ndarray, ufunc=np.add) -> np.ndarray
 
 def slice_draws(draws, lo: int, hi: int):
     """Rows ``[lo, hi)`` of every array field of a draws dataclass."""
-    return dataclasses.replace(draws, **{
-        f.name: getattr(draws, f.name)[lo:hi] for f in dataclasses.fields(draws)
-        if isinstance(getattr(draws, f.name), np.ndarray)})
+    return dataclasses.replace(
+        draws,
+        **{
+            f.name: getattr(draws, f.name)[lo:hi]
+            for f in dataclasses.fields(draws)
+            if isinstance(getattr(draws, f.name), np.ndarray)
+        },
+    )
 
 
 def concat_draws(cls, parts):
@@ -98,8 +107,9 @@ def concat_draws(cls, parts):
     return cls(**values)
 
 
-def to_horizon(values: np.ndarray, first_year: int, years: np.ndarray, *,
-               stock: bool) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def to_horizon(
+    values: np.ndarray, first_year: int, years: np.ndarray, *, stock: bool
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Map (draws, timeline) values onto horizon years.
 
     Parameters
@@ -126,11 +136,11 @@ def to_horizon(values: np.ndarray, first_year: int, years: np.ndarray, *,
     # [lo - shift, hi - shift) and slices do (no fancy indexing)
     lo, hi = min(max(shift, 0), span), min(max(shift + n_years, 0), span)
     horizon = np.zeros((n, n_years), dtype=values.dtype)
-    horizon[:, lo - shift:hi - shift] = values[:, lo:hi]
+    horizon[:, lo - shift : hi - shift] = values[:, lo:hi]
     if stock:
         after = max(span - shift, 0)  # the first horizon column past the timeline
         if span and after < n_years:
-            horizon[:, after:] = values[:, span - 1:]
+            horizon[:, after:] = values[:, span - 1 :]
         zeros = np.zeros(n, dtype=values.dtype)
         return horizon, zeros, zeros
     return horizon, values[:, :lo].sum(axis=1), values[:, hi:].sum(axis=1)
@@ -144,6 +154,14 @@ def quantiles(values: np.ndarray, qs: Sequence[float], axis: int = 0) -> np.ndar
 
 
 __all__ = [
-    "VARIATE_DTYPE", "check_draw_range", "check_years", "concat_draws", "join_rows",
-    "quantiles", "rows_of_blocks", "run_sums", "slice_draws", "to_horizon",
+    "VARIATE_DTYPE",
+    "check_draw_range",
+    "check_years",
+    "concat_draws",
+    "join_rows",
+    "quantiles",
+    "rows_of_blocks",
+    "run_sums",
+    "slice_draws",
+    "to_horizon",
 ]

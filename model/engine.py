@@ -103,11 +103,18 @@ def plan_items(scenario: Scenario, years: list[int]) -> list[ItemPlan]:
     for index, item in enumerate(scenario.items.values()):
         uptake = item.assumptions.uptake
         spec_key = uptake.model_dump_json()
-        tables = [_count_table(spec_key, uptake, i, item.takeup)
-                  for i in range(len(item.admission_years))]
-        plans.append(ItemPlan(
-            item=item, index=index, cohorts=[position[y] for y in item.admission_years],
-            tables=tables, last_recurring=position.get(item.recurring_until, -1)))
+        tables = [
+            _count_table(spec_key, uptake, i, item.takeup) for i in range(len(item.admission_years))
+        ]
+        plans.append(
+            ItemPlan(
+                item=item,
+                index=index,
+                cohorts=[position[y] for y in item.admission_years],
+                tables=tables,
+                last_recurring=position.get(item.recurring_until, -1),
+            )
+        )
     return plans
 
 
@@ -133,12 +140,12 @@ def simulate(scenario: Scenario, draws: int, *, seed: int, start: int = 0) -> Re
     """
     check_draws(draws, source="simulate")
     years = payment_years(scenario)
-    return _simulate(scenario, years, plan_items(scenario, years), check_seed(seed),
-                     start, draws)
+    return _simulate(scenario, years, plan_items(scenario, years), check_seed(seed), start, draws)
 
 
-def simulate_chunks(scenario: Scenario, draws: int, *, seed: int,
-                    chunk_draws: int | None = None) -> Iterator[Results]:
+def simulate_chunks(
+    scenario: Scenario, draws: int, *, seed: int, chunk_draws: int | None = None
+) -> Iterator[Results]:
     """Yield the results of a long run in chunks of whole random-stream blocks.
 
     The concatenation of the chunks equals ``simulate(scenario, draws, seed=seed)``.
@@ -161,8 +168,9 @@ def simulate_chunks(scenario: Scenario, draws: int, *, seed: int,
         yield _simulate(scenario, years, plans, seed, first, min(chunk_draws, draws - first))
 
 
-def _simulate(scenario: Scenario, years: list[int], plans: list[ItemPlan], seed: int,
-              start: int, draws: int) -> Results:
+def _simulate(
+    scenario: Scenario, years: list[int], plans: list[ItemPlan], seed: int, start: int, draws: int
+) -> Results:
     # storage is (items, years, draws), so that each item-year row filled by the engine
     # is contiguous; Results sees the (draws, items, years) transpose, a view, no copy.
     # Funds, 先投后股 and the loan pool follow the grant items as rows of their own.
@@ -175,8 +183,16 @@ def _simulate(scenario: Scenario, years: list[int], plans: list[ItemPlan], seed:
         rows = slice(row, row + hi - lo)
         climate = _climate(scenario, seed, block, hi, len(years))
         for plan in plans:
-            _simulate_item(plan, seed, block, lo, hi, climate,
-                           demand[plan.index, :, rows], admitted[plan.index, :, rows])
+            _simulate_item(
+                plan,
+                seed,
+                block,
+                lo,
+                hi,
+                climate,
+                demand[plan.index, :, rows],
+                admitted[plan.index, :, rows],
+            )
         row += hi - lo
     extra_draws = {}
     for offset, extra in enumerate(extras):
@@ -185,16 +201,23 @@ def _simulate(scenario: Scenario, years: list[int], plans: list[ItemPlan], seed:
         extra_draws[extra.id] = draws_of_extra
     demand = demand.transpose(2, 0, 1)
     return Results(
-        scenario_name=scenario.name, seed=seed, start=start, years=years,
-        horizon=scenario.years, items=item_frame(scenario),
-        demand=demand, funded=apply_ceilings(scenario, years, demand),
-        admitted=admitted.transpose(2, 0, 1), extras=extra_draws,
+        scenario_name=scenario.name,
+        seed=seed,
+        start=start,
+        years=years,
+        horizon=scenario.years,
+        items=item_frame(scenario),
+        demand=demand,
+        funded=apply_ceilings(scenario, years, demand),
+        admitted=admitted.transpose(2, 0, 1),
+        extras=extra_draws,
     )
 
 
 # ------------------------------------------------------------------ one block
-def _climate(scenario: Scenario, seed: int, block: int, rows: int,
-             n_years: int) -> np.ndarray | None:
+def _climate(
+    scenario: Scenario, seed: int, block: int, rows: int, n_years: int
+) -> np.ndarray | None:
     """Stationary AR(1) standard-normal climate path per draw (rows × years)."""
     spec = scenario.spec.climate
     if spec is None:
@@ -209,8 +232,16 @@ def _climate(scenario: Scenario, seed: int, block: int, rows: int,
     return path
 
 
-def _simulate_item(plan: ItemPlan, seed: int, block: int, lo: int, hi: int,
-                   climate: np.ndarray | None, demand: np.ndarray, admitted: np.ndarray) -> None:
+def _simulate_item(
+    plan: ItemPlan,
+    seed: int,
+    block: int,
+    lo: int,
+    hi: int,
+    climate: np.ndarray | None,
+    demand: np.ndarray,
+    admitted: np.ndarray,
+) -> None:
     """Add one item's payments for rows ``lo:hi`` of a block into ``demand`` (yuan,
     years × rows) and its admissions into ``admitted``.
 
@@ -253,8 +284,9 @@ def _simulate_item(plan: ItemPlan, seed: int, block: int, lo: int, hi: int,
             demand[cohort + k] += sums[:, c]
 
 
-def _counts(plan: ItemPlan, seed: int, block: int, rows: int,
-            climate: np.ndarray | None) -> np.ndarray:
+def _counts(
+    plan: ItemPlan, seed: int, block: int, rows: int, climate: np.ndarray | None
+) -> np.ndarray:
     """Recipients admitted (after take-up) per draw and admission year (rows × cohorts).
 
     Counts are exact inverse-CDF transforms of uniforms; with a climate factor the
@@ -266,7 +298,8 @@ def _counts(plan: ItemPlan, seed: int, block: int, rows: int,
     loading = item.assumptions.climate_loading
     if climate is not None and loading > 0:
         latent = loading * climate[:, plan.cohorts] + np.sqrt(1.0 - loading**2) * (
-            rng.standard_normal(shape))
+            rng.standard_normal(shape)
+        )
         uniforms = special.ndtr(latent)
     else:
         uniforms = rng.random(shape)
@@ -276,8 +309,9 @@ def _counts(plan: ItemPlan, seed: int, block: int, rows: int,
     return counts
 
 
-def award_sums(item: ResolvedItem, counts: np.ndarray, rng: np.random.Generator,
-               clt_rng: np.random.Generator) -> np.ndarray:
+def award_sums(
+    item: ResolvedItem, counts: np.ndarray, rng: np.random.Generator, clt_rng: np.random.Generator
+) -> np.ndarray:
     """Sum of ``counts`` independent award shares, elementwise (fractions of the cap).
 
     Where a count is at most :data:`EXACT_SUM_MAX_COUNT` every award is drawn from
@@ -327,9 +361,11 @@ def apply_ceilings(scenario: Scenario, years: list[int], demand: np.ndarray) -> 
     """
     ids = list(scenario.items)
     horizon = scenario.years
-    item_limits = {i: ceiling_by_year(item.assumptions.ceiling_yuan, years, horizon)
-                   for i, item in enumerate(scenario.items.values())
-                   if item.assumptions.ceiling_yuan is not None}
+    item_limits = {
+        i: ceiling_by_year(item.assumptions.ceiling_yuan, years, horizon)
+        for i, item in enumerate(scenario.items.values())
+        if item.assumptions.ceiling_yuan is not None
+    }
     if not item_limits and not scenario.spec.ceilings:
         return demand
     funded = demand.copy()

@@ -109,7 +109,8 @@ def _step(annotation: Any, part: str | int) -> Any:
     annotation = _unwrap(annotation)
     if isinstance(annotation, type) and issubclass(annotation, BaseModel):
         field = annotation.model_fields.get(str(part)) or next(
-            (f for f in annotation.model_fields.values() if f.alias == part), None)
+            (f for f in annotation.model_fields.values() if f.alias == part), None
+        )
         return field.annotation if field is not None else None
     origin = get_origin(annotation)
     args = get_args(annotation)
@@ -216,8 +217,9 @@ def _clean_loc(model: Any, loc: tuple) -> tuple[tuple, tuple, str | None]:
                     union_at, member = tuple(cleaned), str(part)
                 current = chosen
                 continue
-        if isinstance(part, str) and (part.startswith("function-") or (part in _UNION_TAGS
-                                      and current is None)):
+        if isinstance(part, str) and (
+            part.startswith("function-") or (part in _UNION_TAGS and current is None)
+        ):
             continue
         cleaned.append(part)
         current = _step(current, part) if current is not None else None
@@ -234,10 +236,10 @@ def _union_member(union: Any, part: str | int) -> Any:
             tag = member.model_fields.get("dist")
             if tag is not None and part in get_args(tag.annotation):
                 return member
-    container = "list" if part.startswith("list[") else "dict" if part.startswith(
-        "dict[") else None
-    if container is None and (part.startswith(("constrained-", "function-")) or part in {
-            "int", "float", "str", "bool"}):
+    container = "list" if part.startswith("list[") else "dict" if part.startswith("dict[") else None
+    if container is None and (
+        part.startswith(("constrained-", "function-")) or part in {"int", "float", "str", "bool"}
+    ):
         scalars = [m for m in members if get_origin(m) not in (list, dict)]
         return scalars[0] if scalars else None
     for member in members:
@@ -247,8 +249,9 @@ def _union_member(union: Any, part: str | int) -> Any:
 
 
 def _member_kind(label: str) -> str:
-    return "list" if label.startswith("list[") else "dict" if label.startswith(
-        "dict[") else "scalar"
+    return (
+        "list" if label.startswith("list[") else "dict" if label.startswith("dict[") else "scalar"
+    )
 
 
 def _drop_other_members(entries: list) -> list[Problem]:
@@ -258,12 +261,20 @@ def _drop_other_members(entries: list) -> list[Problem]:
     for union_key, member, detail, _ in entries:
         if member is not None and len(detail["loc"]) and detail["loc"][-1] == member:
             value = detail.get("input")
-            value_kind[union_key] = ("list" if isinstance(value, list) else "dict"
-                                     if isinstance(value, dict) else "scalar")
+            value_kind[union_key] = (
+                "list"
+                if isinstance(value, list)
+                else "dict"
+                if isinstance(value, dict)
+                else "scalar"
+            )
     kept = []
     for union_key, member, _, problem in entries:
-        if member is not None and union_key in value_kind and (
-                _member_kind(member) != value_kind[union_key]):
+        if (
+            member is not None
+            and union_key in value_kind
+            and (_member_kind(member) != value_kind[union_key])
+        ):
             continue
         kept.append(problem)
     return list(dict.fromkeys(kept))

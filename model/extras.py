@@ -41,14 +41,18 @@ class Extra:
 
     def simulate(self, years: list[int], start: int, stop: int, *, seed: int):
         """Draws ``[start, stop)`` on the run's year axis (keyed streams of its own)."""
-        run = {"funds": simulate_fund, "conversion": simulate_conversion,
-               "loans": simulate_loans}[self.kind]
+        run = {"funds": simulate_fund, "conversion": simulate_conversion, "loans": simulate_loans}[
+            self.kind
+        ]
         return run(self.spec, years, start, stop, seed=seed)
 
     def summarize(self, draws) -> dict[str, pd.DataFrame]:
         """The model's own tables."""
-        summarize = {"funds": summarize_funds, "conversion": summarize_conversion,
-                     "loans": summarize_loans}[self.kind]
+        summarize = {
+            "funds": summarize_funds,
+            "conversion": summarize_conversion,
+            "loans": summarize_loans,
+        }[self.kind]
         return summarize(draws, self.spec)
 
     def expected_outlay(self, years: list[int]) -> np.ndarray:
@@ -60,10 +64,15 @@ class Extra:
         """
         spec = self.spec
         if isinstance(spec, ConversionSpec):
-            per_year = ((spec.projects_per_year_min + spec.projects_per_year_max) / 2
-                        * (spec.grant_min_yuan + spec.grant_max_yuan) / 2)
-            return np.array([per_year if spec.first_year <= y <= spec.last_year else 0.0
-                             for y in years])
+            per_year = (
+                (spec.projects_per_year_min + spec.projects_per_year_max)
+                / 2
+                * (spec.grant_min_yuan + spec.grant_max_yuan)
+                / 2
+            )
+            return np.array(
+                [per_year if spec.first_year <= y <= spec.last_year else 0.0 for y in years]
+            )
         if isinstance(spec, LoanPoolSpec) and spec.pool_ceiling_yuan is None:
             return np.array([expected_payout(spec, y) for y in years])
         return np.full(len(years), np.nan)
@@ -104,9 +113,11 @@ def summarize_extras(scenario, draws: dict[str, Any]) -> dict[str, pd.DataFrame]
 
 def extra_figures(scenario, draws: dict[str, Any]) -> dict[str, Any]:
     """Loss-ratio charts of the funds, by file name."""
-    return {f"loss_ratio_{extra.id}.png": plot_loss_ratio(draws[extra.id], extra.spec)
-            for extra in scenario_extras(scenario)
-            if extra.kind == "funds" and extra.id in draws}
+    return {
+        f"loss_ratio_{extra.id}.png": plot_loss_ratio(draws[extra.id], extra.spec)
+        for extra in scenario_extras(scenario)
+        if extra.kind == "funds" and extra.id in draws
+    }
 
 
 __all__ = ["Extra", "extra_figures", "scenario_extras", "summarize_extras"]
@@ -118,8 +129,9 @@ def simulate_extras(scenario, draws: int, *, seed: int) -> dict[str, Any]:
     from model.engine import payment_years
 
     years = payment_years(scenario)
-    return {extra.id: extra.simulate(years, 0, draws, seed=seed)
-            for extra in scenario_extras(scenario)}
+    return {
+        extra.id: extra.simulate(years, 0, draws, seed=seed) for extra in scenario_extras(scenario)
+    }
 
 
 def format_tolerance(tables: dict[str, pd.DataFrame], unit: Unit = Unit.WAN) -> str:
@@ -127,16 +139,19 @@ def format_tolerance(tables: dict[str, pd.DataFrame], unit: Unit = Unit.WAN) -> 
     if "tolerance" not in tables:
         return "no funds configured in this scenario"
     tolerance = tables["tolerance"].reset_index()
-    lines = ["fund                 tolerance  loss ratio P50 [P5–P95]   P(breach at liquidation)"
-             f"  expected loss beyond tolerance ({unit.label_zh})"
-             f"  city share of losses ({unit.label_zh})"]
+    lines = [
+        "fund                 tolerance  loss ratio P50 [P5–P95]   P(breach at liquidation)"
+        f"  expected loss beyond tolerance ({unit.label_zh})"
+        f"  city share of losses ({unit.label_zh})"
+    ]
     for _, row in tolerance.iterrows():
         lines.append(
             f"{row['id']:<20} {row['tolerance']:>8.0%}   {row['loss_ratio_p50']:.3f} "
             f"[{row['loss_ratio_p05']:.3f}–{row['loss_ratio_p95']:.3f}]   "
             f"{row['p_breach_liquidation']:>10.1%} ± {row['p_breach_liquidation_se']:.1%}"
             f"   {row['expected_excess_loss_yuan'] / unit.divisor:>14,.1f}"
-            f"   {row['expected_city_loss_yuan'] / unit.divisor:>14,.1f}")
+            f"   {row['expected_city_loss_yuan'] / unit.divisor:>14,.1f}"
+        )
     if "first_breach_year" in tables:
         lines.append("first year of breach: see first_breach_year.csv")
     return "\n".join(lines)

@@ -83,7 +83,8 @@ def award_swingable(item: ResolvedItem) -> bool:
     """Whether the item's award share can vary (not a staged or a fixed 给予 amount)."""
     payment = item.line.payment
     return payment is not PaymentKind.STAGED and (
-        not item.line.fixed or payment is PaymentKind.FORMULA)
+        not item.line.fixed or payment is PaymentKind.FORMULA
+    )
 
 
 def count_range(item: ResolvedItem, quantiles=SWING_QUANTILES) -> tuple[float, float]:
@@ -132,8 +133,7 @@ def scaled_uptake(item: ResolvedItem, multiplier: float) -> dict:
     the item's, in every admission year."""
     spec = item.assumptions.uptake
     m = float(multiplier)
-    data = spec.model_dump(mode="json", by_alias=True, exclude={"first_year"},
-                           exclude_none=True)
+    data = spec.model_dump(mode="json", by_alias=True, exclude={"first_year"}, exclude_none=True)
     data["basis"] = f"sensitivity: expected count ×{m:.6g} of the scenario's ({spec.basis})"
 
     def times(value, factor):
@@ -167,16 +167,19 @@ def award_with_mean(item: ResolvedItem, target: float):
         rate, cap = float(spec.rate or 0.0), float(spec.cap_yuan or 0.0)
         return spec.model_copy(update={"base_yuan": target * cap / rate})
     if isinstance(spec, FormulaLognormal):
+
         def mean_at(log_median: float) -> float:
             data = {**spec.model_dump(), "median_base_yuan": math.exp(log_median)}
             return FormulaLognormal.model_validate(data).mean()
+
         centre = math.log(spec.median_base_yuan)
         bracket = (centre - 30 * spec.sigma, centre + 30 * spec.sigma)
         target = min(max(target, mean_at(bracket[0])), mean_at(bracket[1]))
         root = optimize.brentq(lambda x: mean_at(x) - target, *bracket, xtol=1e-12)
         # validated anew, not model_copy: the spec caches its threshold
-        return FormulaLognormal.model_validate({**spec.model_dump(),
-                                                "median_base_yuan": math.exp(root)})
+        return FormulaLognormal.model_validate(
+            {**spec.model_dump(), "median_base_yuan": math.exp(root)}
+        )
     anchor = low if target < mean else (high if math.isfinite(high) else 0.0)
     if target == mean or mean == anchor:
         return spec
@@ -189,8 +192,9 @@ def award_with_mean(item: ResolvedItem, target: float):
     if isinstance(spec, UniformShare | BetaShare):
         return spec.model_copy(update={"low": f(spec.low), "high": f(spec.high)})
     if isinstance(spec, TriangularShare):
-        return spec.model_copy(update={"low": f(spec.low), "mode": f(spec.mode),
-                                       "high": f(spec.high)})
+        return spec.model_copy(
+            update={"low": f(spec.low), "mode": f(spec.mode), "high": f(spec.high)}
+        )
     raise TypeError(f"no award swing for {type(spec).__name__}")
 
 
@@ -213,14 +217,17 @@ def swung(scenario: Scenario, settings: Mapping[tuple[str, str], float]) -> Scen
     """A variant with each ``(item, kind)`` factor set to its multiplier."""
     items: dict[str, dict] = {}
     for (item_id, kind), multiplier in settings.items():
-        items.setdefault(item_id, {}).update(factor_overlay(scenario, item_id, kind,
-                                                            multiplier))
+        items.setdefault(item_id, {}).update(factor_overlay(scenario, item_id, kind, multiplier))
     return apply_variant(scenario, {"items": items}, label="sensitivity")
 
 
-def uncertain_factors(scenario: Scenario, *, swing: float | None = None,
-                      kinds: Sequence[str] = ("uptake", "award"),
-                      items: Sequence[str] | None = None) -> list[Factor]:
+def uncertain_factors(
+    scenario: Scenario,
+    *,
+    swing: float | None = None,
+    kinds: Sequence[str] = ("uptake", "award"),
+    items: Sequence[str] | None = None,
+) -> list[Factor]:
     """Every factor that can move, with its low and high multipliers.
 
     With ``swing=None`` a count swings between its P10 and P90 relative to its mean,
@@ -252,10 +259,10 @@ def _only(scenario: Scenario, item_ids) -> Scenario:
     # the engine and the expectation treat grant items independently (streams keyed by
     # id), so a scenario cut down to some items, without funds and loans, gives exactly
     # those items' costs
-    spec = scenario.spec.model_copy(update={"funds": {}, "conversion": None,
-                                            "loan_compensation": None})
-    return dataclasses.replace(scenario, spec=spec,
-                               items={i: scenario.items[i] for i in item_ids})
+    spec = scenario.spec.model_copy(
+        update={"funds": {}, "conversion": None, "loan_compensation": None}
+    )
+    return dataclasses.replace(scenario, spec=spec, items={i: scenario.items[i] for i in item_ids})
 
 
 class PairedRuns:
@@ -269,8 +276,16 @@ class PairedRuns:
 
     def __init__(self, scenario: Scenario, draws: int, seed: int):
         if scenario.has_ceilings and not draws:
-            raise InputError([Problem(scenario.name, None, "draws", "with appropriation "
-                                      "ceilings the expected cost needs a simulation")])
+            raise InputError(
+                [
+                    Problem(
+                        scenario.name,
+                        None,
+                        "draws",
+                        "with appropriation ceilings the expected cost needs a simulation",
+                    )
+                ]
+            )
         self.scenario, self.draws, self.seed = scenario, draws, seed
         self.horizon = scenario.years
         self.years = payment_years(scenario)
@@ -289,7 +304,7 @@ class PairedRuns:
         """Expected horizon cost by row (yuan); simulated where there is no closed form."""
         means = expected_city_cost(self.scenario)[self.horizon].sum(axis=1, skipna=False)
         if self.draws and means.isna().any():
-            simulated = self.item_draws[:, :, :len(self.horizon)].sum(axis=2).mean(axis=0)
+            simulated = self.item_draws[:, :, : len(self.horizon)].sum(axis=2).mean(axis=0)
             means = means.fillna(pd.Series(simulated, index=self.ids))
         return means
 
@@ -304,8 +319,9 @@ class PairedRuns:
         """Expected horizon cost of the changed grant items in ``variant`` (yuan)."""
         return expected_city_cost(_only(variant, changed))[self.horizon].sum(axis=1)
 
-    def delta_mean(self, variant: Scenario, changed: Sequence[str],
-                   changed_means: pd.Series | None = None) -> float:
+    def delta_mean(
+        self, variant: Scenario, changed: Sequence[str], changed_means: pd.Series | None = None
+    ) -> float:
         """Change of the expected horizon total from the base (yuan); exact, except with
         appropriation ceilings, where it is the change of the simulated mean."""
         if variant.has_ceilings or self.scenario.has_ceilings:
@@ -321,7 +337,8 @@ class PairedRuns:
             return self.item_draws.sum(axis=1)
         sub = _only(variant, changed or [])
         separable = not variant.has_ceilings and (
-            variant.spec.climate is None or payment_years(sub) == self.years)
+            variant.spec.climate is None or payment_years(sub) == self.years
+        )
         if changed is None or not separable or payment_years(variant) != self.years:
             if not self.draws:
                 raise ValueError("no draws: this evaluation needs a simulation")
@@ -331,15 +348,26 @@ class PairedRuns:
         totals = base[:, keep, :].sum(axis=1)
         if changed:
             city = simulate(sub, self.draws, seed=self.seed).city.sum(axis=1)
-            totals[:, :city.shape[1]] += city
+            totals[:, : city.shape[1]] += city
         return totals
 
     def horizon_totals(self, variant: Scenario, changed: Sequence[str] | None) -> np.ndarray:
-        return self.year_totals(variant, changed)[:, :len(self.horizon)].sum(axis=1)
+        return self.year_totals(variant, changed)[:, : len(self.horizon)].sum(axis=1)
 
 
 __all__ = [
-    "DEFAULT_CAP_SWING", "FACTOR_KINDS", "SWING_QUANTILES", "Factor", "PairedRuns", "award_range",
-    "award_swingable", "award_with_mean", "count_range", "factor_overlay", "scaled_uptake",
-    "swung", "total_count_quantiles", "uncertain_factors",
+    "DEFAULT_CAP_SWING",
+    "FACTOR_KINDS",
+    "SWING_QUANTILES",
+    "Factor",
+    "PairedRuns",
+    "award_range",
+    "award_swingable",
+    "award_with_mean",
+    "count_range",
+    "factor_overlay",
+    "scaled_uptake",
+    "swung",
+    "total_count_quantiles",
+    "uncertain_factors",
 ]

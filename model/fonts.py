@@ -23,10 +23,23 @@ _log = logging.getLogger(__name__)
 
 #: CJK-capable families, in order of preference (Simplified Chinese forms first).
 CJK_FAMILIES = (
-    "Noto Sans CJK SC", "Noto Sans SC", "Source Han Sans SC", "Source Han Sans CN",
-    "WenQuanYi Zen Hei", "WenQuanYi Micro Hei", "SimHei", "Microsoft YaHei", "PingFang SC",
-    "Heiti SC", "STHeiti", "Noto Sans CJK JP", "Noto Sans CJK TC", "Noto Sans CJK KR",
-    "Source Han Sans", "Source Han Sans TC", "Arial Unicode MS",
+    "Noto Sans CJK SC",
+    "Noto Sans SC",
+    "Source Han Sans SC",
+    "Source Han Sans CN",
+    "WenQuanYi Zen Hei",
+    "WenQuanYi Micro Hei",
+    "SimHei",
+    "Microsoft YaHei",
+    "PingFang SC",
+    "Heiti SC",
+    "STHeiti",
+    "Noto Sans CJK JP",
+    "Noto Sans CJK TC",
+    "Noto Sans CJK KR",
+    "Source Han Sans",
+    "Source Han Sans TC",
+    "Arial Unicode MS",
 )
 #: The optional package with a Noto Sans CJK font file, and that file.
 FONT_PACKAGE = "manimgx_fonts_cjk"
@@ -78,8 +91,9 @@ def _register_packaged_font() -> str | None:
             return None
     families = frozenset(entry.name for entry in manager.ttflist if entry.fname == str(path))
     logger = logging.getLogger("matplotlib.font_manager")
-    if not any(isinstance(f, _VariableWeightFilter) and f.families == families
-               for f in logger.filters):
+    if not any(
+        isinstance(f, _VariableWeightFilter) and f.families == families for f in logger.filters
+    ):
         logger.addFilter(_VariableWeightFilter(families))
     return next((family for family in CJK_FAMILIES if family in families), None)
 
@@ -116,8 +130,10 @@ def configure_cjk_font() -> str | None:
     if family is None:
         if not _fallback_noted:
             _fallback_noted = True
-            _log.warning("no CJK font found (install fiscalsim[cjk] or a Noto Sans CJK font): "
-                      "chart labels are in English only")
+            _log.warning(
+                "no CJK font found (install fiscalsim[cjk] or a Noto Sans CJK font): "
+                "chart labels are in English only"
+            )
         return None
     import matplotlib
 
@@ -137,5 +153,11 @@ def label(zh: str, en: str) -> str:
     return f"{zh} / {en}" if configure_cjk_font() is not None else en
 
 
-__all__ = ["CJK_FAMILIES", "FONT_FILE", "FONT_PACKAGE", "configure_cjk_font", "find_cjk_font",
-           "label"]
+__all__ = [
+    "CJK_FAMILIES",
+    "FONT_FILE",
+    "FONT_PACKAGE",
+    "configure_cjk_font",
+    "find_cjk_font",
+    "label",
+]

@@ -68,8 +68,8 @@ class Category(StrEnum):
 class ToleranceRule(StrEnum):
     """How the tolerance rate is tested."""
 
-    FUND = "fund"                # cumulative loss ÷ invested, the fund as a whole
-    CATEGORY = "category"        # the same within each stage category, each its own rate
+    FUND = "fund"  # cumulative loss ÷ invested, the fund as a whole
+    CATEGORY = "category"  # the same within each stage category, each its own rate
     PER_PROJECT = "per_project"  # each project's loss ÷ its cost (the strict reading)
 
 
@@ -77,7 +77,7 @@ class LossMeasure(StrEnum):
     """What counts as loss in the numerator of the loss ratio."""
 
     GROSS = "gross"  # realised losses only (write-offs, exits below cost)
-    NET = "net"      # realised losses less realised gains, floored at zero
+    NET = "net"  # realised losses less realised gains, floored at zero
 
 
 class StageSpec(StrictModel):
@@ -156,8 +156,11 @@ class FundSpec(StrictModel):
 
     def fee_schedule(self) -> np.ndarray:
         """Management fees by year of the fund's life (yuan, length ``life_years``)."""
-        rates = np.where(np.arange(self.life_years) < self.investment_years,
-                         self.fee_rate_investment, self.fee_rate_after)
+        rates = np.where(
+            np.arange(self.life_years) < self.investment_years,
+            self.fee_rate_investment,
+            self.fee_rate_after,
+        )
         return rates * self.size_yuan
 
     @property
@@ -172,6 +175,7 @@ class FundSpec(StrictModel):
 
 
 # --------------------------------------------------------------------------- results
+
 
 @dataclass(frozen=True)
 class FundDraws:
@@ -262,12 +266,16 @@ class FundDraws:
     def city_net_cost_yuan(self) -> np.ndarray:
         """City calls less city distributions over the fund's life (yuan; < 0 is a gain)."""
         calls = self.calls_yuan.sum(1) + self.calls_before_yuan + self.calls_beyond_yuan
-        dists = (self.distributions_yuan.sum(1) + self.distributions_before_yuan
-                 + self.distributions_beyond_yuan)
+        dists = (
+            self.distributions_yuan.sum(1)
+            + self.distributions_before_yuan
+            + self.distributions_beyond_yuan
+        )
         return self.city_share * (calls - dists)
 
 
 # --------------------------------------------------------------------------- simulation
+
 
 def _cumulative_ratio(loss_by_year, gain_by_year, invest_by_year, measure):
     """Year-end loss ratio from flows on the last axis; also returns the numerator."""
@@ -328,16 +336,23 @@ class _FundPlan:
         ticket_span = np.array([stage.ticket_max_yuan for stage in stages]) - ticket_lo
         table = OutcomeTable.of([stage.outcome for stage in stages])
         return cls(
-            per_year=per_year, n_slots=years * per_year, deals_min=deals_min,
-            deals_max=deals_max, cell_slots=np.tile(deals_max, years),
-            slot_rank=np.tile(np.concatenate([np.arange(k) for k in deals_max]),
-                              years).astype(np.int16),
-            slot_year=slot_year, slot_stage=slot_stage,
+            per_year=per_year,
+            n_slots=years * per_year,
+            deals_min=deals_min,
+            deals_max=deals_max,
+            cell_slots=np.tile(deals_max, years),
+            slot_rank=np.tile(np.concatenate([np.arange(k) for k in deals_max]), years).astype(
+                np.int16
+            ),
+            slot_year=slot_year,
+            slot_stage=slot_stage,
             follow_year=(slot_year + spec.follow_on_lag_years).astype(np.int8),
             investable=spec.investable_yuan,
             ticket_lo=per_category(ticket_lo, slot_stage),
-            ticket_span=per_category(ticket_span, slot_stage), table=table,
-            category=None if table.shared else slot_stage)
+            ticket_span=per_category(ticket_span, slot_stage),
+            table=table,
+            category=None if table.shared else slot_stage,
+        )
 
 
 def _keep_within(amounts: np.ndarray, budget, used: np.ndarray | None = None) -> np.ndarray:
@@ -368,9 +383,14 @@ def _keep_within(amounts: np.ndarray, budget, used: np.ndarray | None = None) ->
     return near
 
 
-def _simulate_rows(spec: FundSpec, plan: _FundPlan, streams: dict, counts: np.ndarray,
-                   factor: np.ndarray | None,
-                   per_row: tuple[np.ndarray, ...] | None) -> dict[str, np.ndarray]:
+def _simulate_rows(
+    spec: FundSpec,
+    plan: _FundPlan,
+    streams: dict,
+    counts: np.ndarray,
+    factor: np.ndarray | None,
+    per_row: tuple[np.ndarray, ...] | None,
+) -> dict[str, np.ndarray]:
     """Per-draw results of a chunk of rows: flows by year of the fund's life and the
     rule's breach inputs. ``streams`` are consumed in row order; ``factor`` and
     ``per_row`` are the rows' copula factors and :func:`conditional_thresholds`."""
@@ -397,21 +417,30 @@ def _simulate_rows(spec: FundSpec, plan: _FundPlan, streams: dict, counts: np.nd
         if plan.category is None:
             thresholds = tuple(t[:, :1] for t in per_row)
         else:  # one per slot: comparing with a broadcast (rows, 1, per_year) is slower
-            thresholds = tuple(np.repeat(np.tile(t, invest_years), plan.cell_slots, axis=1)
-                               for t in per_row)
+            thresholds = tuple(
+                np.repeat(np.tile(t, invest_years), plan.cell_slots, axis=1) for t in per_row
+            )
         latent = copula_latent(factor, spec.outcome_correlation, n_slots)
-    category_of = (None if plan.category is None
-                   else lambda index: plan.slot_stage[index % n_slots])
+    category_of = None if plan.category is None else lambda index: plan.slot_stage[index % n_slots]
     multiple, realised, _ = sample_outcomes(
-        plan.table, v, u_timing, streams["multiple"], category=plan.category,
-        category_of=category_of, thresholds=thresholds, latent=latent, active=active)
+        plan.table,
+        v,
+        u_timing,
+        streams["multiple"],
+        category=plan.category,
+        category_of=category_of,
+        thresholds=thresholds,
+        latent=latent,
+        active=active,
+    )
     realised += plan.slot_year
     np.minimum(realised, life - 1, out=realised)
 
     follow = None
     if spec.follow_on_prob > 0 and spec.follow_on_ratio > 0:
-        eligible = (streams["follow_on"].random((n, n_slots), dtype=VARIATE_DTYPE)
-                    < spec.follow_on_prob)
+        eligible = (
+            streams["follow_on"].random((n, n_slots), dtype=VARIATE_DTYPE) < spec.follow_on_prob
+        )
         eligible &= active
         eligible &= realised > plan.follow_year  # the stake is still held at the round
         follow = np.multiply(ticket, eligible)
@@ -430,7 +459,7 @@ def _simulate_rows(spec: FundSpec, plan: _FundPlan, streams: dict, counts: np.nd
     if follow is not None and lag < life:
         width = min(invest_years, life - lag)
         follow_by_year = follow.reshape(n, invest_years, per_year).sum(axis=2)
-        invest_by_year[:, lag:lag + width] += follow_by_year[:, :width]
+        invest_by_year[:, lag : lag + width] += follow_by_year[:, :width]
     flat = np.add(realised, (np.arange(n) * life)[:, None], dtype=np.intp).reshape(-1)
 
     def by_realised_year(values):
@@ -438,8 +467,12 @@ def _simulate_rows(spec: FundSpec, plan: _FundPlan, streams: dict, counts: np.nd
         sums = np.bincount(flat, values.reshape(-1), minlength=n * life)
         return sums.astype(float, copy=False).reshape(n, life)
 
-    rows = {"invest_by_year": invest_by_year, "dist_by_year": by_realised_year(proceeds),
-            "loss_by_year": by_realised_year(loss), "n_deals": n_deals}
+    rows = {
+        "invest_by_year": invest_by_year,
+        "dist_by_year": by_realised_year(proceeds),
+        "loss_by_year": by_realised_year(loss),
+        "n_deals": n_deals,
+    }
     rows["realised_loss_total"] = rows["loss_by_year"].sum(axis=1)
     gain = None
     if spec.loss_measure == LossMeasure.NET:
@@ -453,8 +486,9 @@ def _simulate_rows(spec: FundSpec, plan: _FundPlan, streams: dict, counts: np.nd
         index = (np.arange(n)[:, None] * n_cat + plan.slot_stage) * life
 
         def by_category(values, years_of):
-            sums = np.bincount((index + years_of).ravel(), values.ravel(),
-                               minlength=n * n_cat * life)
+            sums = np.bincount(
+                (index + years_of).ravel(), values.ravel(), minlength=n * n_cat * life
+            )
             return sums.astype(float, copy=False).reshape(n, n_cat, life)
 
         cat_gain = None if gain is None else by_category(gain, realised)
@@ -463,11 +497,11 @@ def _simulate_rows(spec: FundSpec, plan: _FundPlan, streams: dict, counts: np.nd
             follow_at = np.minimum(plan.follow_year, life - 1)
             cat_invest += by_category(follow, np.broadcast_to(follow_at, realised.shape))
         cat_ratio, cat_num, cat_inv = _cumulative_ratio(
-            by_category(loss, realised), cat_gain, cat_invest, spec.loss_measure)
+            by_category(loss, realised), cat_gain, cat_invest, spec.loss_measure
+        )
         rates = np.array([s.tolerance for s in spec.stages])
         rows["breach_life"] = (cat_ratio > rates[None, :, None]).any(axis=1)
-        rows["excess"] = np.maximum(cat_num[:, :, -1] - rates * cat_inv[:, :, -1],
-                                    0.0).sum(axis=1)
+        rows["excess"] = np.maximum(cat_num[:, :, -1] - rates * cat_inv[:, :, -1], 0.0).sum(axis=1)
     elif rule == ToleranceRule.PER_PROJECT:
         bad = active & (loss > tolerance * cost)
         rows["first_bad"] = np.where(bad, realised, life).min(axis=1, initial=life)
@@ -475,12 +509,14 @@ def _simulate_rows(spec: FundSpec, plan: _FundPlan, streams: dict, counts: np.nd
     return rows
 
 
-def _simulate_block(spec: FundSpec, plan: _FundPlan, seed: int, block: int,
-                    n: int) -> dict[str, np.ndarray]:
+def _simulate_block(
+    spec: FundSpec, plan: _FundPlan, seed: int, block: int, n: int
+) -> dict[str, np.ndarray]:
     """Per-draw results of rows ``[0, n)`` of a block (see :func:`_simulate_rows`)."""
     key = ("fund", spec.id)
     counts = stream(seed, *key, "deals", block).integers(
-        plan.deals_min, plan.deals_max + 1, size=(n, spec.investment_years, len(spec.stages)))
+        plan.deals_min, plan.deals_max + 1, size=(n, spec.investment_years, len(spec.stages))
+    )
     factor = per_row = None
     if spec.outcome_correlation > 0:
         factor = stream(seed, *key, "outcome_factor", block).standard_normal(n)
@@ -489,9 +525,16 @@ def _simulate_block(spec: FundSpec, plan: _FundPlan, seed: int, block: int,
     chunks = []
     for lo in range(0, n, _CHUNK_ROWS) or [0]:
         rows = slice(lo, lo + _CHUNK_ROWS)
-        chunks.append(_simulate_rows(
-            spec, plan, streams, counts[rows], None if factor is None else factor[rows],
-            None if per_row is None else tuple(t[rows] for t in per_row)))
+        chunks.append(
+            _simulate_rows(
+                spec,
+                plan,
+                streams,
+                counts[rows],
+                None if factor is None else factor[rows],
+                None if per_row is None else tuple(t[rows] for t in per_row),
+            )
+        )
     return join_rows(chunks)
 
 
@@ -500,10 +543,12 @@ def _fund_draws(spec: FundSpec, years: np.ndarray, rows: dict[str, np.ndarray]) 
     life = spec.life_years
     invest_by_year, dist_by_year = rows["invest_by_year"], rows["dist_by_year"]
     loss_by_year = rows["loss_by_year"]
-    ratio, numerator, invested = _cumulative_ratio(loss_by_year, rows.get("gain_by_year"),
-                                                   invest_by_year, spec.loss_measure)
-    loss_cum = (numerator if spec.loss_measure == LossMeasure.GROSS
-                else np.cumsum(loss_by_year, axis=1))
+    ratio, numerator, invested = _cumulative_ratio(
+        loss_by_year, rows.get("gain_by_year"), invest_by_year, spec.loss_measure
+    )
+    loss_cum = (
+        numerator if spec.loss_measure == LossMeasure.GROSS else np.cumsum(loss_by_year, axis=1)
+    )
 
     rule, tolerance = spec.tolerance_rule, spec.tolerance
     if rule == ToleranceRule.FUND:
@@ -526,35 +571,49 @@ def _fund_draws(spec: FundSpec, years: np.ndarray, rows: dict[str, np.ndarray]) 
         # year's increment is at most carry_rate of that year's distributions
         paid_in = calls_life.sum(axis=1, keepdims=True)
         excess_paid_out = np.maximum(np.cumsum(dist_by_year, axis=1) - paid_in, 0.0)
-        dist_by_year = dist_by_year - spec.carry_rate * np.diff(excess_paid_out, axis=1,
-                                                                prepend=0.0)
+        dist_by_year = dist_by_year - spec.carry_rate * np.diff(
+            excess_paid_out, axis=1, prepend=0.0
+        )
     share = spec.city_share
-    calls, calls_before, calls_beyond = to_horizon(calls_life, spec.first_year, years,
-                                                   stock=False)
-    dists, dists_before, dists_beyond = to_horizon(dist_by_year, spec.first_year, years,
-                                                   stock=False)
+    calls, calls_before, calls_beyond = to_horizon(calls_life, spec.first_year, years, stock=False)
+    dists, dists_before, dists_beyond = to_horizon(
+        dist_by_year, spec.first_year, years, stock=False
+    )
 
     def stock(values):
         return to_horizon(values, spec.first_year, years, stock=True)[0]
 
     return FundDraws(
-        fund_id=spec.id, years=tuple(int(y) for y in years), first_year=spec.first_year,
+        fund_id=spec.id,
+        years=tuple(int(y) for y in years),
+        first_year=spec.first_year,
         city_share=share,
-        invested_cum_yuan=stock(invested), calls_yuan=calls, distributions_yuan=dists,
-        city_calls_yuan=share * calls, city_distributions_yuan=share * dists,
+        invested_cum_yuan=stock(invested),
+        calls_yuan=calls,
+        distributions_yuan=dists,
+        city_calls_yuan=share * calls,
+        city_distributions_yuan=share * dists,
         realised_loss_cum_yuan=stock(loss_cum),
-        loss_ratio=stock(ratio), breach=stock(breach_life), loss_ratio_life=ratio,
-        n_deals=rows["n_deals"], invested_total_yuan=invested[:, -1],
+        loss_ratio=stock(ratio),
+        breach=stock(breach_life),
+        loss_ratio_life=ratio,
+        n_deals=rows["n_deals"],
+        invested_total_yuan=invested[:, -1],
         realised_loss_total_yuan=rows["realised_loss_total"],
         liquidation_loss_ratio=ratio[:, -1],
-        liquidation_breach=breach_life[:, -1], first_breach_year=first_year,
-        excess_loss_yuan=excess, calls_before_yuan=calls_before,
-        distributions_before_yuan=dists_before, calls_beyond_yuan=calls_beyond,
-        distributions_beyond_yuan=dists_beyond)
+        liquidation_breach=breach_life[:, -1],
+        first_breach_year=first_year,
+        excess_loss_yuan=excess,
+        calls_before_yuan=calls_before,
+        distributions_before_yuan=dists_before,
+        calls_beyond_yuan=calls_beyond,
+        distributions_beyond_yuan=dists_beyond,
+    )
 
 
-def simulate_fund(spec: FundSpec, years: Sequence[int], start: int, stop: int, *,
-                  seed: int) -> FundDraws:
+def simulate_fund(
+    spec: FundSpec, years: Sequence[int], start: int, stop: int, *, seed: int
+) -> FundDraws:
     """Simulate draws ``[start, stop)`` of one fund.
 
     Parameters
@@ -575,18 +634,22 @@ def simulate_fund(spec: FundSpec, years: Sequence[int], start: int, stop: int, *
     horizon = check_years(years)
     check_draw_range(start, stop)
     plan = _FundPlan.of(spec)
-    rows = rows_of_blocks(lambda block, n: _simulate_block(spec, plan, seed, block, n),
-                          start, stop)
+    rows = rows_of_blocks(lambda block, n: _simulate_block(spec, plan, seed, block, n), start, stop)
     return _fund_draws(spec, horizon, rows)
 
 
 # --------------------------------------------------------------------------- summaries
 
+
 def _rule_flags(draws: FundDraws, tolerance: float | None):
     """Breach flags (by horizon year, at liquidation, first year) and excess loss."""
     if tolerance is None:
-        return (draws.breach, draws.liquidation_breach, draws.first_breach_year,
-                draws.excess_loss_yuan)
+        return (
+            draws.breach,
+            draws.liquidation_breach,
+            draws.first_breach_year,
+            draws.excess_loss_yuan,
+        )
     life = draws.loss_ratio_life > tolerance
     first = _first_true(life)
     first_year = np.where(first < life.shape[1], draws.first_year + first, NO_BREACH)
@@ -595,8 +658,9 @@ def _rule_flags(draws: FundDraws, tolerance: float | None):
     return draws.loss_ratio > tolerance, life[:, -1], first_year, excess
 
 
-def summarize_funds(draws: FundDraws, spec: FundSpec, *,
-                    tolerance: float | None = None) -> dict[str, pd.DataFrame]:
+def summarize_funds(
+    draws: FundDraws, spec: FundSpec, *, tolerance: float | None = None
+) -> dict[str, pd.DataFrame]:
     """Summary tables of one fund's draws.
 
     Parameters
@@ -625,20 +689,27 @@ def summarize_funds(draws: FundDraws, spec: FundSpec, *,
     n, years = draws.n_draws, list(draws.years)
     first_by = (first_year[:, None] != NO_BREACH) & (first_year[:, None] <= np.array(years))
     q = quantiles(draws.loss_ratio, [0.05, 0.5, 0.95])
-    by_year = pd.DataFrame({
-        "invested_cum_mean_yuan": draws.invested_cum_yuan.mean(0),
-        "calls_mean_yuan": draws.calls_yuan.mean(0),
-        "distributions_mean_yuan": draws.distributions_yuan.mean(0),
-        "city_calls_mean_yuan": draws.city_calls_yuan.mean(0),
-        "city_calls_p95_yuan": quantiles(draws.city_calls_yuan, [0.95])[0],
-        "city_distributions_mean_yuan": draws.city_distributions_yuan.mean(0),
-        "city_net_outlay_mean_yuan": (draws.city_calls_yuan
-                                      - draws.city_distributions_yuan).mean(0),
-        "realised_loss_cum_mean_yuan": draws.realised_loss_cum_yuan.mean(0),
-        "loss_ratio_mean": draws.loss_ratio.mean(0),
-        "loss_ratio_p05": q[0], "loss_ratio_p50": q[1], "loss_ratio_p95": q[2],
-        "p_breach": breach.mean(0), "p_first_breach_by_year": first_by.mean(0),
-    }, index=pd.MultiIndex.from_product([[spec.id], years], names=["fund", "year"]))
+    by_year = pd.DataFrame(
+        {
+            "invested_cum_mean_yuan": draws.invested_cum_yuan.mean(0),
+            "calls_mean_yuan": draws.calls_yuan.mean(0),
+            "distributions_mean_yuan": draws.distributions_yuan.mean(0),
+            "city_calls_mean_yuan": draws.city_calls_yuan.mean(0),
+            "city_calls_p95_yuan": quantiles(draws.city_calls_yuan, [0.95])[0],
+            "city_distributions_mean_yuan": draws.city_distributions_yuan.mean(0),
+            "city_net_outlay_mean_yuan": (
+                draws.city_calls_yuan - draws.city_distributions_yuan
+            ).mean(0),
+            "realised_loss_cum_mean_yuan": draws.realised_loss_cum_yuan.mean(0),
+            "loss_ratio_mean": draws.loss_ratio.mean(0),
+            "loss_ratio_p05": q[0],
+            "loss_ratio_p50": q[1],
+            "loss_ratio_p95": q[2],
+            "p_breach": breach.mean(0),
+            "p_first_breach_by_year": first_by.mean(0),
+        },
+        index=pd.MultiIndex.from_product([[spec.id], years], names=["fund", "year"]),
+    )
 
     share = draws.city_share
     periods = {
@@ -648,42 +719,63 @@ def summarize_funds(draws: FundDraws, spec: FundSpec, *,
     }
     periods["life"] = tuple(sum(p[i] for p in periods.values()) for i in range(2))
     totals = pd.DataFrame(
-        [{"calls_mean_yuan": c.mean(), "distributions_mean_yuan": d.mean(),
-          "city_calls_mean_yuan": share * c.mean(),
-          "city_distributions_mean_yuan": share * d.mean(),
-          "city_net_outlay_mean_yuan": share * (c - d).mean()} for c, d in periods.values()],
-        index=pd.MultiIndex.from_product([[spec.id], list(periods)], names=["fund", "period"]))
+        [
+            {
+                "calls_mean_yuan": c.mean(),
+                "distributions_mean_yuan": d.mean(),
+                "city_calls_mean_yuan": share * c.mean(),
+                "city_distributions_mean_yuan": share * d.mean(),
+                "city_net_outlay_mean_yuan": share * (c - d).mean(),
+            }
+            for c, d in periods.values()
+        ],
+        index=pd.MultiIndex.from_product([[spec.id], list(periods)], names=["fund", "period"]),
+    )
 
     levels = [0.05, 0.25, 0.5, 0.75, 0.95, 0.99]
     ql = quantiles(draws.liquidation_loss_ratio, levels)
     p_breach = breach_liq.mean() if n else np.nan
-    row = {"tolerance": rate, "tolerance_rule": rule, "loss_measure": str(spec.loss_measure),
-           "draws": n, "mean_deals": draws.n_deals.mean(),
-           "mean_invested_yuan": draws.invested_total_yuan.mean(),
-           "loss_ratio_mean": draws.liquidation_loss_ratio.mean(),
-           **{f"loss_ratio_p{round(level * 100):02d}": v for level, v in zip(levels, ql,
-                                                                               strict=True)},
-           "p_breach_liquidation": p_breach,
-           "p_breach_liquidation_se": np.sqrt(p_breach * (1 - p_breach) / n) if n else np.nan,
-           "p_breach_ever": (first_year != NO_BREACH).mean(),
-           "expected_excess_loss_yuan": excess.mean(),
-           "excess_loss_p95_yuan": quantiles(excess, [0.95])[0],
-           "city_share": share, "expected_city_loss_yuan": draws.city_loss_yuan.mean(),
-           "city_net_cost_mean_yuan": draws.city_net_cost_yuan.mean(),
-           **{f"city_net_cost_p{round(level * 100):02d}_yuan": v for level, v in zip(
-               (0.05, 0.5, 0.95), quantiles(draws.city_net_cost_yuan, [0.05, 0.5, 0.95]),
-               strict=True)},
-           "p_city_net_loss": (draws.city_net_cost_yuan > 0).mean()}
+    row = {
+        "tolerance": rate,
+        "tolerance_rule": rule,
+        "loss_measure": str(spec.loss_measure),
+        "draws": n,
+        "mean_deals": draws.n_deals.mean(),
+        "mean_invested_yuan": draws.invested_total_yuan.mean(),
+        "loss_ratio_mean": draws.liquidation_loss_ratio.mean(),
+        **{f"loss_ratio_p{round(level * 100):02d}": v for level, v in zip(levels, ql, strict=True)},
+        "p_breach_liquidation": p_breach,
+        "p_breach_liquidation_se": np.sqrt(p_breach * (1 - p_breach) / n) if n else np.nan,
+        "p_breach_ever": (first_year != NO_BREACH).mean(),
+        "expected_excess_loss_yuan": excess.mean(),
+        "excess_loss_p95_yuan": quantiles(excess, [0.95])[0],
+        "city_share": share,
+        "expected_city_loss_yuan": draws.city_loss_yuan.mean(),
+        "city_net_cost_mean_yuan": draws.city_net_cost_yuan.mean(),
+        **{
+            f"city_net_cost_p{round(level * 100):02d}_yuan": v
+            for level, v in zip(
+                (0.05, 0.5, 0.95),
+                quantiles(draws.city_net_cost_yuan, [0.05, 0.5, 0.95]),
+                strict=True,
+            )
+        },
+        "p_city_net_loss": (draws.city_net_cost_yuan > 0).mean(),
+    }
     tolerance_table = pd.DataFrame([row], index=pd.Index([spec.id], name="fund"))
 
     labels = np.where(first_year == NO_BREACH, "none", first_year.astype(str))
     values, counts = np.unique(labels, return_counts=True)
     first_table = pd.DataFrame(
         {"share": counts / max(n, 1)},
-        index=pd.MultiIndex.from_product([[spec.id], values],
-                                         names=["fund", "first_breach_year"]))
-    return {"funds_by_year": by_year, "funds_totals": totals, "tolerance": tolerance_table,
-            "first_breach_year": first_table}
+        index=pd.MultiIndex.from_product([[spec.id], values], names=["fund", "first_breach_year"]),
+    )
+    return {
+        "funds_by_year": by_year,
+        "funds_totals": totals,
+        "tolerance": tolerance_table,
+        "first_breach_year": first_table,
+    }
 
 
 def plot_loss_ratio(draws: FundDraws, spec: FundSpec) -> Figure:
@@ -693,13 +785,22 @@ def plot_loss_ratio(draws: FundDraws, spec: FundSpec) -> Figure:
     """
     figure = Figure(figsize=(7, 4), layout="constrained")
     axes = figure.subplots()
-    axes.hist(draws.liquidation_loss_ratio, bins=list(np.linspace(0, 1, 51)), color="#4c72b0",
-              alpha=0.85, density=True)
-    axes.axvline(spec.tolerance, color="#c44e52", linewidth=2,
-                 label=f"tolerance {spec.tolerance:.0%}")
+    axes.hist(
+        draws.liquidation_loss_ratio,
+        bins=list(np.linspace(0, 1, 51)),
+        color="#4c72b0",
+        alpha=0.85,
+        density=True,
+    )
+    axes.axvline(
+        spec.tolerance, color="#c44e52", linewidth=2, label=f"tolerance {spec.tolerance:.0%}"
+    )
     p = draws.liquidation_breach.mean() if draws.n_draws else float("nan")
-    axes.set_title(f"{spec.id}: loss ratio at liquidation ({spec.last_year})\n"
-                   f"P(breach, {spec.tolerance_rule!s} rule) = {p:.1%}", fontsize=10)
+    axes.set_title(
+        f"{spec.id}: loss ratio at liquidation ({spec.last_year})\n"
+        f"P(breach, {spec.tolerance_rule!s} rule) = {p:.1%}",
+        fontsize=10,
+    )
     axes.set_xlabel(f"cumulative realised {spec.loss_measure!s} loss ÷ invested capital")
     axes.set_ylabel("density")
     axes.legend()
@@ -707,6 +808,14 @@ def plot_loss_ratio(draws: FundDraws, spec: FundSpec) -> Figure:
 
 
 __all__ = [
-    "NO_BREACH", "Category", "FundDraws", "FundSpec", "LossMeasure", "StageSpec",
-    "ToleranceRule", "plot_loss_ratio", "simulate_fund", "summarize_funds",
+    "NO_BREACH",
+    "Category",
+    "FundDraws",
+    "FundSpec",
+    "LossMeasure",
+    "StageSpec",
+    "ToleranceRule",
+    "plot_loss_ratio",
+    "simulate_fund",
+    "summarize_funds",
 ]

@@ -25,8 +25,9 @@ from model.streams import check_seed
 
 
 # ------------------------------------------------------------------ stress
-def pin_uptake(scenario: Scenario, pins: Mapping[str, float] | Sequence[str], *,
-               quantile: float = 0.95) -> Scenario:
+def pin_uptake(
+    scenario: Scenario, pins: Mapping[str, float] | Sequence[str], *, quantile: float = 0.95
+) -> Scenario:
     """A variant with chosen items' counts pinned at a quantile, year by year.
 
     Parameters
@@ -54,20 +55,32 @@ def pin_uptake(scenario: Scenario, pins: Mapping[str, float] | Sequence[str], *,
             dist = uptake.frozen(i, item.takeup)
             counts.append(int(dist) if isinstance(dist, int) else int(dist.ppf(q)))
         basis = f"stress: the P{100 * q:g} of the scenario's count in each year"
-        items[item_id] = {"uptake": {"dist": "fixed", "value": counts, "basis": basis},
-                          "takeup": {"value": 1.0, "basis": "stress: the pinned count is "
-                                     "after take-up"}}
-    return apply_variant(scenario, {"name": f"{scenario.name}_stress",
-                                    "title_en": f"{scenario.title_en}: uptake pinned high",
-                                    "items": items}, label="stress")
+        items[item_id] = {
+            "uptake": {"dist": "fixed", "value": counts, "basis": basis},
+            "takeup": {"value": 1.0, "basis": "stress: the pinned count is after take-up"},
+        }
+    return apply_variant(
+        scenario,
+        {
+            "name": f"{scenario.name}_stress",
+            "title_en": f"{scenario.title_en}: uptake pinned high",
+            "items": items,
+        },
+        label="stress",
+    )
 
 
-def stress(scenario: Scenario, pins: Mapping[str, float] | Sequence[str], *, draws: int,
-           seed: int, quantile: float = 0.95) -> Comparison:
+def stress(
+    scenario: Scenario,
+    pins: Mapping[str, float] | Sequence[str],
+    *,
+    draws: int,
+    seed: int,
+    quantile: float = 0.95,
+) -> Comparison:
     """The scenario with pinned uptake (:func:`pin_uptake`) beside the scenario itself,
     on common random numbers (:func:`model.compare.compare`)."""
-    return compare(scenario, [pin_uptake(scenario, pins, quantile=quantile)], draws,
-                   seed=seed)
+    return compare(scenario, [pin_uptake(scenario, pins, quantile=quantile)], draws, seed=seed)
 
 
 # ------------------------------------------------------------------ goal seek
@@ -120,32 +133,61 @@ def parse_parameter(text: str | tuple) -> tuple:
     item_id, _, name = text.partition(":")
     field = {"cap": "cap_yuan", "cap_yuan": "cap_yuan", "count": "count"}.get(name)
     if not item_id or field is None:
-        raise InputError([Problem("goalseek", None, "--parameter", f"{text!r}: use cap_scale, "
-                                  "ITEM:cap or ITEM:count")])
+        raise InputError(
+            [
+                Problem(
+                    "goalseek",
+                    None,
+                    "--parameter",
+                    f"{text!r}: use cap_scale, ITEM:cap or ITEM:count",
+                )
+            ]
+        )
     return ("item", item_id, field)
 
 
 def _parameter_setter(scenario: Scenario, parameter: tuple):
     """(label, default upper bound, function value → (variant, changed items or None))."""
     if parameter == ("cap_scale",):
-        return ("cap_scale", scenario.spec.cap_scale,
-                lambda v: (apply_variant(scenario, {"cap_scale": v}, label="goalseek"), None))
+        return (
+            "cap_scale",
+            scenario.spec.cap_scale,
+            lambda v: (apply_variant(scenario, {"cap_scale": v}, label="goalseek"), None),
+        )
     _, item_id, field = parameter
     if item_id not in scenario.items:
         raise InputError([Problem(scenario.name, item_id, "--parameter", "no such item")])
     item = scenario.items[item_id]
     if field == "cap_yuan":
         current = item.reference_yuan / scenario.spec.cap_scale
-        return (f"{item_id}:cap_yuan", current, lambda v: (apply_variant(
-            scenario, {"items": {item_id: {"cap_yuan": v}}}, label="goalseek"), [item_id]))
-    return (f"{item_id}:count", 1.0, lambda v: (swung(scenario, {(item_id, "uptake"): v}),
-                                                [item_id]))
+        return (
+            f"{item_id}:cap_yuan",
+            current,
+            lambda v: (
+                apply_variant(scenario, {"items": {item_id: {"cap_yuan": v}}}, label="goalseek"),
+                [item_id],
+            ),
+        )
+    return (
+        f"{item_id}:count",
+        1.0,
+        lambda v: (swung(scenario, {(item_id, "uptake"): v}), [item_id]),
+    )
 
 
-def goal_seek(scenario: Scenario, *, budget_yuan: float, statistic: str = "p95",
-              year: int | None = 2026, parameter: str | tuple = "cap_scale",
-              draws: int = 4_000, seed: int = 0, lower: float | None = None,
-              upper: float | None = None, xtol: float = 1e-4) -> GoalSeek:
+def goal_seek(
+    scenario: Scenario,
+    *,
+    budget_yuan: float,
+    statistic: str = "p95",
+    year: int | None = 2026,
+    parameter: str | tuple = "cap_scale",
+    draws: int = 4_000,
+    seed: int = 0,
+    lower: float | None = None,
+    upper: float | None = None,
+    xtol: float = 1e-4,
+) -> GoalSeek:
     """The largest parameter value keeping a statistic of the city's cost within budget.
 
     Bisection on common random numbers: every evaluation uses the same draws, so the
@@ -177,14 +219,16 @@ def goal_seek(scenario: Scenario, *, budget_yuan: float, statistic: str = "p95",
     if statistic not in ("p95", "mean"):
         raise InputError([Problem("goalseek", None, "--statistic", "use p95 or mean")])
     if year is not None and year not in payment_years(scenario):
-        raise InputError([Problem("goalseek", None, "--year", f"{year} is not a year of "
-                                  f"{scenario.name}")])
+        raise InputError(
+            [Problem("goalseek", None, "--year", f"{year} is not a year of {scenario.name}")]
+        )
     label, current, at = _parameter_setter(scenario, parse_parameter(parameter))
     upper = current if upper is None else upper
     lower = (0.0 if label.endswith(":count") else 1e-3 * upper) if lower is None else lower
     if not 0 <= lower < upper:
-        raise InputError([Problem("goalseek", None, label, f"need 0 ≤ lower < upper, got "
-                                  f"{lower}, {upper}")])
+        raise InputError(
+            [Problem("goalseek", None, label, f"need 0 ≤ lower < upper, got {lower}, {upper}")]
+        )
     paired = PairedRuns(scenario, draws, seed)
     column = None if year is None else paired.years.index(year)
     history: list[dict] = []
@@ -192,8 +236,9 @@ def goal_seek(scenario: Scenario, *, budget_yuan: float, statistic: str = "p95",
     def evaluate(value: float) -> float:
         variant, changed = at(value)
         totals = paired.year_totals(variant, changed)
-        values = totals[:, :len(scenario.years)].sum(axis=1) if column is None else (
-            totals[:, column])
+        values = (
+            totals[:, : len(scenario.years)].sum(axis=1) if column is None else (totals[:, column])
+        )
         result = float(np.percentile(values, 95) if statistic == "p95" else values.mean())
         history.append({"value": value, "statistic": result})
         return result
@@ -213,9 +258,23 @@ def goal_seek(scenario: Scenario, *, budget_yuan: float, statistic: str = "p95",
 
     variant, _ = at(value)
     summary = summarize(simulate(variant, draws, seed=seed), variant).tables["summary_by_year"]
-    return GoalSeek(scenario.name, label, statistic, year, budget_yuan, value, statistic_value,
-                    feasible, value == upper and feasible, lower, upper, draws, seed,
-                    pd.DataFrame(history).rename_axis("evaluation"), summary)
+    return GoalSeek(
+        scenario.name,
+        label,
+        statistic,
+        year,
+        budget_yuan,
+        value,
+        statistic_value,
+        feasible,
+        value == upper and feasible,
+        lower,
+        upper,
+        draws,
+        seed,
+        pd.DataFrame(history).rename_axis("evaluation"),
+        summary,
+    )
 
 
 # ------------------------------------------------------------------ command line
@@ -223,20 +282,31 @@ def add_goal_seek_parser(subparsers) -> argparse.ArgumentParser:
     """Register ``fiscalsim goalseek SCENARIO --year Y --budget B``."""
     from model import cli
 
-    parser = subparsers.add_parser("goalseek", help="the largest cap scale, cap or count "
-                                   "keeping a year's P95 (or mean) cost within a budget")
+    parser = subparsers.add_parser(
+        "goalseek",
+        help="the largest cap scale, cap or count "
+        "keeping a year's P95 (or mean) cost within a budget",
+    )
     parser.add_argument("scenario", help="scenario file or name (e.g. baseline)")
-    parser.add_argument("--year", default="2026",
-                        help="the year whose cost is budgeted, or 'total' for the horizon")
+    parser.add_argument(
+        "--year", default="2026", help="the year whose cost is budgeted, or 'total' for the horizon"
+    )
     parser.add_argument("--budget", type=float, required=True, help="budget, in --unit")
     parser.add_argument("--statistic", choices=["p95", "mean"], default="p95")
-    parser.add_argument("--parameter", default="cap_scale",
-                        help="cap_scale (default), ITEM:cap (yuan) or ITEM:count (multiplier)")
-    parser.add_argument("--upper", type=float, help="upper bound of the search (default: "
-                        "the scenario's current value)")
+    parser.add_argument(
+        "--parameter",
+        default="cap_scale",
+        help="cap_scale (default), ITEM:cap (yuan) or ITEM:count (multiplier)",
+    )
+    parser.add_argument(
+        "--upper",
+        type=float,
+        help="upper bound of the search (default: the scenario's current value)",
+    )
     cli.add_run_options(parser, draws=4_000, draws_help="draws per evaluation (default 4,000)")
-    parser.add_argument("--out", type=Path,
-                        help="output folder (default outputs/goalseek_<scenario>/)")
+    parser.add_argument(
+        "--out", type=Path, help="output folder (default outputs/goalseek_<scenario>/)"
+    )
     return parser
 
 
@@ -253,33 +323,68 @@ def run_goal_seek(args: argparse.Namespace) -> int:
     else:
         raise InputError([Problem("goalseek", None, "--year", f"{args.year!r}: a year or total")])
     unit = args.unit
-    result = goal_seek(scenario, budget_yuan=args.budget * unit.divisor,
-                       statistic=args.statistic, year=year, parameter=args.parameter,
-                       draws=args.draws, seed=args.seed, upper=args.upper)
-    answer = pd.DataFrame([{
-        "parameter": result.parameter, "value": result.value, "statistic": result.statistic,
-        "year": "total" if year is None else year, "budget": result.budget_yuan,
-        "statistic_value": result.statistic_value, "feasible": result.feasible,
-        "at_upper": result.at_upper, "lower": result.lower, "upper": result.upper,
-        "draws": result.draws, "seed": result.seed}]).set_index("parameter")
+    result = goal_seek(
+        scenario,
+        budget_yuan=args.budget * unit.divisor,
+        statistic=args.statistic,
+        year=year,
+        parameter=args.parameter,
+        draws=args.draws,
+        seed=args.seed,
+        upper=args.upper,
+    )
+    answer = pd.DataFrame(
+        [
+            {
+                "parameter": result.parameter,
+                "value": result.value,
+                "statistic": result.statistic,
+                "year": "total" if year is None else year,
+                "budget": result.budget_yuan,
+                "statistic_value": result.statistic_value,
+                "feasible": result.feasible,
+                "at_upper": result.at_upper,
+                "lower": result.lower,
+                "upper": result.upper,
+                "draws": result.draws,
+                "seed": result.seed,
+            }
+        ]
+    ).set_index("parameter")
     history = result.history.rename(columns={"statistic": "statistic_value"})
     out_dir = args.out or default_output_dir(f"goalseek_{scenario.name}")
     manifest = run_manifest(scenario, "goalseek", seed=args.seed, draws=args.draws)
     from model.tables import in_unit
 
-    tables = {"goal_seek": table_in_unit(answer, unit, MONEY),
-              "goal_seek_history": table_in_unit(history, unit, MONEY),
-              "goal_seek_summary": in_unit(result.summary, unit)}
+    tables = {
+        "goal_seek": table_in_unit(answer, unit, MONEY),
+        "goal_seek_history": table_in_unit(history, unit, MONEY),
+        "goal_seek_summary": in_unit(result.summary, unit),
+    }
     files = write_outputs(Path(out_dir), tables, {}, manifest, unit)
     where = "the horizon total" if year is None else str(year)
-    state = ("the budget holds at the upper bound" if result.at_upper else
-             "no value in range meets the budget" if not result.feasible else "found")
-    print(f"{scenario.name}: {result.parameter} = {result.value:.6g} ({state}); "
-          f"{result.statistic} of {where}: {result.statistic_value / unit.divisor:,.1f} vs "
-          f"budget {args.budget:,.1f} {unit.label_zh}")
+    state = (
+        "the budget holds at the upper bound"
+        if result.at_upper
+        else "no value in range meets the budget"
+        if not result.feasible
+        else "found"
+    )
+    print(
+        f"{scenario.name}: {result.parameter} = {result.value:.6g} ({state}); "
+        f"{result.statistic} of {where}: {result.statistic_value / unit.divisor:,.1f} vs "
+        f"budget {args.budget:,.1f} {unit.label_zh}"
+    )
     print(f"\nwrote {len(files) + 1} files to {out_dir}")
     return 0 if result.feasible else 1
 
 
-__all__ = ["GoalSeek", "add_goal_seek_parser", "goal_seek", "parse_parameter", "pin_uptake",
-           "run_goal_seek", "stress"]
+__all__ = [
+    "GoalSeek",
+    "add_goal_seek_parser",
+    "goal_seek",
+    "parse_parameter",
+    "pin_uptake",
+    "run_goal_seek",
+    "stress",
+]

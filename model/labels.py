@@ -28,26 +28,39 @@ TABLE_TITLES = {
 
 #: Column stem → (Chinese, English).
 COLUMN_LABELS = {
-    "mean": ("均值", "mean"), "sd": ("标准差", "standard deviation"),
+    "mean": ("均值", "mean"),
+    "sd": ("标准差", "standard deviation"),
     "mcse": ("均值的蒙特卡洛标准误", "Monte Carlo standard error of the mean"),
-    "p5": ("P5", "5th percentile"), "p10": ("P10", "10th percentile"),
-    "p25": ("P25", "25th percentile"), "p50": ("中位数", "median"),
-    "p75": ("P75", "75th percentile"), "p90": ("P90", "90th percentile"),
-    "p95": ("P95", "95th percentile"), "p99": ("P99", "99th percentile"),
+    "p5": ("P5", "5th percentile"),
+    "p10": ("P10", "10th percentile"),
+    "p25": ("P25", "25th percentile"),
+    "p50": ("中位数", "median"),
+    "p75": ("P75", "75th percentile"),
+    "p90": ("P90", "90th percentile"),
+    "p95": ("P95", "95th percentile"),
+    "p99": ("P99", "99th percentile"),
     "bar": ("风险预算 (P95−均值)", "Budget-at-Risk (P95 − mean)"),
     "p_exceed": ("超预算概率", "P(total > budget)"),
     "gross_mean": ("总额均值 (含非市级)", "gross mean (all payers)"),
-    "demand_mean": ("需求均值", "demand mean"), "unfunded_mean": ("未获拨款均值", "unfunded mean"),
-    "analytic_mean": ("解析期望", "analytic expectation"), "z": ("z 值", "z-score"),
+    "demand_mean": ("需求均值", "demand mean"),
+    "unfunded_mean": ("未获拨款均值", "unfunded mean"),
+    "analytic_mean": ("解析期望", "analytic expectation"),
+    "z": ("z 值", "z-score"),
     "p_variant_higher": ("方案更贵的概率", "P(variant costs more)"),
     "committed_mean": ("跨期承诺均值", "committed beyond horizon, mean"),
     "committed_p50": ("跨期承诺中位数", "committed beyond horizon, median"),
     "committed_p95": ("跨期承诺 P95", "committed beyond horizon, P95"),
-    "cap": ("政策上限/金额", "policy cap or amount"), "article": ("条款", "article"),
-    "chapter": ("章", "chapter"), "name_zh": ("名称", "name (Chinese)"),
-    "name_en": ("英文名称", "name (English)"), "unit": ("责任单位", "responsible unit"),
-    "payment": ("支付方式", "payment"), "items": ("项目数", "line items"),
-    "recipients": ("受益对象", "recipients"), "item": ("项目", "item"), "year": ("年度", "year"),
+    "cap": ("政策上限/金额", "policy cap or amount"),
+    "article": ("条款", "article"),
+    "chapter": ("章", "chapter"),
+    "name_zh": ("名称", "name (Chinese)"),
+    "name_en": ("英文名称", "name (English)"),
+    "unit": ("责任单位", "responsible unit"),
+    "payment": ("支付方式", "payment"),
+    "items": ("项目数", "line items"),
+    "recipients": ("受益对象", "recipients"),
+    "item": ("项目", "item"),
+    "year": ("年度", "year"),
 }
 
 
@@ -57,8 +70,9 @@ def column_label(column: str, unit: Unit) -> str:
     money = name.endswith(f"_{unit.value}")
     if money:
         name = name[: -len(unit.value) - 1]
-    stem, _, year = name.partition("_") if name.startswith(("mean_", "recipients_")) else (
-        name, "", "")
+    stem, _, year = (
+        name.partition("_") if name.startswith(("mean_", "recipients_")) else (name, "", "")
+    )
     if stem not in COLUMN_LABELS or (year and not year.isdigit()):
         stem, year = name, ""
     zh, en = COLUMN_LABELS.get(stem, (stem, stem))

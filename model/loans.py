@@ -79,10 +79,13 @@ class LoanPoolSpec(StrictModel):
             problems.append("first_year must not be after last_year")
         if self.default_rate_min > self.default_rate_max:
             problems.append("default_rate_min must not exceed default_rate_max")
-        if self.lgd_sd > 0 and (self.lgd_mean >= 1
-                                or self.lgd_sd**2 >= self.lgd_mean * (1 - self.lgd_mean)):
-            problems.append("lgd_sd too large for a beta distribution with mean lgd_mean "
-                            "(need lgd_sd^2 < lgd_mean * (1 - lgd_mean))")
+        if self.lgd_sd > 0 and (
+            self.lgd_mean >= 1 or self.lgd_sd**2 >= self.lgd_mean * (1 - self.lgd_mean)
+        ):
+            problems.append(
+                "lgd_sd too large for a beta distribution with mean lgd_mean "
+                "(need lgd_sd^2 < lgd_mean * (1 - lgd_mean))"
+            )
         if problems:
             raise ValueError("; ".join(problems))
         return self
@@ -106,6 +109,7 @@ class LoanPoolSpec(StrictModel):
 
 
 # --------------------------------------------------------------------------- closed form
+
 
 def _lognormal_capped_mean(scale: float, median: float, sigma: float, cap: float) -> float:
     """E[min(scale · S, cap)] for S lognormal(ln median, sigma) (closed form)."""
@@ -169,11 +173,13 @@ def expected_payout(spec: LoanPoolSpec, year: int) -> float:
     sizes and LGDs are independent of the count). Exact when ``pool_ceiling_yuan`` is
     ``None``; with a ceiling it is an upper bound on the expected payout.
     """
-    return expected_losses(spec, year - spec.payout_lag_years) * \
-        expected_compensation_per_loss(spec)
+    return expected_losses(spec, year - spec.payout_lag_years) * expected_compensation_per_loss(
+        spec
+    )
 
 
 # --------------------------------------------------------------------------- simulation
+
 
 @dataclass(frozen=True)
 class LoanDraws:
@@ -233,8 +239,9 @@ class LoanDraws:
         return np.zeros_like(self.payout_yuan)
 
 
-def _symmetric_beta(rng_radius: np.random.Generator, rng_angle: np.random.Generator,
-                    a: float, size: int) -> np.ndarray:
+def _symmetric_beta(
+    rng_radius: np.random.Generator, rng_angle: np.random.Generator, a: float, size: int
+) -> np.ndarray:
     """Beta(a, a) variates for a > 1/2 by Ulrich's method (exact, two uniforms each).
 
     ``X = (1 + √(1 - U^(2/(2a-1))) · cos(2πV)) / 2`` with U, V uniform (G. Ulrich,
@@ -282,8 +289,9 @@ def _lgd_source(spec: LoanPoolSpec, key: tuple[str, str], seed: int, block: int)
 _CHUNK_ROWS = 512
 
 
-def _simulate_losses(spec: LoanPoolSpec, counts: np.ndarray, sizes: np.random.Generator,
-                     lgd) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def _simulate_losses(
+    spec: LoanPoolSpec, counts: np.ndarray, sizes: np.random.Generator, lgd
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Compensation and bank losses by (draw, year of lending) and each draw's largest
     compensation, for draws with ``counts`` losses per year (consuming the streams)."""
     n, lend_years = counts.shape
@@ -291,20 +299,22 @@ def _simulate_losses(spec: LoanPoolSpec, counts: np.ndarray, sizes: np.random.Ge
     # contiguous run
     cell_counts = counts.reshape(-1)
     total = int(cell_counts.sum())
-    bank_loss = np.multiply(spec.loan_size_sigma,
-                            sizes.standard_normal(total, dtype=VARIATE_DTYPE), dtype=np.float64)
+    bank_loss = np.multiply(
+        spec.loan_size_sigma, sizes.standard_normal(total, dtype=VARIATE_DTYPE), dtype=np.float64
+    )
     np.exp(bank_loss, out=bank_loss)
     bank_loss *= spec.loan_size_median_yuan  # loan size, yuan
     bank_loss *= lgd(total)
     compensation = np.multiply(spec.compensation_share, bank_loss)
     np.minimum(compensation, spec.cap_per_loss_yuan, out=compensation)
-    return (run_sums(compensation, cell_counts).reshape(n, lend_years),
-            run_sums(bank_loss, cell_counts).reshape(n, lend_years),
-            run_sums(compensation, counts.sum(axis=1), np.maximum))
+    return (
+        run_sums(compensation, cell_counts).reshape(n, lend_years),
+        run_sums(bank_loss, cell_counts).reshape(n, lend_years),
+        run_sums(compensation, counts.sum(axis=1), np.maximum),
+    )
 
 
-def _simulate_block(spec: LoanPoolSpec, seed: int, block: int,
-                    n: int) -> dict[str, np.ndarray]:
+def _simulate_block(spec: LoanPoolSpec, seed: int, block: int, n: int) -> dict[str, np.ndarray]:
     """Per-draw results (by year of lending) of rows ``[0, n)`` of a block."""
     key = ("loans", spec.id)
     lend_years = spec.last_year - spec.first_year + 1
@@ -318,11 +328,19 @@ def _simulate_block(spec: LoanPoolSpec, seed: int, block: int,
     # one value per loss, in (draw, year) order: the first rows' losses are a prefix of
     # the streams whatever the block's length, which keeps the prefix property
     sizes, lgd = stream(seed, *key, "loan_size", block), _lgd_source(spec, key, seed, block)
-    chunks = [_simulate_losses(spec, counts[lo:lo + _CHUNK_ROWS], sizes, lgd)
-              for lo in range(0, n, _CHUNK_ROWS) or [0]]
+    chunks = [
+        _simulate_losses(spec, counts[lo : lo + _CHUNK_ROWS], sizes, lgd)
+        for lo in range(0, n, _CHUNK_ROWS) or [0]
+    ]
     uncapped, bank_loss, largest = (np.concatenate(part) for part in zip(*chunks, strict=True))
-    return {"uncapped": uncapped, "bank_loss": bank_loss, "losses": counts, "volume": volume,
-            "default_rate": rate, "largest": largest}
+    return {
+        "uncapped": uncapped,
+        "bank_loss": bank_loss,
+        "losses": counts,
+        "volume": volume,
+        "default_rate": rate,
+        "largest": largest,
+    }
 
 
 def _loan_draws(spec: LoanPoolSpec, years: np.ndarray, rows: dict[str, np.ndarray]) -> LoanDraws:
@@ -337,16 +355,23 @@ def _loan_draws(spec: LoanPoolSpec, years: np.ndarray, rows: dict[str, np.ndarra
 
     payout, before, beyond = horizon(paid)
     return LoanDraws(
-        pool_id=spec.id, years=tuple(int(y) for y in years), payout_yuan=payout,
-        payout_uncapped_yuan=horizon(uncapped)[0], losses=horizon(counts)[0],
+        pool_id=spec.id,
+        years=tuple(int(y) for y in years),
+        payout_yuan=payout,
+        payout_uncapped_yuan=horizon(uncapped)[0],
+        losses=horizon(counts)[0],
         bank_loss_yuan=horizon(rows["bank_loss"])[0],
-        volume_yuan=horizon(rows["volume"], spec.first_year)[0], default_rate=rate,
-        max_single_payout_yuan=rows["largest"], payout_before_yuan=before,
-        payout_beyond_yuan=beyond)
+        volume_yuan=horizon(rows["volume"], spec.first_year)[0],
+        default_rate=rate,
+        max_single_payout_yuan=rows["largest"],
+        payout_before_yuan=before,
+        payout_beyond_yuan=beyond,
+    )
 
 
-def simulate_loans(spec: LoanPoolSpec, years: Sequence[int], start: int, stop: int, *,
-                   seed: int) -> LoanDraws:
+def simulate_loans(
+    spec: LoanPoolSpec, years: Sequence[int], start: int, stop: int, *, seed: int
+) -> LoanDraws:
     """Simulate draws ``[start, stop)`` of the loan-risk compensation pool (article 21).
 
     Parameters
@@ -369,8 +394,9 @@ def simulate_loans(spec: LoanPoolSpec, years: Sequence[int], start: int, stop: i
     return _loan_draws(spec, horizon, rows)
 
 
-def summarize_loans(draws: LoanDraws, spec: LoanPoolSpec, *,
-                    tolerance: float | None = None) -> dict[str, pd.DataFrame]:
+def summarize_loans(
+    draws: LoanDraws, spec: LoanPoolSpec, *, tolerance: float | None = None
+) -> dict[str, pd.DataFrame]:
     """Tables of the pool's payouts.
 
     Parameters
@@ -392,31 +418,47 @@ def summarize_loans(draws: LoanDraws, spec: LoanPoolSpec, *,
     del tolerance
     payout, n = draws.payout_yuan, draws.n_draws
     q = quantiles(payout, [0.5, 0.9, 0.95, 0.99])
-    table = pd.DataFrame({
-        "payout_mean_yuan": payout.mean(0),
-        "payout_sd_yuan": payout.std(0),
-        "payout_mean_se_yuan": payout.std(0) / np.sqrt(max(n, 1)),
-        "payout_expected_yuan": [expected_payout(spec, year) for year in draws.years],
-        "payout_p50_yuan": q[0], "payout_p90_yuan": q[1], "payout_p95_yuan": q[2],
-        "payout_p99_yuan": q[3],
-        "payout_max_yuan": payout.max(0) if n else np.nan,
-        "losses_mean": draws.losses.mean(0),
-        "bank_loss_mean_yuan": draws.bank_loss_yuan.mean(0),
-        "volume_mean_yuan": draws.volume_yuan.mean(0),
-        "p_ceiling_binds": (draws.payout_uncapped_yuan > payout).mean(0),
-    }, index=pd.MultiIndex.from_product([[spec.id], list(draws.years)],
-                                        names=["pool", "year"]))
-    periods = {"before_horizon": draws.payout_before_yuan, "horizon": payout.sum(1),
-               "beyond_horizon": draws.payout_beyond_yuan}
+    table = pd.DataFrame(
+        {
+            "payout_mean_yuan": payout.mean(0),
+            "payout_sd_yuan": payout.std(0),
+            "payout_mean_se_yuan": payout.std(0) / np.sqrt(max(n, 1)),
+            "payout_expected_yuan": [expected_payout(spec, year) for year in draws.years],
+            "payout_p50_yuan": q[0],
+            "payout_p90_yuan": q[1],
+            "payout_p95_yuan": q[2],
+            "payout_p99_yuan": q[3],
+            "payout_max_yuan": payout.max(0) if n else np.nan,
+            "losses_mean": draws.losses.mean(0),
+            "bank_loss_mean_yuan": draws.bank_loss_yuan.mean(0),
+            "volume_mean_yuan": draws.volume_yuan.mean(0),
+            "p_ceiling_binds": (draws.payout_uncapped_yuan > payout).mean(0),
+        },
+        index=pd.MultiIndex.from_product([[spec.id], list(draws.years)], names=["pool", "year"]),
+    )
+    periods = {
+        "before_horizon": draws.payout_before_yuan,
+        "horizon": payout.sum(1),
+        "beyond_horizon": draws.payout_beyond_yuan,
+    }
     periods["life"] = sum(periods.values())
     totals = pd.DataFrame(
-        [{"payout_mean_yuan": v.mean(), "payout_p95_yuan": quantiles(v, [0.95])[0]}
-         for v in periods.values()],
-        index=pd.MultiIndex.from_product([[spec.id], list(periods)], names=["pool", "period"]))
+        [
+            {"payout_mean_yuan": v.mean(), "payout_p95_yuan": quantiles(v, [0.95])[0]}
+            for v in periods.values()
+        ],
+        index=pd.MultiIndex.from_product([[spec.id], list(periods)], names=["pool", "period"]),
+    )
     return {"loan_compensation": table, "loan_compensation_totals": totals}
 
 
 __all__ = [
-    "ARTICLE_21_CAP_YUAN", "LoanDraws", "LoanPoolSpec", "expected_compensation_per_loss",
-    "expected_losses", "expected_payout", "simulate_loans", "summarize_loans",
+    "ARTICLE_21_CAP_YUAN",
+    "LoanDraws",
+    "LoanPoolSpec",
+    "expected_compensation_per_loss",
+    "expected_losses",
+    "expected_payout",
+    "simulate_loans",
+    "summarize_loans",
 ]

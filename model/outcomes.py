@@ -62,7 +62,6 @@ class OutcomeSpec(StrictModel):
         return self
 
 
-
 @dataclass(frozen=True)
 class DealOutcomes:
     """Outcomes of a set of stakes, each array shaped like the inputs.
@@ -89,16 +88,20 @@ def per_category(values: np.ndarray, category: np.ndarray | None):
     return values[category]
 
 
-def _param(specs: Sequence[StrictModel], name: str, category: np.ndarray | None,
-           dtype: type = np.float64):
+def _param(
+    specs: Sequence[StrictModel], name: str, category: np.ndarray | None, dtype: type = np.float64
+):
     """Parameter ``name`` of ``specs`` (one per category), per stake."""
-    return per_category(np.array([getattr(spec, name) for spec in specs], dtype=dtype),
-                        category)
+    return per_category(np.array([getattr(spec, name) for spec in specs], dtype=dtype), category)
 
 
-def outcomes_from_variates(outcomes: Sequence[OutcomeSpec], category: np.ndarray | None,
-                           u_outcome: np.ndarray, z_multiple: np.ndarray,
-                           u_timing: np.ndarray) -> DealOutcomes:
+def outcomes_from_variates(
+    outcomes: Sequence[OutcomeSpec],
+    category: np.ndarray | None,
+    u_outcome: np.ndarray,
+    z_multiple: np.ndarray,
+    u_timing: np.ndarray,
+) -> DealOutcomes:
     """Turn standard variates into stake outcomes (pure; no randomness of its own).
 
     Parameters
@@ -134,9 +137,13 @@ def outcomes_from_variates(outcomes: Sequence[OutcomeSpec], category: np.ndarray
     # within its branch u_outcome is again uniform: it also sets the recovery share and
     # the Pareto quantile, so no extra variates are needed
     for branch, value in (("recovery", _recovery), ("tail", _pareto)):
-        at = np.nonzero(u_outcome < p("recovery_threshold") if branch == "recovery"
-                        else u_outcome >= p("tail_threshold"))
+        at = np.nonzero(
+            u_outcome < p("recovery_threshold")
+            if branch == "recovery"
+            else u_outcome >= p("tail_threshold")
+        )
         if at[0].size:
+
             def param(name, at=at):
                 value = p(name)
                 return np.broadcast_to(value, u_outcome.shape)[at] if np.ndim(value) else value
@@ -190,17 +197,21 @@ def _derived(outcome: OutcomeSpec) -> _Derived:
     p, r, t = outcome.write_off_prob, outcome.recovery_prob, outcome.tail_prob
     recovers, tails = p * r > _NEGLIGIBLE, (1 - p) * t > _NEGLIGIBLE
     return _Derived(
-        write_off_prob=p, log_median=float(np.log(outcome.body_median)),
-        body_sigma=outcome.body_sigma, multiple_cap=outcome.multiple_cap,
+        write_off_prob=p,
+        log_median=float(np.log(outcome.body_median)),
+        body_sigma=outcome.body_sigma,
+        multiple_cap=outcome.multiple_cap,
         recovery_threshold=p * r if recovers else 0.0,
         recovery_slope=outcome.recovery_max / (p * r) if recovers else 0.0,
         tail_threshold=p + (1 - p) * (1 - t) if tails else 1.0,
         tail_scale=1 / ((1 - p) * t) if tails else 0.0,
-        tail_min=outcome.tail_min, tail_exponent=-1 / outcome.tail_alpha,
+        tail_min=outcome.tail_min,
+        tail_exponent=-1 / outcome.tail_alpha,
         write_off_years_min=outcome.write_off_years_min,
         write_off_span=outcome.write_off_years_max - outcome.write_off_years_min + 1,
         exit_years_min=outcome.exit_years_min,
-        exit_span=outcome.exit_years_max - outcome.exit_years_min + 1)
+        exit_span=outcome.exit_years_max - outcome.exit_years_min + 1,
+    )
 
 
 @dataclass(frozen=True)
@@ -239,19 +250,31 @@ class OutcomeTable:
         def column(name, dtype=np.float64):
             return np.array([getattr(d, name) for d in derived], dtype=dtype)
 
-        probabilities = [column(name) for name in
-                         ("write_off_prob", "recovery_threshold", "tail_threshold")]
+        probabilities = [
+            column(name) for name in ("write_off_prob", "recovery_threshold", "tail_threshold")
+        ]
         single = VARIATE_DTYPE
-        values = [*probabilities, *(p.astype(single) for p in probabilities),
-                  column("log_median", single), column("body_sigma", single),
-                  column("multiple_cap", single), column("recovery_slope", single),
-                  column("tail_scale"), column("tail_min", single), column("tail_exponent"),
-                  column("write_off_span", single), column("exit_span", single),
-                  column("write_off_years_min", np.int8), column("exit_years_min", np.int8)]
-        names = [f.name for f in dataclasses.fields(cls)][:len(values)]
+        values = [
+            *probabilities,
+            *(p.astype(single) for p in probabilities),
+            column("log_median", single),
+            column("body_sigma", single),
+            column("multiple_cap", single),
+            column("recovery_slope", single),
+            column("tail_scale"),
+            column("tail_min", single),
+            column("tail_exponent"),
+            column("write_off_span", single),
+            column("exit_span", single),
+            column("write_off_years_min", np.int8),
+            column("exit_years_min", np.int8),
+        ]
+        names = [f.name for f in dataclasses.fields(cls)][: len(values)]
         constants = dict(zip(names, values, strict=True))
-        return cls(**constants, same=frozenset(name for name, value in constants.items()
-                                               if np.all(value == value[0])))
+        return cls(
+            **constants,
+            same=frozenset(name for name, value in constants.items() if np.all(value == value[0])),
+        )
 
     @property
     def shared(self) -> bool:
@@ -265,8 +288,9 @@ class OutcomeTable:
         return values[0] if category is None or name in self.same else values[category]
 
 
-def conditional_thresholds(table: OutcomeTable, factor: np.ndarray,
-                            correlation: float) -> tuple[np.ndarray, ...]:
+def conditional_thresholds(
+    table: OutcomeTable, factor: np.ndarray, correlation: float
+) -> tuple[np.ndarray, ...]:
     """Branch thresholds of each row's stakes on the scale of ``v = Φ(ε)``, given its factor.
 
     With ``u = Φ(√ρ·Z + √(1-ρ)·ε)``, ``u < x`` exactly when
@@ -275,8 +299,10 @@ def conditional_thresholds(table: OutcomeTable, factor: np.ndarray,
     """
     shift = (math.sqrt(correlation) * factor)[:, None]
     scale = math.sqrt(1.0 - correlation)
-    return tuple(special.ndtr((special.ndtri(x) - shift) / scale).astype(VARIATE_DTYPE)
-                 for x in (table.write_off_prob, table.recovery_threshold, table.tail_threshold))
+    return tuple(
+        special.ndtr((special.ndtri(x) - shift) / scale).astype(VARIATE_DTYPE)
+        for x in (table.write_off_prob, table.recovery_threshold, table.tail_threshold)
+    )
 
 
 def copula_latent(factor: np.ndarray, correlation: float, stride: int):
@@ -292,9 +318,18 @@ def copula_latent(factor: np.ndarray, correlation: float, stride: int):
     return latent
 
 
-def sample_outcomes(table: OutcomeTable, v: np.ndarray, u_timing: np.ndarray,
-                     normals: np.random.Generator, *, category=None, category_of=None,
-                     thresholds=None, latent=None, active: np.ndarray | None = None):
+def sample_outcomes(
+    table: OutcomeTable,
+    v: np.ndarray,
+    u_timing: np.ndarray,
+    normals: np.random.Generator,
+    *,
+    category=None,
+    category_of=None,
+    thresholds=None,
+    latent=None,
+    active: np.ndarray | None = None,
+):
     """Stake outcomes from uniforms, drawing a normal only for each body exit.
 
     Parameters
@@ -328,8 +363,10 @@ def sample_outcomes(table: OutcomeTable, v: np.ndarray, u_timing: np.ndarray,
         Multiples (float64), int8 lags in years and the write-off flags, shaped like ``v``.
     """
     if thresholds is None:
-        thresholds = tuple(table.per_stake(name, category) for name in
-                           ("write_off_single", "recovery_single", "tail_single"))
+        thresholds = tuple(
+            table.per_stake(name, category)
+            for name in ("write_off_single", "recovery_single", "tail_single")
+        )
     write_off_at, recovery_at, tail_at = thresholds
     written_off = v < write_off_at
     tail = v >= tail_at
@@ -401,9 +438,16 @@ def sample_outcomes(table: OutcomeTable, v: np.ndarray, u_timing: np.ndarray,
     return multiple, lag, written_off
 
 
-def draw_outcomes(outcomes: Sequence[OutcomeSpec], category: np.ndarray | None,
-                  shape: tuple[int, ...], *, seed: int, key: Sequence[str | int],
-                  block: int, correlation: float = 0.0) -> DealOutcomes:
+def draw_outcomes(
+    outcomes: Sequence[OutcomeSpec],
+    category: np.ndarray | None,
+    shape: tuple[int, ...],
+    *,
+    seed: int,
+    key: Sequence[str | int],
+    block: int,
+    correlation: float = 0.0,
+) -> DealOutcomes:
     """Draw stake outcomes from the keyed streams ``(*key, q, block)``.
 
     ``q`` is ``"outcome"`` (a uniform per stake: its branch and its position within the
@@ -425,8 +469,11 @@ def draw_outcomes(outcomes: Sequence[OutcomeSpec], category: np.ndarray | None,
     v = stream(seed, *key, "outcome", block).random(shape, dtype=VARIATE_DTYPE)
     u_timing = stream(seed, *key, "timing", block).random(shape, dtype=VARIATE_DTYPE)
     normals = stream(seed, *key, "multiple", block)
-    category_full = (None if category is None or table.shared
-                     else np.ascontiguousarray(np.broadcast_to(category, shape)))
+    category_full = (
+        None
+        if category is None or table.shared
+        else np.ascontiguousarray(np.broadcast_to(category, shape))
+    )
     category_of = None if category_full is None else category_full.reshape(-1).__getitem__
     thresholds = latent = None
     if correlation > 0 and shape[0]:
@@ -437,12 +484,18 @@ def draw_outcomes(outcomes: Sequence[OutcomeSpec], category: np.ndarray | None,
             thresholds = tuple(t[:, :1].reshape(row_shape) for t in per_row)
         else:
             rows = category_full.reshape(shape[0], -1)
-            thresholds = tuple(np.take_along_axis(t, rows, axis=1).reshape(shape)
-                               for t in per_row)
+            thresholds = tuple(np.take_along_axis(t, rows, axis=1).reshape(shape) for t in per_row)
         latent = copula_latent(factor, correlation, math.prod(shape[1:]))
     multiple, lag, written_off = sample_outcomes(
-        table, v, u_timing, normals, category=category_full, category_of=category_of,
-        thresholds=thresholds, latent=latent)
+        table,
+        v,
+        u_timing,
+        normals,
+        category=category_full,
+        category_of=category_of,
+        thresholds=thresholds,
+        latent=latent,
+    )
     return DealOutcomes(multiple, lag.astype(np.int64), written_off)
 
 
@@ -456,18 +509,19 @@ class StakeOutcomes:
     a model can simulate the draws of a block in chunks without changing them.
     """
 
-    def __init__(self, outcome: OutcomeSpec, *, seed: int, key: Sequence[str | int],
-                 block: int):
+    def __init__(self, outcome: OutcomeSpec, *, seed: int, key: Sequence[str | int], block: int):
         self.table = OutcomeTable.of([outcome])
-        self.streams = {name: stream(seed, *key, name, block)
-                        for name in ("outcome", "timing", "multiple")}
+        self.streams = {
+            name: stream(seed, *key, name, block) for name in ("outcome", "timing", "multiple")
+        }
 
     def __call__(self, size: int) -> DealOutcomes:
         """Outcomes of the next ``size`` stakes."""
         v = self.streams["outcome"].random(size, dtype=VARIATE_DTYPE)
         u_timing = self.streams["timing"].random(size, dtype=VARIATE_DTYPE)
-        multiple, lag, written_off = sample_outcomes(self.table, v, u_timing,
-                                                      self.streams["multiple"])
+        multiple, lag, written_off = sample_outcomes(
+            self.table, v, u_timing, self.streams["multiple"]
+        )
         return DealOutcomes(multiple, lag.astype(np.int64), written_off)
 
 
@@ -506,23 +560,39 @@ def outcome_statistics(outcome: OutcomeSpec) -> dict[str, float]:
     recovery_mean = outcome.recovery_prob * outcome.recovery_max / 2
     # a recovery is strictly below recovery_max <= 1, so every write-off is below 1x
     below = p + (1 - p) * ((1 - t) * body_cdf(1.0) + t * tail_cdf(1.0))
-    at_least_10 = 0.0 if cap < 10 else (1 - p) * ((1 - t) * (1 - body_cdf(10.0))
-                                                  + t * (1 - tail_cdf(10.0)))
+    at_least_10 = (
+        0.0 if cap < 10 else (1 - p) * ((1 - t) * (1 - body_cdf(10.0)) + t * (1 - tail_cdf(10.0)))
+    )
     body_mean = body_partial(cap) + cap * (1 - body_cdf(cap))
     tail_mean = tail_partial(cap) + cap * (1 - tail_cdf(cap))
     mean = p * recovery_mean + (1 - p) * ((1 - t) * body_mean + t * tail_mean)
     body_loss = body_cdf(1.0) - body_partial(1.0)
     tail_loss = tail_cdf(1.0) - tail_partial(1.0)
     loss = p * (1 - recovery_mean) + (1 - p) * ((1 - t) * body_loss + t * tail_loss)
-    lag = (p * (outcome.write_off_years_min + outcome.write_off_years_max) / 2
-           + (1 - p) * (outcome.exit_years_min + outcome.exit_years_max) / 2)
-    return {"share_below_1x": below, "share_at_least_10x": at_least_10,
-            "share_written_off": p, "mean_multiple": mean, "loss_per_cost": loss,
-            "mean_lag_years": lag}
+    lag = (
+        p * (outcome.write_off_years_min + outcome.write_off_years_max) / 2
+        + (1 - p) * (outcome.exit_years_min + outcome.exit_years_max) / 2
+    )
+    return {
+        "share_below_1x": below,
+        "share_at_least_10x": at_least_10,
+        "share_written_off": p,
+        "mean_multiple": mean,
+        "loss_per_cost": loss,
+        "mean_lag_years": lag,
+    }
 
 
 __all__ = [
-    "DealOutcomes", "OutcomeSpec", "OutcomeTable", "StakeOutcomes", "conditional_thresholds",
-    "copula_latent", "draw_outcomes", "outcome_statistics", "outcomes_from_variates",
-    "per_category", "sample_outcomes",
+    "DealOutcomes",
+    "OutcomeSpec",
+    "OutcomeTable",
+    "StakeOutcomes",
+    "conditional_thresholds",
+    "copula_latent",
+    "draw_outcomes",
+    "outcome_statistics",
+    "outcomes_from_variates",
+    "per_category",
+    "sample_outcomes",
 ]

@@ -45,14 +45,24 @@ def atomic_directory(destination: Path) -> Iterator[Path]:
         If ``destination`` exists and is not an earlier fiscalsim output folder.
     """
     destination = Path(destination)
-    if destination.exists() and (not destination.is_dir() or (
-            any(destination.iterdir()) and not (destination / MANIFEST).is_file())):
-        raise InputError([Problem(str(destination), None, "--out", "exists and is not a "
-                                  "fiscalsim output folder (no manifest.json); choose another "
-                                  "folder")])
+    if destination.exists() and (
+        not destination.is_dir()
+        or (any(destination.iterdir()) and not (destination / MANIFEST).is_file())
+    ):
+        raise InputError(
+            [
+                Problem(
+                    str(destination),
+                    None,
+                    "--out",
+                    "exists and is not a "
+                    "fiscalsim output folder (no manifest.json); choose another "
+                    "folder",
+                )
+            ]
+        )
     destination.parent.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix=f".{destination.name}.partial-",
-                                    dir=destination.parent))
+    staging = Path(tempfile.mkdtemp(prefix=f".{destination.name}.partial-", dir=destination.parent))
     try:
         yield staging
     except BaseException:
@@ -82,8 +92,9 @@ def write_csv(table: pd.DataFrame, path: Path) -> None:
 
 def write_json(data: Any, path: Path) -> None:
     """Pretty-printed JSON (UTF-8, Chinese kept as is)."""
-    path.write_text(json.dumps(data, ensure_ascii=False, indent=2, default=str) + "\n",
-                    encoding="utf-8")
+    path.write_text(
+        json.dumps(data, ensure_ascii=False, indent=2, default=str) + "\n", encoding="utf-8"
+    )
 
 
 def sha256_of(path: Path) -> str:
@@ -152,11 +163,11 @@ def write_workbook(tables: dict[str, pd.DataFrame], path: Path, unit: Unit) -> N
                 cell.font, cell.fill = header_font, header_fill
                 cell.alignment = Alignment(wrap_text=True, vertical="top")
                 letter = get_column_letter(column_index)
-                sheet.column_dimensions[letter].width = min(
-                    40, max(10, len(str(column)) // 2 + 4))
+                sheet.column_dimensions[letter].width = min(40, max(10, len(str(column)) // 2 + 4))
                 if pd.api.types.is_float_dtype(frame[column]):
-                    number_format = "0.000" if "z-score" in str(column) or "P(" in str(
-                        column) else "#,##0.0"
+                    number_format = (
+                        "0.000" if "z-score" in str(column) or "P(" in str(column) else "#,##0.0"
+                    )
                     for row in range(3, len(frame) + 3):
                         sheet.cell(row=row, column=column_index).number_format = number_format
             sheet.freeze_panes = "B3"
@@ -166,5 +177,12 @@ def _has_named_index(table: pd.DataFrame) -> bool:
     return any(name is not None for name in table.index.names)
 
 
-__all__ = ["MANIFEST", "DrawsWriter", "atomic_directory", "sha256_of", "write_csv",
-           "write_json", "write_workbook"]
+__all__ = [
+    "MANIFEST",
+    "DrawsWriter",
+    "atomic_directory",
+    "sha256_of",
+    "write_csv",
+    "write_json",
+    "write_workbook",
+]

@@ -38,8 +38,12 @@ def resolve_scenario_path(name_or_path: str | Path) -> Path:
     if path.exists():
         return path
     for folder in (Path.cwd() / "scenarios", SCENARIOS_DIR):
-        for candidate in (folder / path, folder / f"{path}.yaml", folder / "variants" / path,
-                          folder / "variants" / f"{path}.yaml"):
+        for candidate in (
+            folder / path,
+            folder / f"{path}.yaml",
+            folder / "variants" / path,
+            folder / "variants" / f"{path}.yaml",
+        ):
             if candidate.is_file():
                 return candidate
     return path

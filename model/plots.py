@@ -35,26 +35,52 @@ def fan_chart(summary: Summary, unit: Unit = Unit.WAN) -> Figure:
     years = [int(y) for y in fan.index]
     figure = Figure(figsize=(8, 4.5), layout="constrained")
     axis = figure.add_subplot()
-    axis.fill_between(years, fan["p5"], fan["p95"], alpha=0.2, color="tab:blue",
-                      label=label("5–95 百分位", "5–95th percentile"))
-    axis.fill_between(years, fan["p25"], fan["p75"], alpha=0.35, color="tab:blue",
-                      label=label("25–75 百分位", "25–75th percentile"))
+    axis.fill_between(
+        years,
+        fan["p5"],
+        fan["p95"],
+        alpha=0.2,
+        color="tab:blue",
+        label=label("5–95 百分位", "5–95th percentile"),
+    )
+    axis.fill_between(
+        years,
+        fan["p25"],
+        fan["p75"],
+        alpha=0.35,
+        color="tab:blue",
+        label=label("25–75 百分位", "25–75th percentile"),
+    )
     axis.plot(years, fan["p50"], color="tab:blue", label=label("中位数", "median"))
-    axis.plot(years, fan["mean"], color="black", linestyle="--", linewidth=1,
-              label=label("均值", "mean"))
+    axis.plot(
+        years, fan["mean"], color="black", linestyle="--", linewidth=1, label=label("均值", "mean")
+    )
     if years[-1] > summary.horizon[-1]:
-        axis.axvspan(summary.horizon[-1] + 0.5, years[-1] + 0.5, color="grey", alpha=0.1,
-                     label=label("规划期后的跨期承诺", "committed beyond horizon"))
+        axis.axvspan(
+            summary.horizon[-1] + 0.5,
+            years[-1] + 0.5,
+            color="grey",
+            alpha=0.1,
+            label=label("规划期后的跨期承诺", "committed beyond horizon"),
+        )
     if summary.budget_yuan is not None:
-        axis.axhline(summary.budget_yuan / unit.divisor, color="tab:red", linewidth=1,
-                     label=label("预算", "budget"))
+        axis.axhline(
+            summary.budget_yuan / unit.divisor,
+            color="tab:red",
+            linewidth=1,
+            label=label("预算", "budget"),
+        )
     axis.set_xticks(years)
     axis.set_xlabel(label("年度", "year"))
     axis.set_ylabel(unit_label(unit))
     axis.yaxis.set_major_formatter(StrMethodFormatter("{x:,.0f}"))
     name = summary.scenario_name
-    axis.set_title(label(f"{name}：年度市级支出 ({summary.draws:,} 次模拟)",
-                         f"{name}: yearly cost to the city ({summary.draws:,} draws)"))
+    axis.set_title(
+        label(
+            f"{name}：年度市级支出 ({summary.draws:,} 次模拟)",
+            f"{name}: yearly cost to the city ({summary.draws:,} draws)",
+        )
+    )
     axis.legend(loc="upper right", fontsize="small")
     axis.grid(alpha=0.3)
     return figure

@@ -26,8 +26,15 @@ MONEY_DECIMALS = {Unit.YUAN: 0, Unit.WAN: 1, Unit.YI: 2}
 #: Units in English, for the tables' captions.
 UNIT_EN = {Unit.YUAN: "yuan", Unit.WAN: "10,000 yuan (wan)", Unit.YI: "100 million yuan (yi)"}
 #: Payment kinds (:class:`model.schema.PaymentKind`) in Chinese.
-PAYMENT_ZH = {"one_time": "一次性", "annual_for_years": "定期按年", "recurring_annual": "持续按年",
-              "staged": "分阶段", "per_event": "按次", "formula": "按公式", "fund": "基金出资"}
+PAYMENT_ZH = {
+    "one_time": "一次性",
+    "annual_for_years": "定期按年",
+    "recurring_annual": "持续按年",
+    "staged": "分阶段",
+    "per_event": "按次",
+    "formula": "按公式",
+    "fund": "基金出资",
+}
 
 #: Columns dropped when they are zero throughout (and any column that is NaN throughout).
 OPTIONAL_COLUMNS = {"unfunded_mean", "committed_mean", "analytic_delta"}
@@ -35,7 +42,8 @@ OPTIONAL_COLUMNS = {"unfunded_mean", "committed_mean", "analytic_delta"}
 #: Bilingual names of the columns :mod:`model.labels` does not know (funds, comparison,
 #: assumptions, manifest), by column stem (money columns without their unit suffix).
 EXTRA_LABELS = {
-    "tolerance": ("容忍率", "tolerance rate"), "tolerance_rule": ("容忍规则", "tolerance rule"),
+    "tolerance": ("容忍率", "tolerance rate"),
+    "tolerance_rule": ("容忍规则", "tolerance rule"),
     "loss_measure": ("损失口径", "loss measure"),
     "mean_invested": ("平均投资额", "mean invested"),
     "loss_ratio_p05": ("清算亏损率 P5", "loss ratio at liquidation, P5"),
@@ -49,32 +57,48 @@ EXTRA_LABELS = {
     "city_net_cost_mean": ("市级净成本均值", "city net cost, mean"),
     "city_net_cost_p95": ("市级净成本 P95", "city net cost, P95"),
     "p_city_net_loss": ("市级净亏损概率", "P(city loses money)"),
-    "id": ("基金", "fund"), "first_breach_year": ("首次超出年度", "first year of breach"),
-    "base_mean": ("基准均值", "base mean"), "variant_mean": ("方案均值", "variant mean"),
-    "delta_mean": ("均值变动", "Δ mean"), "delta_se": ("变动标准误", "standard error of Δ"),
+    "id": ("基金", "fund"),
+    "first_breach_year": ("首次超出年度", "first year of breach"),
+    "base_mean": ("基准均值", "base mean"),
+    "variant_mean": ("方案均值", "variant mean"),
+    "delta_mean": ("均值变动", "Δ mean"),
+    "delta_se": ("变动标准误", "standard error of Δ"),
     "delta_ci_low": ("95% 区间下限", "95% interval, low"),
     "delta_ci_high": ("95% 区间上限", "95% interval, high"),
-    "analytic_delta": ("解析变动", "analytic Δ"), "delta_p50": ("中位数变动", "Δ median"),
+    "analytic_delta": ("解析变动", "analytic Δ"),
+    "delta_p50": ("中位数变动", "Δ median"),
     "delta_p95": ("P95 变动", "Δ P95"),
     "p_variant_higher": ("方案更高的概率", "P(variant costs more)"),
     "variance_reduction": ("方差缩减倍数", "variance reduction ×"),
-    "rank": ("排序", "rank"), "variant": ("方案", "variant"),
-    "assumption": ("假设", "assumption"), "value": ("取值", "value"), "basis": ("依据", "basis"),
-    "file": ("文件", "file"), "sha256": ("SHA-256", "SHA-256"),
-    "name": ("名称", "name"), "item": ("项目", "line item"),
+    "rank": ("排序", "rank"),
+    "variant": ("方案", "variant"),
+    "assumption": ("假设", "assumption"),
+    "value": ("取值", "value"),
+    "basis": ("依据", "basis"),
+    "file": ("文件", "file"),
+    "sha256": ("SHA-256", "SHA-256"),
+    "name": ("名称", "name"),
+    "item": ("项目", "line item"),
 }
 #: Bilingual names of manifest entries (others are shown under their key).
 MANIFEST_LABELS = {
-    "scenario": ("情景", "scenario"), "seed": ("随机种子", "root seed"),
-    "draws": ("模拟次数", "draws"), "version": ("fiscalsim 版本", "fiscalsim version"),
+    "scenario": ("情景", "scenario"),
+    "seed": ("随机种子", "root seed"),
+    "draws": ("模拟次数", "draws"),
+    "version": ("fiscalsim 版本", "fiscalsim version"),
     "scenario_sha256": ("情景哈希", "scenario SHA-256"),
-    "scenario_files": ("情景文件", "scenario files"), "unit": ("金额单位", "unit"),
-    "horizon": ("规划期", "horizon"), "budget_yuan": ("年度预算 (元)", "yearly budget (yuan)"),
+    "scenario_files": ("情景文件", "scenario files"),
+    "unit": ("金额单位", "unit"),
+    "horizon": ("规划期", "horizon"),
+    "budget_yuan": ("年度预算 (元)", "yearly budget (yuan)"),
     "block_draws": ("随机流分块", "draws per random-stream block"),
     "exact_sum_max_count": ("精确求和上限", "exact-sum max count"),
     "started_utc": ("开始时间 (UTC)", "started (UTC)"),
-    "duration_s": ("用时 (秒)", "duration (s)"), "python": ("Python", "Python"),
-    "numpy": ("NumPy", "NumPy"), "platform": ("平台", "platform"), "tool": ("工具", "tool"),
+    "duration_s": ("用时 (秒)", "duration (s)"),
+    "python": ("Python", "Python"),
+    "numpy": ("NumPy", "NumPy"),
+    "platform": ("平台", "platform"),
+    "tool": ("工具", "tool"),
 }
 #: Section titles of the report that are not tables of :data:`model.labels.TABLE_TITLES`.
 SECTION_TITLES = {
@@ -99,8 +123,10 @@ def esc(text: Any) -> str:
 
 def html_bilingual(zh: str, en: str, tag: str = "span") -> str:
     """The Chinese and English text side by side, each in its own ``tag`` with ``lang``."""
-    return f'<{tag} class="zh" lang="zh-CN">{esc(zh)}</{tag}> <{tag} class="en" lang="en">' \
-           f"{esc(en)}</{tag}>"
+    return (
+        f'<{tag} class="zh" lang="zh-CN">{esc(zh)}</{tag}> <{tag} class="en" lang="en">'
+        f"{esc(en)}</{tag}>"
+    )
 
 
 def _stem(column: str, unit: Unit) -> tuple[str, bool]:
@@ -154,7 +180,8 @@ def select_columns(table: pd.DataFrame, columns: Sequence[str], unit: Unit) -> p
         for column in map(str, table.columns):
             stem, _ = _stem(column, unit)
             if (stem == wanted or (wanted == "mean_YEARS" and _YEAR_MEAN.match(stem))) and (
-                    column not in chosen):
+                column not in chosen
+            ):
                 chosen.append(column)
     out = table[chosen]
     keep = []
@@ -171,8 +198,10 @@ def select_columns(table: pd.DataFrame, columns: Sequence[str], unit: Unit) -> p
 def _cell(column: str, value: Any, unit: Unit) -> str:
     """A ``<td>`` (contents escaped)."""
     if column == "payment" and isinstance(value, str) and value in PAYMENT_ZH:
-        return (f'<td class="text" data-col="payment">'
-                f'{html_bilingual(PAYMENT_ZH[value], value.replace("_", " "))}</td>')
+        return (
+            f'<td class="text" data-col="payment">'
+            f"{html_bilingual(PAYMENT_ZH[value], value.replace('_', ' '))}</td>"
+        )
     text, number = _format(column, value, unit)
     css = "num" if number else "text"
     return f'<td class="{css}" data-col="{esc(column)}">{esc(text)}</td>'
@@ -181,13 +210,20 @@ def _cell(column: str, value: Any, unit: Unit) -> str:
 def _name_cell(name_zh: Any, name_en: Any, item_id: str | None) -> str:
     """A line item's names (and id) in one cell."""
     ident = f'<span class="id">{esc(item_id)}</span>' if item_id else ""
-    return (f'<td class="name" data-col="name_zh"><span class="zh" lang="zh-CN">'
-            f'{esc(name_zh)}</span> <span class="en" lang="en">{esc(name_en)}</span>'
-            f"{ident}</td>")
+    return (
+        f'<td class="name" data-col="name_zh"><span class="zh" lang="zh-CN">'
+        f'{esc(name_zh)}</span> <span class="en" lang="en">{esc(name_en)}</span>'
+        f"{ident}</td>"
+    )
 
 
-def html_table(table: pd.DataFrame, unit: Unit, *, table_id: str | None = None,
-               headers: Mapping[str, tuple[str, str]] | None = None) -> str:
+def html_table(
+    table: pd.DataFrame,
+    unit: Unit,
+    *,
+    table_id: str | None = None,
+    headers: Mapping[str, tuple[str, str]] | None = None,
+) -> str:
     """A DataFrame as an HTML table: bilingual headers, numbers right-aligned with
     thousands separators, money in ``unit`` (named in the caption); the index, when
     named, as row headers.
@@ -205,8 +241,10 @@ def html_table(table: pd.DataFrame, unit: Unit, *, table_id: str | None = None,
     show_index = any(name is not None for name in names) and not ids_in_names
     head = []
     if show_index:
-        head += [f'<th scope="col">{html_bilingual(*column_names(name or "", unit))}</th>'
-                 for name in names]
+        head += [
+            f'<th scope="col">{html_bilingual(*column_names(name or "", unit))}</th>'
+            for name in names
+        ]
     for column in columns:
         if merge_names and column == "name_en":
             continue
@@ -237,8 +275,10 @@ def html_table(table: pd.DataFrame, unit: Unit, *, table_id: str | None = None,
     money = any(_stem(column, unit)[1] for column in columns)
     unit_label = html_bilingual(f"金额单位：{unit.label_zh}", f"money in {UNIT_EN[unit]}")
     caption = f"<caption>{unit_label}</caption>" if money else ""
-    return (f'<div class="scroll"><table{attribute}>{caption}<thead><tr>{"".join(head)}</tr>'
-            f'</thead><tbody>{"".join(rows)}</tbody></table></div>')
+    return (
+        f'<div class="scroll"><table{attribute}>{caption}<thead><tr>{"".join(head)}</tr>'
+        f"</thead><tbody>{''.join(rows)}</tbody></table></div>"
+    )
 
 
 # ------------------------------------------------------------------ charts
@@ -254,17 +294,17 @@ def png_data_uri(figure) -> str:
 
 def html_figure(uri: str, zh: str, en: str) -> str:
     """A chart (a ``data:`` URI) with its bilingual caption."""
-    return (f'<figure><img src="{uri}" alt="{esc(en)}"><figcaption>{html_bilingual(zh, en)}'
-            f"</figcaption></figure>")
+    return (
+        f'<figure><img src="{uri}" alt="{esc(en)}"><figcaption>{html_bilingual(zh, en)}'
+        f"</figcaption></figure>"
+    )
 
 
 # ------------------------------------------------------------------ sections
-def html_section(key: str, body: str, titles: tuple[str, str] | None = None,
-                 level: int = 2) -> str:
+def html_section(key: str, body: str, titles: tuple[str, str] | None = None, level: int = 2) -> str:
     """A titled ``<section>``, its titles from ``titles`` or the known table and section titles."""
     zh, en = titles or TABLE_TITLES.get(key) or SECTION_TITLES[key]
-    return (f'<section id="{esc(key)}"><h{level}>{html_bilingual(zh, en)}</h{level}>{body}'
-            f"</section>")
+    return f'<section id="{esc(key)}"><h{level}>{html_bilingual(zh, en)}</h{level}>{body}</section>'
 
 
 def html_note(zh: str, en: str) -> str:
@@ -274,10 +314,15 @@ def html_note(zh: str, en: str) -> str:
 
 def html_tile(zh: str, en: str, value: str, detail_zh: str = "", detail_en: str = "") -> str:
     """A headline figure: bilingual label, value and optional detail line."""
-    detail = f'<div class="detail">{html_bilingual(detail_zh, detail_en)}</div>' if (
-        detail_zh or detail_en) else ""
-    return (f'<div class="tile"><div class="label">{html_bilingual(zh, en)}</div>'
-            f'<div class="value">{esc(value)}</div>{detail}</div>')
+    detail = (
+        f'<div class="detail">{html_bilingual(detail_zh, detail_en)}</div>'
+        if (detail_zh or detail_en)
+        else ""
+    )
+    return (
+        f'<div class="tile"><div class="label">{html_bilingual(zh, en)}</div>'
+        f'<div class="value">{esc(value)}</div>{detail}</div>'
+    )
 
 
 # ------------------------------------------------------------------ style
@@ -344,7 +389,23 @@ footer{margin-top:40px;color:var(--muted);font-size:12px}
 """
 
 
-__all__ = ["CSS", "EXTRA_LABELS", "MANIFEST_LABELS", "MONEY_DECIMALS", "PAYMENT_ZH",
-           "SECTION_TITLES", "UNIT_EN", "column_names", "esc", "format_money", "html_bilingual",
-           "html_figure", "html_note", "html_section", "html_table", "html_tile",
-           "png_data_uri", "select_columns"]
+__all__ = [
+    "CSS",
+    "EXTRA_LABELS",
+    "MANIFEST_LABELS",
+    "MONEY_DECIMALS",
+    "PAYMENT_ZH",
+    "SECTION_TITLES",
+    "UNIT_EN",
+    "column_names",
+    "esc",
+    "format_money",
+    "html_bilingual",
+    "html_figure",
+    "html_note",
+    "html_section",
+    "html_table",
+    "html_tile",
+    "png_data_uri",
+    "select_columns",
+]

@@ -14,23 +14,37 @@ from model.scenario import Scenario
 
 def item_frame(scenario: Scenario) -> pd.DataFrame:
     """Metadata of a scenario's engine items, indexed by item id, in run order."""
-    rows = [{
-        "item": item.id, "article": item.line.article, "chapter": item.line.chapter,
-        "name_zh": item.line.name_zh, "name_en": item.line.name_en,
-        "unit": item.line.paying_unit, "payment": item.line.payment.value,
-        "cap_yuan": item.reference_yuan, "city_share": item.city_share,
-    } for item in scenario.items.values()]
+    rows = [
+        {
+            "item": item.id,
+            "article": item.line.article,
+            "chapter": item.line.chapter,
+            "name_zh": item.line.name_zh,
+            "name_en": item.line.name_en,
+            "unit": item.line.paying_unit,
+            "payment": item.line.payment.value,
+            "cap_yuan": item.reference_yuan,
+            "city_share": item.city_share,
+        }
+        for item in scenario.items.values()
+    ]
     # funds, 先投后股 and the loan pool: their rows hold the city's own outlay already
     for extra in scenario_extras(scenario):
         line = scenario.catalog.by_id[extra.id]
         size = getattr(extra.spec, "size_yuan", None)
-        rows.append({
-            "item": extra.id, "article": line.article, "chapter": line.chapter,
-            "name_zh": line.name_zh, "name_en": line.name_en, "unit": line.paying_unit,
-            "payment": line.payment.value,
-            "cap_yuan": size if size is not None else (line.cap_yuan or float("nan")),
-            "city_share": 1.0,
-        })
+        rows.append(
+            {
+                "item": extra.id,
+                "article": line.article,
+                "chapter": line.chapter,
+                "name_zh": line.name_zh,
+                "name_en": line.name_en,
+                "unit": line.paying_unit,
+                "payment": line.payment.value,
+                "cap_yuan": size if size is not None else (line.cap_yuan or float("nan")),
+                "city_share": 1.0,
+            }
+        )
     return pd.DataFrame(rows).set_index("item")
 
 
@@ -115,28 +129,37 @@ class Results:
         values = {"city": self.city, "gross": self.funded, "demand": self.demand}[basis]
         index = pd.MultiIndex.from_product(
             [np.arange(self.start, self.start + self.draws), self.items.index, self.years],
-            names=["draw", "item", "year"])
+            names=["draw", "item", "year"],
+        )
         return pd.DataFrame({"cost_yuan": values.reshape(-1)}, index=index)
 
     def totals_by_year(self, *, basis: str = "city") -> pd.DataFrame:
         """Total over items by draw (rows) and year (columns), yuan."""
         values = {"city": self.city, "gross": self.funded, "demand": self.demand}[basis]
-        return pd.DataFrame(values.sum(axis=1),
-                            index=pd.RangeIndex(self.start, self.start + self.draws, name="draw"),
-                            columns=pd.Index(self.years, name="year"))
+        return pd.DataFrame(
+            values.sum(axis=1),
+            index=pd.RangeIndex(self.start, self.start + self.draws, name="draw"),
+            columns=pd.Index(self.years, name="year"),
+        )
 
     @classmethod
     def concat(cls, parts: list[Results]) -> Results:
         """Join consecutive chunks of the same run."""
         first = parts[0]
         return cls(
-            scenario_name=first.scenario_name, seed=first.seed, start=first.start,
-            years=first.years, horizon=first.horizon, items=first.items,
+            scenario_name=first.scenario_name,
+            seed=first.seed,
+            start=first.start,
+            years=first.years,
+            horizon=first.horizon,
+            items=first.items,
             demand=np.concatenate([p.demand for p in parts]),
             funded=np.concatenate([p.funded for p in parts]),
             admitted=np.concatenate([p.admitted for p in parts]),
-            extras={key: type(value).concat([p.extras[key] for p in parts])
-                    for key, value in first.extras.items()},
+            extras={
+                key: type(value).concat([p.extras[key] for p in parts])
+                for key, value in first.extras.items()
+            },
         )
 
 

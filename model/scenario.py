@@ -78,7 +78,8 @@ class Stage(StrictModel):
     share: Annotated[float, Field(gt=0, le=1)] = Field(description="Fraction of the cap paid.")
     probability: Probability = Field(description="Chance of reaching it from the previous stage.")
     lag_years: Annotated[int, Field(ge=0, le=15)] = Field(
-        description="Years after the previous stage (the first: after admission).")
+        description="Years after the previous stage (the first: after admission)."
+    )
     basis: Basis
 
 
@@ -134,8 +135,10 @@ class ScenarioFile(StrictModel):
     horizon: YearRange
     admission_years: YearRange
     cap_scale: Annotated[float, Field(gt=0, le=10)] = Field(
-        default=1.0, description="Multiplies every grant item's cap or fixed amount (not the "
-        "不少于 floor, fund sizes, 先投后股 grants or the loan pool's cap per loss).")
+        default=1.0,
+        description="Multiplies every grant item's cap or fixed amount (not the "
+        "不少于 floor, fund sizes, 先投后股 grants or the loan pool's cap per loss).",
+    )
     climate: Climate | None = None
     ceilings: list[CeilingGroup] = Field(default_factory=list)
     items: dict[str, ItemAssumptions]
@@ -149,9 +152,13 @@ class ScenarioFile(StrictModel):
     def _fund_ids(cls, data: Any) -> Any:
         # funds are keyed by their catalog id; the key is the fund's id
         if isinstance(data, dict) and isinstance(data.get("funds"), dict):
-            data = {**data, "funds": {
-                key: {"id": key, **value} if isinstance(value, dict) else value
-                for key, value in data["funds"].items()}}
+            data = {
+                **data,
+                "funds": {
+                    key: {"id": key, **value} if isinstance(value, dict) else value
+                    for key, value in data["funds"].items()
+                },
+            }
         return data
 
 
@@ -227,13 +234,17 @@ class Scenario:
     def has_ceilings(self) -> bool:
         """Whether any appropriation ceiling (of an item or a group) applies."""
         return bool(self.spec.ceilings) or any(
-            item.assumptions.ceiling_yuan is not None for item in self.items.values())
+            item.assumptions.ceiling_yuan is not None for item in self.items.values()
+        )
 
     def digest(self) -> str:
         """SHA-256 of the resolved scenario document (and catalog), for manifests."""
-        payload = json.dumps({"scenario": self.document,
-                              "catalog": self.catalog.model_dump(mode="json")},
-                             sort_keys=True, ensure_ascii=False, default=str)
+        payload = json.dumps(
+            {"scenario": self.document, "catalog": self.catalog.model_dump(mode="json")},
+            sort_keys=True,
+            ensure_ascii=False,
+            default=str,
+        )
         return hashlib.sha256(payload.encode("utf-8")).hexdigest()
 
 
@@ -295,17 +306,29 @@ def _read_document(path: Path, seen: tuple[Path, ...] = ()) -> _Document:
     if not parent_path.exists():
         parent_path = resolve_scenario_path(parent_ref)
     if not parent_path.exists():
-        raise InputError([Problem(name, None, "extends", f"{parent_ref!r} not found (looked "
-                                  f"beside this file, in {path.parent}, and among the "
-                                  "shipped scenarios)")])
+        raise InputError(
+            [
+                Problem(
+                    name,
+                    None,
+                    "extends",
+                    f"{parent_ref!r} not found (looked "
+                    f"beside this file, in {path.parent}, and among the "
+                    "shipped scenarios)",
+                )
+            ]
+        )
     base = _read_document(parent_path, (*seen, resolved))
     return _apply_overlay(base, data, name)
 
 
 def _apply_overlay(base: _Document, overlay: dict, name: str) -> _Document:
     """Check a variant's keys and merge it over ``base`` (which is not modified)."""
-    problems = [Problem(name, None, str(key), f"unknown field; allowed fields are "
-                        f"{sorted(VARIANT_KEYS)}") for key in overlay if key not in VARIANT_KEYS]
+    problems = [
+        Problem(name, None, str(key), f"unknown field; allowed fields are {sorted(VARIANT_KEYS)}")
+        for key in overlay
+        if key not in VARIANT_KEYS
+    ]
     items = overlay.get("items") or {}
     if not isinstance(items, dict):
         problems.append(Problem(name, None, "items", "must be a mapping of item id to fields"))
@@ -313,21 +336,40 @@ def _apply_overlay(base: _Document, overlay: dict, name: str) -> _Document:
     base_items = base.data.get("items") if isinstance(base.data.get("items"), dict) else {}
     for item_id, fields in items.items():
         if item_id not in base_items:
-            problems.append(Problem(name, str(item_id), None, "unknown item id: the scenario "
-                                    "it extends has no such grant item (funds, 先投后股 and loan "
-                                    "compensation have sections of their own)"))
+            problems.append(
+                Problem(
+                    name,
+                    str(item_id),
+                    None,
+                    "unknown item id: the scenario "
+                    "it extends has no such grant item (funds, 先投后股 and loan "
+                    "compensation have sections of their own)",
+                )
+            )
         elif not isinstance(fields, dict):
             problems.append(Problem(name, str(item_id), None, "overrides must be a mapping"))
         else:
-            problems.extend(Problem(name, str(item_id), str(key), "unknown field; allowed "
-                                    f"fields are {sorted(ITEM_KEYS)}")
-                            for key in fields if key not in ITEM_KEYS)
+            problems.extend(
+                Problem(
+                    name,
+                    str(item_id),
+                    str(key),
+                    f"unknown field; allowed fields are {sorted(ITEM_KEYS)}",
+                )
+                for key in fields
+                if key not in ITEM_KEYS
+            )
     # what cannot be merged is dropped and reported with every later problem
-    body = {key: value for key, value in overlay.items()
-            if key in VARIANT_KEYS and key not in ("extends", "items")}
-    body["items"] = {item_id: {k: v for k, v in fields.items() if k in ITEM_KEYS}
-                     for item_id, fields in items.items()
-                     if item_id in base_items and isinstance(fields, dict)}
+    body = {
+        key: value
+        for key, value in overlay.items()
+        if key in VARIANT_KEYS and key not in ("extends", "items")
+    }
+    body["items"] = {
+        item_id: {k: v for k, v in fields.items() if k in ITEM_KEYS}
+        for item_id, fields in items.items()
+        if item_id in base_items and isinstance(fields, dict)
+    }
     if isinstance(body.get("catalog"), str):  # a variant's own catalog, beside the variant
         folder = Path(name).parent if Path(name).exists() else Path.cwd()
         body["catalog"] = str((folder / body["catalog"]).resolve())
@@ -339,8 +381,13 @@ def _apply_overlay(base: _Document, overlay: dict, name: str) -> _Document:
         provenance.update({("items", item_id, key): name for key in fields})
     if isinstance(body.get("funds"), dict):
         provenance.update({("funds", fund_id): name for fund_id in body["funds"]})
-    return _Document(_merge(base.data, body), [*base.files, name], base.base_dir, provenance,
-                     [*base.problems, *problems])
+    return _Document(
+        _merge(base.data, body),
+        [*base.files, name],
+        base.base_dir,
+        provenance,
+        [*base.problems, *problems],
+    )
 
 
 # ------------------------------------------------------------------ loading
@@ -391,16 +438,24 @@ def _build(document: _Document) -> Scenario:
     try:
         spec = ScenarioFile.model_validate(data)
     except ValidationError as exc:
-        for problem in problems_from_validation(exc, "", model=ScenarioFile,
-                                                item_of=_split_loc):
-            problems.append(Problem(blame(problem.item, problem.field), problem.item,
-                                    problem.field, problem.message))
+        for problem in problems_from_validation(exc, "", model=ScenarioFile, item_of=_split_loc):
+            problems.append(
+                Problem(
+                    blame(problem.item, problem.field), problem.item, problem.field, problem.message
+                )
+            )
         problems.extend(_semantic_problems_of_valid_items(data, document, blame))
         raise InputError(problems) from None
     catalog_path = document.base_dir / spec.catalog
     if not catalog_path.is_file():
-        problems.append(Problem(blame(None, "catalog"), None, "catalog",
-                                f"catalog file {os.path.normpath(catalog_path)} not found"))
+        problems.append(
+            Problem(
+                blame(None, "catalog"),
+                None,
+                "catalog",
+                f"catalog file {os.path.normpath(catalog_path)} not found",
+            )
+        )
         raise InputError(problems)
     try:
         catalog = load_catalog(catalog_path)
@@ -410,8 +465,7 @@ def _build(document: _Document) -> Scenario:
     problems.extend(resolution_problems)
     if problems:
         raise InputError(problems)
-    scenario = Scenario(spec.name, spec, catalog, items, copy.deepcopy(data),
-                        tuple(document.files))
+    scenario = Scenario(spec.name, spec, catalog, items, copy.deepcopy(data), tuple(document.files))
     if spec.timing is not None:  # its item ids are only known once the items are resolved
         from model.timing import timing_settings
 
@@ -457,36 +511,50 @@ def _split_loc(loc: tuple) -> tuple[str | None, tuple]:
 
 def _blamer(document: _Document):
     """A function naming the file that set a given (item, field)."""
+
     def blame(item: str | None, field_path: str | None) -> str:
         head = field_path.split(".")[0] if field_path else None
         group = item.split("[")[0] if item and item.startswith("ceilings[") else None
-        for key in (("items", item, head), ("funds", item), (group,),
-                    (head,) if item is None else None):
+        for key in (
+            ("items", item, head),
+            ("funds", item),
+            (group,),
+            (head,) if item is None else None,
+        ):
             if key is not None and key in document.provenance:
                 return document.provenance[key]
         return document.files[-1] if item is None else document.files[0]
+
     return blame
 
 
 def _per_year_values(value, years: list[int], label: str, problems: list[str]) -> None:
     if isinstance(value, list) and len(value) != len(years):
-        problems.append(f"{label} lists {len(value)} values for {len(years)} admission "
-                        f"years {years[0]}–{years[-1]}")
+        problems.append(
+            f"{label} lists {len(value)} values for {len(years)} admission "
+            f"years {years[0]}–{years[-1]}"
+        )
 
 
-def _resolve_items(spec: ScenarioFile, catalog: Catalog, blame, *,
-                   complete: bool = True) -> tuple[dict, list[Problem]]:
+def _resolve_items(
+    spec: ScenarioFile, catalog: Catalog, blame, *, complete: bool = True
+) -> tuple[dict, list[Problem]]:
     problems: list[Problem] = []
     horizon = spec.horizon
 
     def report(item: str | None, field_name: str | None, message: str) -> None:
         problems.append(Problem(blame(item, field_name), item, field_name, message))
 
-    window_ok = (horizon.start <= spec.admission_years.start
-                 and spec.admission_years.end <= horizon.end)
+    window_ok = (
+        horizon.start <= spec.admission_years.start and spec.admission_years.end <= horizon.end
+    )
     if not window_ok:
-        report(None, "admission_years", f"admission years {spec.admission_years.start}–"
-               f"{spec.admission_years.end} fall outside the horizon {horizon.start}–{horizon.end}")
+        report(
+            None,
+            "admission_years",
+            f"admission years {spec.admission_years.start}–"
+            f"{spec.admission_years.end} fall outside the horizon {horizon.start}–{horizon.end}",
+        )
     for item_id in spec.items:
         if item_id not in catalog.by_id:
             report(item_id, None, "unknown item id: not in the policy catalog")
@@ -494,8 +562,12 @@ def _resolve_items(spec: ScenarioFile, catalog: Catalog, blame, *,
         if complete and line.modelled_by is Modeller.ENGINE and line.id not in spec.items:
             report(line.id, None, "no assumptions given for this catalog item")
         if line.modelled_by is not Modeller.ENGINE and line.id in spec.items:
-            report(line.id, None, f"modelled by the {line.modelled_by.value} model; configure "
-                   f"it in the scenario's {line.modelled_by.value} section, not under items")
+            report(
+                line.id,
+                None,
+                f"modelled by the {line.modelled_by.value} model; configure "
+                f"it in the scenario's {line.modelled_by.value} section, not under items",
+            )
     resolved = {}
     for line in catalog.items:
         assumptions = spec.items.get(line.id)
@@ -513,8 +585,12 @@ def _resolve_items(spec: ScenarioFile, catalog: Catalog, blame, *,
             if item_id not in catalog.by_id:
                 report(label, "items", f"unknown item id {item_id!r}")
             elif catalog.by_id[item_id].modelled_by is not Modeller.ENGINE:
-                report(label, "items", f"{item_id!r} is not a grant item: appropriation "
-                       "ceilings ration grants, not fund capital or loan compensation")
+                report(
+                    label,
+                    "items",
+                    f"{item_id!r} is not a grant item: appropriation "
+                    "ceilings ration grants, not fund capital or loan compensation",
+                )
         if isinstance(group.annual_yuan, dict):
             outside = [y for y in group.annual_yuan if not horizon.start <= y <= horizon.end]
             if outside:
@@ -543,12 +619,19 @@ def _check_extras(spec: ScenarioFile, catalog: Catalog, report) -> None:
         label = f"{prefix[model_name]}id"
         if line is None or line.modelled_by.value != model_name:
             expected = sorted(i.id for i in catalog.items if i.modelled_by.value == model_name)
-            report(where, label, f"{item_id!r} is not a catalog item of the {model_name} "
-                   f"model (expected one of {expected})")
+            report(
+                where,
+                label,
+                f"{item_id!r} is not a catalog item of the {model_name} "
+                f"model (expected one of {expected})",
+            )
             continue
         if section.first_year < spec.horizon.start:
-            report(where, f"{prefix[model_name]}first_year",
-                   f"{section.first_year} is before the horizon starts ({spec.horizon.start})")
+            report(
+                where,
+                f"{prefix[model_name]}first_year",
+                f"{section.first_year} is before the horizon starts ({spec.horizon.start})",
+            )
 
 
 def _resolve_item(line: LineItem, a: ItemAssumptions, spec: ScenarioFile, report):
@@ -556,8 +639,11 @@ def _resolve_item(line: LineItem, a: ItemAssumptions, spec: ScenarioFile, report
     horizon = spec.horizon
     window = a.admission_years or spec.admission_years
     if not (horizon.start <= window.start and window.end <= horizon.end):
-        report(item_id, "admission_years", f"{window.start}–{window.end} falls outside the "
-               f"horizon {horizon.start}–{horizon.end}")
+        report(
+            item_id,
+            "admission_years",
+            f"{window.start}–{window.end} falls outside the horizon {horizon.start}–{horizon.end}",
+        )
     years = window.years
     messages: list[str] = []
     uptake = a.uptake
@@ -577,15 +663,20 @@ def _resolve_item(line: LineItem, a: ItemAssumptions, spec: ScenarioFile, report
     award = a.award
     if award is None:
         if line.payment is PaymentKind.FORMULA:
-            report(item_id, "award", "a formula item needs award: {dist: formula_lognormal "
-                   "or formula_fixed, ...}")
+            report(
+                item_id,
+                "award",
+                "a formula item needs award: {dist: formula_lognormal or formula_fixed, ...}",
+            )
             return None
-        award = FixedShare(dist="fixed", value=1.0,
-                           basis="not stated: each recipient assumed to receive the full amount")
+        award = FixedShare(
+            dist="fixed",
+            value=1.0,
+            basis="not stated: each recipient assumed to receive the full amount",
+        )
     if line.payment is PaymentKind.FORMULA:
         if not isinstance(award, FORMULA_SPECS):
-            report(item_id, "award", "a formula item needs dist formula_lognormal or "
-                   "formula_fixed")
+            report(item_id, "award", "a formula item needs dist formula_lognormal or formula_fixed")
             return None
         assert line.formula is not None  # guaranteed by the catalog's own validation
         award = award.bind(line.formula.rate, reference)
@@ -594,15 +685,29 @@ def _resolve_item(line: LineItem, a: ItemAssumptions, spec: ScenarioFile, report
         return None
     if cap is None and floor is not None:
         if award.lower < 1.0:
-            report(item_id, "award", f"is a multiple of the 不少于 floor ({floor:,.0f} yuan) "
-                   f"and cannot go below 1 (lowest value {award.lower})")
+            report(
+                item_id,
+                "award",
+                f"is a multiple of the 不少于 floor ({floor:,.0f} yuan) "
+                f"and cannot go below 1 (lowest value {award.lower})",
+            )
     elif award.upper > 1.0:
-        report(item_id, "award", f"is a share of the cap and cannot exceed 1 "
-               f"(highest value {award.upper})")
-    if line.fixed and line.payment is not PaymentKind.FORMULA and (award.lower != 1.0
-                                                                   or award.upper != 1.0):
-        report(item_id, "award", f"article {line.article} fixes the amount (给予); the award "
-               "must be the full amount (fixed 1.0) — change cap_yuan to model a different sum")
+        report(
+            item_id,
+            "award",
+            f"is a share of the cap and cannot exceed 1 (highest value {award.upper})",
+        )
+    if (
+        line.fixed
+        and line.payment is not PaymentKind.FORMULA
+        and (award.lower != 1.0 or award.upper != 1.0)
+    ):
+        report(
+            item_id,
+            "award",
+            f"article {line.article} fixes the amount (给予); the award "
+            "must be the full amount (fixed 1.0) — change cap_yuan to model a different sum",
+        )
 
     years_paid = a.years_paid if a.years_paid is not None else line.years_paid
     if a.years_paid is not None and line.payment is not PaymentKind.ANNUAL_FOR_YEARS:
@@ -613,17 +718,27 @@ def _resolve_item(line: LineItem, a: ItemAssumptions, spec: ScenarioFile, report
         if line.payment is not PaymentKind.RECURRING_ANNUAL:
             report(item_id, "recurring_until", "only for payment recurring_annual")
         elif a.recurring_until < years[0]:
-            report(item_id, "recurring_until", f"{a.recurring_until} is before the first "
-                   f"admission year {years[0]}")
+            report(
+                item_id,
+                "recurring_until",
+                f"{a.recurring_until} is before the first admission year {years[0]}",
+            )
     if line.payment is PaymentKind.STAGED:
         if a.award is not None:
-            report(item_id, "award", "not used for a staged item: each stage's share of the "
-                   "cap sets its amount")
+            report(
+                item_id,
+                "award",
+                "not used for a staged item: each stage's share of the cap sets its amount",
+            )
         if not a.stages:
             report(item_id, "stages", "a staged item needs its stages")
         elif sum(stage.share for stage in a.stages) > 1.0 + 1e-12:
-            report(item_id, "stages", f"stage shares add up to "
-                   f"{sum(s.share for s in a.stages):.3f} of the cap (at most 1)")
+            report(
+                item_id,
+                "stages",
+                f"stage shares add up to "
+                f"{sum(s.share for s in a.stages):.3f} of the cap (at most 1)",
+            )
     elif a.stages is not None:
         report(item_id, "stages", "only for payment staged")
     if a.ceiling_yuan is not None and isinstance(a.ceiling_yuan, dict):
@@ -635,9 +750,13 @@ def _resolve_item(line: LineItem, a: ItemAssumptions, spec: ScenarioFile, report
     if line.payment is PaymentKind.ANNUAL_FOR_YEARS and line.cap_basis is CapBasis.PER_AWARD:
         per_year = reference / (years_paid or 1)
     return ResolvedItem(
-        line=line, assumptions=a.model_copy(update={"uptake": uptake}),
-        reference_yuan=reference, admission_years=years, years_paid=years_paid,
-        per_year_yuan=per_year, award=award,
+        line=line,
+        assumptions=a.model_copy(update={"uptake": uptake}),
+        reference_yuan=reference,
+        admission_years=years,
+        years_paid=years_paid,
+        per_year_yuan=per_year,
+        award=award,
         takeup=a.takeup.value if a.takeup else 1.0,
         retention=a.retention.value if a.retention else 1.0,
         city_share=a.city_share.value if a.city_share else 1.0,
@@ -648,8 +767,16 @@ def _resolve_item(line: LineItem, a: ItemAssumptions, spec: ScenarioFile, report
 def check_draws(draws: Any, *, source: str = "command line") -> int:
     """Validate a number of Monte Carlo draws (1 … :data:`MAX_DRAWS`)."""
     if isinstance(draws, bool) or not isinstance(draws, int) or not 1 <= draws <= MAX_DRAWS:
-        raise InputError([Problem(source, None, "draws", f"must be a whole number from 1 to "
-                                  f"{MAX_DRAWS:,}, got {draws!r}")])
+        raise InputError(
+            [
+                Problem(
+                    source,
+                    None,
+                    "draws",
+                    f"must be a whole number from 1 to {MAX_DRAWS:,}, got {draws!r}",
+                )
+            ]
+        )
     return draws
 
 
@@ -658,40 +785,81 @@ def assumption_rows(scenario: Scenario) -> list[dict[str, Any]]:
     rows: list[dict[str, Any]] = []
     for item in scenario.items.values():
         a = item.assumptions
+
         def add(what: str, value: Any, basis: str, item=item) -> None:
-            rows.append({"item": item.id, "article": item.line.article,
-                         "name_zh": item.line.name_zh, "assumption": what,
-                         "value": value, "basis": basis})
-        add("uptake", a.uptake.model_dump(exclude={"basis", "first_year"}, by_alias=True,
-                                         exclude_none=True), a.uptake.basis)
-        add("award", item.award.model_dump(exclude={"basis", "rate", "cap_yuan"},
-                                           exclude_none=True), item.award.basis)
+            rows.append(
+                {
+                    "item": item.id,
+                    "article": item.line.article,
+                    "name_zh": item.line.name_zh,
+                    "assumption": what,
+                    "value": value,
+                    "basis": basis,
+                }
+            )
+
+        add(
+            "uptake",
+            a.uptake.model_dump(exclude={"basis", "first_year"}, by_alias=True, exclude_none=True),
+            a.uptake.basis,
+        )
+        add(
+            "award",
+            item.award.model_dump(exclude={"basis", "rate", "cap_yuan"}, exclude_none=True),
+            item.award.basis,
+        )
         for name in ("takeup", "retention", "city_share"):
             assumed = getattr(a, name)
             if assumed is not None:
                 add(name, assumed.value, assumed.basis)
         for stage in a.stages or []:
-            add(f"stage {stage.name_en}", {"share": stage.share, "probability": stage.probability,
-                                           "lag_years": stage.lag_years}, stage.basis)
+            add(
+                f"stage {stage.name_en}",
+                {
+                    "share": stage.share,
+                    "probability": stage.probability,
+                    "lag_years": stage.lag_years,
+                },
+                stage.basis,
+            )
     if scenario.spec.climate is not None:
-        rows.append({"item": "*", "article": None, "name_zh": "创新景气因子",
-                     "assumption": "climate persistence",
-                     "value": scenario.spec.climate.persistence,
-                     "basis": scenario.spec.climate.basis})
+        rows.append(
+            {
+                "item": "*",
+                "article": None,
+                "name_zh": "创新景气因子",
+                "assumption": "climate persistence",
+                "value": scenario.spec.climate.persistence,
+                "basis": scenario.spec.climate.basis,
+            }
+        )
     return rows
 
 
-def apply_variant(scenario: Scenario, overlay: Mapping[str, Any], *,
-                  label: str = "<variant>") -> Scenario:
+def apply_variant(
+    scenario: Scenario, overlay: Mapping[str, Any], *, label: str = "<variant>"
+) -> Scenario:
     """A new scenario with ``overlay`` (a variant document, without ``extends``) applied.
 
     The given scenario is not modified.
     """
-    base = _Document(copy.deepcopy(scenario.document), list(scenario.files),
-                     Path(scenario.files[0]).parent if scenario.files else Path("."),
-                     {})
+    base = _Document(
+        copy.deepcopy(scenario.document),
+        list(scenario.files),
+        Path(scenario.files[0]).parent if scenario.files else Path("."),
+        {},
+    )
     return _build(_apply_overlay(base, dict(overlay), label))
 
 
-__all__ = ["MAX_DRAWS", "ItemAssumptions", "ResolvedItem", "Scenario", "ScenarioFile",
-           "apply_variant", "assumption_rows", "check_draws", "load_scenario"]
+__all__ = [
+    "MAX_DRAWS",
+    "ItemAssumptions",
+    "ResolvedItem",
+    "Scenario",
+    "ScenarioFile",
+    "apply_variant",
+    "assumption_rows",
+    "check_draws",
+    "load_scenario",
+]

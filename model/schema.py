@@ -20,36 +20,42 @@ class StrictModel(BaseModel):
     ``Annotated[SomeEnum, Field(strict=False)]`` so that YAML strings select a member.
     """
 
-    model_config = ConfigDict(extra="forbid", frozen=True, strict=True, allow_inf_nan=False,
-                              str_strip_whitespace=True, validate_default=True)
+    model_config = ConfigDict(
+        extra="forbid",
+        frozen=True,
+        strict=True,
+        allow_inf_nan=False,
+        str_strip_whitespace=True,
+        validate_default=True,
+    )
 
 
 class PaymentKind(StrEnum):
     """How a line item's money is paid out over time."""
 
-    ONE_TIME = "one_time"                  # once, in the year of the award
+    ONE_TIME = "one_time"  # once, in the year of the award
     ANNUAL_FOR_YEARS = "annual_for_years"  # each year for a fixed number of years
     RECURRING_ANNUAL = "recurring_annual"  # each year the recipient stays qualified
-    STAGED = "staged"                      # in stages as milestones are reached
-    PER_EVENT = "per_event"                # per qualifying event (registration, loss)
-    FORMULA = "formula"                    # an amount computed from a base, capped
-    FUND = "fund"                          # capital invested, not a grant
+    STAGED = "staged"  # in stages as milestones are reached
+    PER_EVENT = "per_event"  # per qualifying event (registration, loss)
+    FORMULA = "formula"  # an amount computed from a base, capped
+    FUND = "fund"  # capital invested, not a grant
 
 
 class CapBasis(StrEnum):
     """What the catalog's ``cap_yuan`` refers to."""
 
     PER_AWARD = "per_award"  # per recipient (or project, or event), in total
-    PER_YEAR = "per_year"    # per recipient and year
+    PER_YEAR = "per_year"  # per recipient and year
 
 
 class Modeller(StrEnum):
     """Which part of fiscalsim models a line item."""
 
-    ENGINE = "engine"          # the vectorized grant engine (model.engine)
-    FUNDS = "funds"            # fund portfolios under tolerance rates (article 20)
+    ENGINE = "engine"  # the vectorized grant engine (model.engine)
+    FUNDS = "funds"  # fund portfolios under tolerance rates (article 20)
     CONVERSION = "conversion"  # 先投后股 grant-to-equity conversion (article 11)
-    LOANS = "loans"            # loan-risk compensation pool (article 21)
+    LOANS = "loans"  # loan-risk compensation pool (article 21)
 
 
 class Unit(StrEnum):
@@ -80,10 +86,14 @@ class _UniqueKeyLoader(getattr(yaml, "CSafeLoader", yaml.SafeLoader)):  # type: 
             key = self.construct_object(key_node, deep=True)
             if key in seen:
                 raise yaml.constructor.ConstructorError(
-                    None, None, f"duplicate key {key!r} (first at line {seen[key] + 1})",
-                    key_node.start_mark)
+                    None,
+                    None,
+                    f"duplicate key {key!r} (first at line {seen[key] + 1})",
+                    key_node.start_mark,
+                )
             seen[key] = key_node.start_mark.line
         return super().construct_mapping(node, deep=deep)
+
 
 CHAPTERS = ("一", "二", "三", "四", "五", "六", "七", "八")
 
@@ -109,13 +119,17 @@ def read_yaml(path: Path) -> Any:
         mark = getattr(exc, "problem_mark", None)
         where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
         reason = getattr(exc, "problem", None) or str(exc).splitlines()[0]
-        kind = "YAML error" if isinstance(exc, yaml.constructor.ConstructorError) else (
-            "YAML syntax error")
+        kind = (
+            "YAML error"
+            if isinstance(exc, yaml.constructor.ConstructorError)
+            else ("YAML syntax error")
+        )
         message = f"{kind}{where}: {reason}"
         raise InputError([Problem(name, None, None, message)]) from None
     if data is None:
         raise InputError([Problem(name, None, None, "file is empty")])
     if not isinstance(data, dict):
-        raise InputError([Problem(name, None, None,
-                                  f"top level must be a mapping, got {type(data).__name__}")])
+        raise InputError(
+            [Problem(name, None, None, f"top level must be a mapping, got {type(data).__name__}")]
+        )
     return data

@@ -27,10 +27,26 @@ from model.schema import Unit
 from model.streams import BLOCK_DRAWS, check_seed, stream
 
 #: Money columns of the sensitivity tables (converted for presentation).
-MONEY = ("base_mean", "base_p95", "mean_low", "mean_high", "delta_mean_low",
-         "delta_mean_high", "p95_low", "p95_high", "delta_p95_low", "delta_p95_high",
-         "swing_mean", "swing_p95", "mean", "se_mean", "p95", "se_p95", "statistic_value",
-         "budget")
+MONEY = (
+    "base_mean",
+    "base_p95",
+    "mean_low",
+    "mean_high",
+    "delta_mean_low",
+    "delta_mean_high",
+    "p95_low",
+    "p95_high",
+    "delta_p95_low",
+    "delta_p95_high",
+    "swing_mean",
+    "swing_p95",
+    "mean",
+    "se_mean",
+    "p95",
+    "se_p95",
+    "statistic_value",
+    "budget",
+)
 
 
 # ------------------------------------------------------------------ tornado
@@ -54,13 +70,18 @@ class Tornado:
 
     @property
     def factors(self) -> list[Factor]:
-        return [Factor(row.item, row.kind, row.low, row.high)
-                for row in self.table.itertuples()]
+        return [Factor(row.item, row.kind, row.low, row.high) for row in self.table.itertuples()]
 
 
-def tornado(scenario: Scenario, *, swing: float | None = None,
-            kinds: Sequence[str] = ("uptake", "award"), items: Sequence[str] | None = None,
-            draws: int = 10_000, seed: int = 0) -> Tornado:
+def tornado(
+    scenario: Scenario,
+    *,
+    swing: float | None = None,
+    kinds: Sequence[str] = ("uptake", "award"),
+    items: Sequence[str] | None = None,
+    draws: int = 10_000,
+    seed: int = 0,
+) -> Tornado:
     """Swing each factor alone to its low and high end; effect on the horizon total.
 
     Parameters
@@ -87,29 +108,38 @@ def tornado(scenario: Scenario, *, swing: float | None = None,
     seed = check_seed(seed)
     paired = PairedRuns(scenario, check_draws(draws, source="tornado") if draws else 0, seed)
     base_mean = paired.base_mean
-    base_p95 = (float(np.percentile(paired.horizon_totals(scenario, []), 95))
-                if draws else math.nan)
+    base_p95 = float(np.percentile(paired.horizon_totals(scenario, []), 95)) if draws else math.nan
     rows = []
     for factor in uncertain_factors(scenario, swing=swing, kinds=kinds, items=items):
         item = scenario.items[factor.item]
-        row = {"factor": factor.name, "item": factor.item, "kind": factor.kind,
-               "article": item.line.article, "name_en": item.line.name_en,
-               "low": factor.low, "high": factor.high}
+        row = {
+            "factor": factor.name,
+            "item": factor.item,
+            "kind": factor.kind,
+            "article": item.line.article,
+            "name_en": item.line.name_en,
+            "low": factor.low,
+            "high": factor.high,
+        }
         for side, multiplier in (("low", factor.low), ("high", factor.high)):
             variant = swung(scenario, {(factor.item, factor.kind): multiplier})
             item_mean = paired.changed_means(variant, [factor.item])
             delta = paired.delta_mean(variant, [factor.item], item_mean)
             row[f"mean_{side}"], row[f"delta_mean_{side}"] = base_mean + delta, delta
             base_item = paired.item_means[factor.item]
-            row[f"item_ratio_{side}"] = (float(item_mean.sum()) / base_item if base_item
-                                         else math.nan)
+            row[f"item_ratio_{side}"] = (
+                float(item_mean.sum()) / base_item if base_item else math.nan
+            )
             if draws:
                 p95 = float(np.percentile(paired.horizon_totals(variant, [factor.item]), 95))
                 row[f"p95_{side}"], row[f"delta_p95_{side}"] = p95, p95 - base_p95
         rows.append(row)
     columns = ["factor", "item", "kind", "article", "name_en", "low", "high"] + [
-        f"{stat}_{side}" for stat in ("mean", "delta_mean", "item_ratio", "p95", "delta_p95")
-        for side in ("low", "high") if draws or "p95" not in stat]
+        f"{stat}_{side}"
+        for stat in ("mean", "delta_mean", "item_ratio", "p95", "delta_p95")
+        for side in ("low", "high")
+        if draws or "p95" not in stat
+    ]
     table = pd.DataFrame(rows, columns=columns)
     table["swing_mean"] = (table["delta_mean_high"] - table["delta_mean_low"]).abs()
     if draws:
@@ -119,8 +149,14 @@ def tornado(scenario: Scenario, *, swing: float | None = None,
 
 
 # ------------------------------------------------------------------ Sobol
-def sobol_indices(problem: Mapping, model: Callable[[np.ndarray], np.ndarray | pd.DataFrame],
-                  *, n: int, seed: int, num_resamples: int = 200) -> pd.DataFrame:
+def sobol_indices(
+    problem: Mapping,
+    model: Callable[[np.ndarray], np.ndarray | pd.DataFrame],
+    *,
+    n: int,
+    seed: int,
+    num_resamples: int = 200,
+) -> pd.DataFrame:
     """First-order and total Sobol indices of ``model`` over ``problem`` (SALib).
 
     Parameters
@@ -155,8 +191,9 @@ def sobol_indices(problem: Mapping, model: Callable[[np.ndarray], np.ndarray | p
     if n < 2 or n & (n - 1):
         raise ValueError(f"n must be a power of two (Sobol' sequence balance), got {n}")
     problem = {**problem}
-    sample = sobol_sample.sample(problem, n, calc_second_order=False,
-                                 seed=stream(seed, "sobol", "sample"))
+    sample = sobol_sample.sample(
+        problem, n, calc_second_order=False, seed=stream(seed, "sobol", "sample")
+    )
     outputs = model(sample)
     if not isinstance(outputs, pd.DataFrame):
         values = np.asarray(outputs, dtype=float)
@@ -167,13 +204,25 @@ def sobol_indices(problem: Mapping, model: Callable[[np.ndarray], np.ndarray | p
     names = list(dict.fromkeys(problem.get("groups") or problem["names"]))
     frames = []
     for output in outputs.columns:
-        result = sobol_analyze.analyze(problem, outputs[output].to_numpy(dtype=float),
-                                       calc_second_order=False, num_resamples=num_resamples,
-                                       conf_level=0.95, seed=analyze_seed)
-        frames.append(pd.DataFrame({key: np.asarray(result[key], dtype=float) for key in
-                                    ("S1", "S1_conf", "ST", "ST_conf")},
-                                   index=pd.MultiIndex.from_product(
-                                       [[str(output)], names], names=["output", "factor"])))
+        result = sobol_analyze.analyze(
+            problem,
+            outputs[output].to_numpy(dtype=float),
+            calc_second_order=False,
+            num_resamples=num_resamples,
+            conf_level=0.95,
+            seed=analyze_seed,
+        )
+        frames.append(
+            pd.DataFrame(
+                {
+                    key: np.asarray(result[key], dtype=float)
+                    for key in ("S1", "S1_conf", "ST", "ST_conf")
+                },
+                index=pd.MultiIndex.from_product(
+                    [[str(output)], names], names=["output", "factor"]
+                ),
+            )
+        )
     return pd.concat(frames)
 
 
@@ -188,9 +237,17 @@ class SobolResult:
     table: pd.DataFrame
 
 
-def sobol(scenario: Scenario, *, n: int = 64, seed: int = 0,
-          groups: str | Mapping[str, str] | None = None, factors: Sequence[Factor] | None = None,
-          top: int = 6, swing: float | None = None, p95_draws: int = 0) -> SobolResult:
+def sobol(
+    scenario: Scenario,
+    *,
+    n: int = 64,
+    seed: int = 0,
+    groups: str | Mapping[str, str] | None = None,
+    factors: Sequence[Factor] | None = None,
+    top: int = 6,
+    swing: float | None = None,
+    p95_draws: int = 0,
+) -> SobolResult:
     """Sobol indices of the horizon total's expected value (and optionally its P95).
 
     Parameters
@@ -220,8 +277,11 @@ def sobol(scenario: Scenario, *, n: int = 64, seed: int = 0,
     factors = list(factors)
     if not factors:
         raise InputError([Problem(scenario.name, None, "sobol", "no uncertain factor to vary")])
-    problem = {"num_vars": len(factors), "names": [f.name for f in factors],
-               "bounds": [[f.low, f.high] for f in factors]}
+    problem = {
+        "num_vars": len(factors),
+        "names": [f.name for f in factors],
+        "bounds": [[f.low, f.high] for f in factors],
+    }
     if isinstance(groups, str):
         if groups != "item":
             raise ValueError(f"groups must be 'item' or a mapping, got {groups!r}")
@@ -234,8 +294,9 @@ def sobol(scenario: Scenario, *, n: int = 64, seed: int = 0,
     def model(sample: np.ndarray) -> pd.DataFrame:
         rows = []
         for values in sample:
-            variant = swung(scenario, {(f.item, f.kind): float(v)
-                                       for f, v in zip(factors, values, strict=True)})
+            variant = swung(
+                scenario, {(f.item, f.kind): float(v) for f, v in zip(factors, values, strict=True)}
+            )
             # the change of the mean: a constant shift leaves the indices unchanged
             row = {"mean": paired.delta_mean(variant, changed)}
             if p95_draws:
@@ -258,19 +319,32 @@ def tornado_chart(result: Tornado, unit: Unit = Unit.WAN, top: int = 20):
     panels = [("mean", result.base_mean)] + ([("p95", result.base_p95)] if result.draws else [])
     from matplotlib.ticker import MaxNLocator, StrMethodFormatter
 
-    figure, axes = plt.subplots(1, len(panels), figsize=(5 + 4 * len(panels),
-                                                         0.32 * len(table) + 1.8),
-                                layout="constrained", squeeze=False, sharey=True)
-    labels = [f"{row.item} ({row.kind} ×{row.low:.2f}–{row.high:.2f})"
-              for row in table.itertuples()]
+    figure, axes = plt.subplots(
+        1,
+        len(panels),
+        figsize=(5 + 4 * len(panels), 0.32 * len(table) + 1.8),
+        layout="constrained",
+        squeeze=False,
+        sharey=True,
+    )
+    labels = [
+        f"{row.item} ({row.kind} ×{row.low:.2f}–{row.high:.2f})" for row in table.itertuples()
+    ]
     y = np.arange(len(table))
     for axis, (stat, base) in zip(axes[0], panels, strict=True):
         for side, colour in (("low", "tab:blue"), ("high", "tab:orange")):
-            axis.barh(y, table[f"delta_{stat}_{side}"] / unit.divisor, color=colour,
-                      label=f"factor at its {side} end")
+            axis.barh(
+                y,
+                table[f"delta_{stat}_{side}"] / unit.divisor,
+                color=colour,
+                label=f"factor at its {side} end",
+            )
         axis.axvline(0, color="black", linewidth=0.8)
-        axis.set_title(f"horizon total {stat.upper() if stat == 'p95' else stat}: "
-                       f"base {base / unit.divisor:,.0f}", fontsize="medium")
+        axis.set_title(
+            f"horizon total {stat.upper() if stat == 'p95' else stat}: "
+            f"base {base / unit.divisor:,.0f}",
+            fontsize="medium",
+        )
         axis.set_xlabel(f"change ({UNIT_NAMES[unit]})")
         axis.xaxis.set_major_locator(MaxNLocator(5))
         axis.xaxis.set_major_formatter(StrMethodFormatter("{x:,.0f}"))
@@ -286,8 +360,9 @@ def sobol_chart(result: SobolResult):
     import matplotlib.pyplot as plt
 
     outputs = list(dict.fromkeys(result.table.index.get_level_values("output")))
-    figure, axes = plt.subplots(1, len(outputs), figsize=(6 * len(outputs), 4.5),
-                                layout="constrained", squeeze=False)
+    figure, axes = plt.subplots(
+        1, len(outputs), figsize=(6 * len(outputs), 4.5), layout="constrained", squeeze=False
+    )
     for k, (axis, output) in enumerate(zip(axes[0], outputs, strict=True)):
         rows = result.table.loc[output].iloc[::-1]
         y = np.arange(len(rows))
@@ -308,13 +383,21 @@ def run_manifest(scenario: Scenario, command: str, **fields) -> dict:
     digest, block size, and ``fields`` (seed, draws, method…)."""
     from model.batch import package_version
 
-    return {"tool": "fiscalsim", "command": command, "version": package_version(),
-            "scenario": scenario.name, "scenario_files": list(scenario.files),
-            "scenario_sha256": scenario.digest(), "block_draws": BLOCK_DRAWS, **fields}
+    return {
+        "tool": "fiscalsim",
+        "command": command,
+        "version": package_version(),
+        "scenario": scenario.name,
+        "scenario_files": list(scenario.files),
+        "scenario_sha256": scenario.digest(),
+        "block_draws": BLOCK_DRAWS,
+        **fields,
+    }
 
 
-def write_outputs(out_dir: Path, tables: dict[str, pd.DataFrame], figures: dict,
-                  manifest: dict, unit: Unit) -> list[str]:
+def write_outputs(
+    out_dir: Path, tables: dict[str, pd.DataFrame], figures: dict, manifest: dict, unit: Unit
+) -> list[str]:
     """Write tables (already in ``unit``), charts and a manifest atomically."""
     from model.output import MANIFEST, atomic_directory, sha256_of, write_csv, write_json
     from model.plots import save_figure
@@ -333,26 +416,54 @@ def add_sensitivity_parser(subparsers) -> argparse.ArgumentParser:
     """Register ``fiscalsim sensitivity SCENARIO --method tornado|sobol|convergence``."""
     from model import cli
 
-    parser = subparsers.add_parser("sensitivity", help="which assumptions drive the cost: "
-                                   "tornado, Sobol indices, Monte Carlo convergence")
+    parser = subparsers.add_parser(
+        "sensitivity",
+        help="which assumptions drive the cost: tornado, Sobol indices, Monte Carlo convergence",
+    )
     parser.add_argument("scenario", help="scenario file or name (e.g. baseline)")
-    parser.add_argument("--method", choices=["tornado", "sobol", "convergence"],
-                        default="tornado", help="analysis (default tornado)")
-    cli.add_run_options(parser, draws=None, draws_help=(
-        "tornado: draws for the P95 effects (default 10,000); sobol: draws for a "
-        "simulated-P95 output (default none); convergence: the most draws to use "
-        "(default 1,000,000)"))
-    parser.add_argument("--out", type=Path,
-                        help="output folder (default outputs/sensitivity_<scenario>/)")
-    parser.add_argument("--swing", type=float, help="swing every factor ±SWING (e.g. 0.2); "
-                        "default: counts and awards between their P10 and P90")
-    parser.add_argument("--sobol-n", type=int, default=64,
-                        help="Sobol base sample size, a power of two (default 64)")
-    parser.add_argument("--top", type=int, default=6,
-                        help="Sobol: the top factors of the tornado to vary (default 6)")
-    parser.add_argument("--target-se", type=float, metavar="REL",
-                        help="also run (or, with --method convergence, set) the convergence "
-                             "check to this relative standard error (default 0.002)")
+    parser.add_argument(
+        "--method",
+        choices=["tornado", "sobol", "convergence"],
+        default="tornado",
+        help="analysis (default tornado)",
+    )
+    cli.add_run_options(
+        parser,
+        draws=None,
+        draws_help=(
+            "tornado: draws for the P95 effects (default 10,000); sobol: draws for a "
+            "simulated-P95 output (default none); convergence: the most draws to use "
+            "(default 1,000,000)"
+        ),
+    )
+    parser.add_argument(
+        "--out", type=Path, help="output folder (default outputs/sensitivity_<scenario>/)"
+    )
+    parser.add_argument(
+        "--swing",
+        type=float,
+        help="swing every factor ±SWING (e.g. 0.2); "
+        "default: counts and awards between their P10 and P90",
+    )
+    parser.add_argument(
+        "--sobol-n",
+        type=int,
+        default=64,
+        help="Sobol base sample size, a power of two (default 64)",
+    )
+    parser.add_argument(
+        "--top",
+        type=int,
+        default=6,
+        help="Sobol: the top factors of the tornado to vary (default 6)",
+    )
+    parser.add_argument(
+        "--target-se",
+        type=float,
+        metavar="REL",
+        help="also run (or, with --method convergence, set) the convergence "
+        "check to this relative standard error (default 0.002)",
+    )
     return parser
 
 
@@ -367,23 +478,34 @@ def run_sensitivity(args: argparse.Namespace) -> int:
     tables: dict[str, pd.DataFrame] = {}
     figures: dict[str, Any] = {}
     lines: list[str] = []
-    manifest = run_manifest(scenario, "sensitivity", seed=args.seed, method=args.method,
-                         swing=args.swing)
+    manifest = run_manifest(
+        scenario, "sensitivity", seed=args.seed, method=args.method, swing=args.swing
+    )
     unit = args.unit
     if args.method == "tornado":
         ranked = tornado(scenario, swing=args.swing, draws=args.draws or 10_000, seed=args.seed)
         tables["tornado"], figures["tornado"] = ranked.table, tornado_chart(ranked, unit)
         manifest["draws"] = ranked.draws
-        lines.append(f"{scenario.name}: base horizon total mean "
-                     f"{ranked.base_mean / unit.divisor:,.1f} {unit.label_zh}; top factors:")
+        lines.append(
+            f"{scenario.name}: base horizon total mean "
+            f"{ranked.base_mean / unit.divisor:,.1f} {unit.label_zh}; top factors:"
+        )
         for name, row in ranked.table.head(10).iterrows():
-            lines.append(f"  {name:<55} ×{row['low']:.2f}–{row['high']:.2f}: "
-                         f"{row['delta_mean_low'] / unit.divisor:+,.1f} / "
-                         f"{row['delta_mean_high'] / unit.divisor:+,.1f}")
+            lines.append(
+                f"  {name:<55} ×{row['low']:.2f}–{row['high']:.2f}: "
+                f"{row['delta_mean_low'] / unit.divisor:+,.1f} / "
+                f"{row['delta_mean_high'] / unit.divisor:+,.1f}"
+            )
     elif args.method == "sobol":
         try:
-            indices = sobol(scenario, n=args.sobol_n, seed=args.seed, top=args.top,
-                            swing=args.swing, p95_draws=args.draws or 0)
+            indices = sobol(
+                scenario,
+                n=args.sobol_n,
+                seed=args.seed,
+                top=args.top,
+                swing=args.swing,
+                p95_draws=args.draws or 0,
+            )
         except ValueError as error:
             raise InputError([Problem("sensitivity", None, "--sobol-n", str(error))]) from None
         tables["sobol"], figures["sobol"] = indices.table, sobol_chart(indices)
@@ -397,10 +519,12 @@ def run_sensitivity(args: argparse.Namespace) -> int:
         figures["convergence"] = convergence_chart(checked, unit)
         manifest.update(target_se=target, convergence_draws=checked.draws_used)
         last = checked.table.iloc[-1]
-        lines.append(f"convergence to relative SE {target:g}: "
-                     f"{'reached' if checked.converged else 'NOT reached'} at "
-                     f"{checked.draws_used:,} draws (mean ±{last['rel_se_mean']:.2%}, "
-                     f"P95 ±{last['rel_se_p95']:.2%})")
+        lines.append(
+            f"convergence to relative SE {target:g}: "
+            f"{'reached' if checked.converged else 'NOT reached'} at "
+            f"{checked.draws_used:,} draws (mean ±{last['rel_se_mean']:.2%}, "
+            f"P95 ±{last['rel_se_p95']:.2%})"
+        )
     out_dir = args.out or default_output_dir(f"sensitivity_{scenario.name}")
     tables = {name: table_in_unit(table, unit, MONEY) for name, table in tables.items()}
     files = write_outputs(Path(out_dir), tables, figures, manifest, unit)
@@ -410,7 +534,16 @@ def run_sensitivity(args: argparse.Namespace) -> int:
 
 
 __all__ = [
-    "MONEY", "SobolResult", "Tornado", "add_sensitivity_parser", "run_manifest",
-    "run_sensitivity", "sobol", "sobol_chart", "sobol_indices", "tornado", "tornado_chart",
+    "MONEY",
+    "SobolResult",
+    "Tornado",
+    "add_sensitivity_parser",
+    "run_manifest",
+    "run_sensitivity",
+    "sobol",
+    "sobol_chart",
+    "sobol_indices",
+    "tornado",
+    "tornado_chart",
     "write_outputs",
 ]

@@ -45,8 +45,9 @@ def describe(values: np.ndarray, *, budget: float | None = None) -> dict[str, fl
 
 def describe_columns(frame: pd.DataFrame, *, budget: float | None = None) -> pd.DataFrame:
     """:func:`describe` applied to every column of a draws × quantities frame."""
-    return pd.DataFrame({column: describe(frame[column].to_numpy(), budget=budget)
-                         for column in frame.columns}).T
+    return pd.DataFrame(
+        {column: describe(frame[column].to_numpy(), budget=budget) for column in frame.columns}
+    ).T
 
 
 def z_scores(estimate: np.ndarray, expected: np.ndarray, mcse: np.ndarray) -> np.ndarray:

@@ -24,9 +24,28 @@ from model.stats import Moments, describe, describe_columns, z_scores
 #: Percentile bands of the fan chart (in percent).
 FAN_PERCENTILES = (5, 10, 25, 50, 75, 90, 95)
 #: Columns that hold money (converted by :func:`in_unit`); everything else is left alone.
-MONEY_STATS = ("mean", "sd", "mcse", "p5", "p10", "p25", "p50", "p75", "p90", "p95", "p99",
-               "bar", "gross_mean", "demand_mean", "unfunded_mean", "analytic_mean",
-               "committed_mean", "committed_p50", "committed_p95", "cap")
+MONEY_STATS = (
+    "mean",
+    "sd",
+    "mcse",
+    "p5",
+    "p10",
+    "p25",
+    "p50",
+    "p75",
+    "p90",
+    "p95",
+    "p99",
+    "bar",
+    "gross_mean",
+    "demand_mean",
+    "unfunded_mean",
+    "analytic_mean",
+    "committed_mean",
+    "committed_p50",
+    "committed_p95",
+    "cap",
+)
 
 
 @dataclass(frozen=True)
@@ -102,8 +121,9 @@ class RunAccumulator:
         else:
             self._unfunded_totals.append(np.zeros((results.draws, len(results.years))))
         admitted = results.admitted.sum(axis=0, dtype=np.int64)
-        self._admitted_sum = admitted if self._admitted_sum is None else (
-            self._admitted_sum + admitted)
+        self._admitted_sum = (
+            admitted if self._admitted_sum is None else (self._admitted_sum + admitted)
+        )
         if results.extras:
             self._extras.append(results.extras)
 
@@ -122,8 +142,9 @@ class RunAccumulator:
         meta = self._meta
         years, horizon = meta.years, meta.horizon
         items = meta.items
-        year_totals = pd.DataFrame(np.concatenate(self._year_totals),
-                                   columns=pd.Index(years, name="year"))
+        year_totals = pd.DataFrame(
+            np.concatenate(self._year_totals), columns=pd.Index(years, name="year")
+        )
         year_totals.index.name = "draw"
         item_horizon = pd.DataFrame(np.concatenate(self._item_horizon), columns=items.index)
         beyond = np.concatenate(self._beyond)
@@ -138,11 +159,27 @@ class RunAccumulator:
         }
         for group in ("article", "chapter", "unit"):
             tables[f"budget_by_{group}"] = self._by_group(group, item_horizon, horizon)
-        extra_draws = {key: type(value).concat([part[key] for part in self._extras])
-                       for key, value in self._extras[0].items()} if self._extras else {}
+        extra_draws = (
+            {
+                key: type(value).concat([part[key] for part in self._extras])
+                for key, value in self._extras[0].items()
+            }
+            if self._extras
+            else {}
+        )
         extra_tables = summarize_extras(self.scenario, extra_draws) if extra_draws else {}
-        return Summary(meta.scenario_name, self._city.n, meta.seed, years, horizon,
-                       self.budget_yuan, tables, year_totals, extra_tables, extra_draws)
+        return Summary(
+            meta.scenario_name,
+            self._city.n,
+            meta.seed,
+            years,
+            horizon,
+            self.budget_yuan,
+            tables,
+            year_totals,
+            extra_tables,
+            extra_draws,
+        )
 
     # ------------------------------------------------------------ tables
     def _by_year(self, year_totals, unfunded, horizon) -> pd.DataFrame:
@@ -154,11 +191,18 @@ class RunAccumulator:
         stats["unfunded_mean"] = unfunded[:, :n_h].mean(axis=0)
         analytic = expected_city_cost(self.scenario).sum(axis=0, skipna=False).to_numpy()[:n_h]
         stats["analytic_mean"] = analytic if not self.scenario.has_ceilings else np.nan
-        total_row = pd.DataFrame([{**total, "gross_mean": stats["gross_mean"].sum(),
-                                   "demand_mean": stats["demand_mean"].sum(),
-                                   "unfunded_mean": stats["unfunded_mean"].sum(),
-                                   "analytic_mean": stats["analytic_mean"].sum(min_count=1)}],
-                                 index=[f"{horizon[0]}–{horizon[-1]}"])
+        total_row = pd.DataFrame(
+            [
+                {
+                    **total,
+                    "gross_mean": stats["gross_mean"].sum(),
+                    "demand_mean": stats["demand_mean"].sum(),
+                    "unfunded_mean": stats["unfunded_mean"].sum(),
+                    "analytic_mean": stats["analytic_mean"].sum(min_count=1),
+                }
+            ],
+            index=[f"{horizon[0]}–{horizon[-1]}"],
+        )
         table = pd.concat([stats, total_row])
         table.index = pd.Index([str(i) for i in table.index], name="year")
         return table
@@ -184,11 +228,15 @@ class RunAccumulator:
         meta = self._meta.items
         keys = meta[group]
         if group == "chapter":  # 一 … 八 in the policy's order, not the strings' order
-            keys = pd.Categorical(keys, categories=[c for c in CHAPTERS if c in set(keys)],
-                                  ordered=True)
+            keys = pd.Categorical(
+                keys, categories=[c for c in CHAPTERS if c in set(keys)], ordered=True
+            )
             keys = pd.Series(keys, index=meta.index, name="chapter")
-        mean = pd.DataFrame(self._city.mean[:, :len(horizon)], index=meta.index,
-                            columns=[f"mean_{y}" for y in horizon])
+        mean = pd.DataFrame(
+            self._city.mean[:, : len(horizon)],
+            index=meta.index,
+            columns=[f"mean_{y}" for y in horizon],
+        )
         by_year = mean.groupby(keys, sort=True, observed=True).sum()
         totals = item_horizon.T.groupby(keys, sort=True, observed=True).sum().T
         table = by_year.join(describe_columns(totals))
@@ -210,19 +258,27 @@ class RunAccumulator:
         table["committed_mean"] = mean.sum(axis=1)
         table = table[table["committed_mean"] > 0]
         total = describe(beyond)
-        total_row = {"article": pd.NA, "name_zh": "合计", "name_en": "Total",
-                     "payment": "", **{f"mean_{y}": mean[:, j].sum() for j, y in
-                                       enumerate(later)},
-                     "committed_mean": total["mean"], "committed_p50": total["p50"],
-                     "committed_p95": total["p95"]}
+        total_row = {
+            "article": pd.NA,
+            "name_zh": "合计",
+            "name_en": "Total",
+            "payment": "",
+            **{f"mean_{y}": mean[:, j].sum() for j, y in enumerate(later)},
+            "committed_mean": total["mean"],
+            "committed_p50": total["p50"],
+            "committed_p95": total["p95"],
+        }
         table = pd.concat([table, pd.DataFrame([total_row], index=["total"])])
         table.index.name = "item"
         return table
 
     def _recipients(self, years) -> pd.DataFrame:
         meta = self._meta.items
-        admitted = pd.DataFrame(self._admitted_sum / self._city.n, index=meta.index,
-                                columns=[f"recipients_{y}" for y in years])
+        admitted = pd.DataFrame(
+            self._admitted_sum / self._city.n,
+            index=meta.index,
+            columns=[f"recipients_{y}" for y in years],
+        )
         admitted = admitted.loc[:, admitted.sum(axis=0) > 0]
         return meta[["article", "name_zh", "name_en"]].join(admitted)
 
@@ -234,8 +290,15 @@ class RunAccumulator:
             for j, year in enumerate(expected.columns):
                 if np.isnan(expected.iat[i, j]) or (expected.iat[i, j] == 0 and mean[i, j] == 0):
                     continue  # no closed form (fund calls), or nothing to compare
-                rows.append({"item": item, "year": year, "analytic_mean": expected.iat[i, j],
-                             "mean": mean[i, j], "mcse": mcse[i, j]})
+                rows.append(
+                    {
+                        "item": item,
+                        "year": year,
+                        "analytic_mean": expected.iat[i, j],
+                        "mean": mean[i, j],
+                        "mcse": mcse[i, j],
+                    }
+                )
         table = pd.DataFrame(rows)
         table["z"] = z_scores(table["mean"], table["analytic_mean"], table["mcse"])
         return table.set_index(["item", "year"])
@@ -243,14 +306,14 @@ class RunAccumulator:
 
 def _fan(year_totals: pd.DataFrame) -> pd.DataFrame:
     quantiles = np.percentile(year_totals.to_numpy(), FAN_PERCENTILES, axis=0)
-    table = pd.DataFrame(quantiles.T, index=year_totals.columns,
-                         columns=[f"p{p}" for p in FAN_PERCENTILES])
+    table = pd.DataFrame(
+        quantiles.T, index=year_totals.columns, columns=[f"p{p}" for p in FAN_PERCENTILES]
+    )
     table["mean"] = year_totals.mean(axis=0).to_numpy()
     return table
 
 
-def summarize(results: Results, scenario: Scenario, *,
-              budget_yuan: float | None = None) -> Summary:
+def summarize(results: Results, scenario: Scenario, *, budget_yuan: float | None = None) -> Summary:
     """Budget tables of results held in memory (see :class:`RunAccumulator`)."""
     accumulator = RunAccumulator(scenario, budget_yuan=budget_yuan)
     accumulator.add(results)
@@ -284,5 +347,4 @@ def yuan_to_unit(table: pd.DataFrame, unit: Unit) -> pd.DataFrame:
     return out.rename(columns=renames)
 
 
-__all__ = ["FAN_PERCENTILES", "RunAccumulator", "Summary", "in_unit", "summarize",
-           "yuan_to_unit"]
+__all__ = ["FAN_PERCENTILES", "RunAccumulator", "Summary", "in_unit", "summarize", "yuan_to_unit"]

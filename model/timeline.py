@@ -95,8 +95,12 @@ class ExternalEvents:
         """Events from one list of ``(month, amount_yuan, group)`` per draw."""
         rows = [(d, m, a, g) for d, events in enumerate(per_draw) for m, a, g in events]
         draw, month, amount, group = zip(*rows, strict=True) if rows else ((), (), (), ())
-        return cls(np.asarray(draw, dtype=np.int64), np.asarray(month, dtype=np.int64),
-                   np.asarray(amount, dtype=float), np.asarray(group, dtype=str))
+        return cls(
+            np.asarray(draw, dtype=np.int64),
+            np.asarray(month, dtype=np.int64),
+            np.asarray(amount, dtype=float),
+            np.asarray(group, dtype=str),
+        )
 
     def check(self, draws: int, months: int) -> None:
         """Raise ``ValueError`` naming the field of the first bad event."""
@@ -144,24 +148,36 @@ class _Pot:
 class _DrawLoop:
     """The SimPy model of one draw: fiscal years, calls, appropriations."""
 
-    def __init__(self, limits: list[list[float]], item_pots: list[tuple[int, ...]],
-                 n_years: int, settings: TimingSettings):
+    def __init__(
+        self,
+        limits: list[list[float]],
+        item_pots: list[tuple[int, ...]],
+        n_years: int,
+        settings: TimingSettings,
+    ):
         self.limits = limits
         self.item_pots = item_pots
         self.n_years = n_years
         self.defer = settings.on_shortfall is Shortfall.DEFER
         self.divisible = settings.divisible
 
-    def run(self, slot: list[int], item: list[int], year: list[int], count: list[int],
-            amount: list[float]) -> tuple[list[float], list, list]:
+    def run(
+        self,
+        slot: list[int],
+        item: list[int],
+        year: list[int],
+        count: list[int],
+        amount: list[float],
+    ) -> tuple[list[float], list, list]:
         """Run one draw's batches (sorted by day); return what each batch was paid on
         its day (yuan), later payments ``(batch, year, yuan)`` and rationing records
         ``(batch, outcome, applications, yuan, paid day or −1, wait months)``."""
         self.slot, self.item, self.count, self.amount = slot, item, count, amount
         # months; within a day, items come in catalog order (never on a day's boundary)
         share = 1.0 / (len(self.item_pots) + 1)
-        self.at = [(day + (i + 1) * share) / SLOTS_PER_MONTH
-                   for day, i in zip(slot, item, strict=True)]
+        self.at = [
+            (day + (i + 1) * share) / SLOTS_PER_MONTH for day, i in zip(slot, item, strict=True)
+        ]
         env = simpy.Environment()
         self.pots = [_Pot(env, limits) for limits in self.limits]
         self.backlog: list[list] = []
@@ -241,8 +257,16 @@ class _DrawLoop:
             paid = self._pay(pots, rest, amount)
             if paid > 0:
                 self.late.append((row, year, paid * amount))
-                self.records.append((row, _DEFERRED, paid, paid * amount,
-                                     year * SLOTS_PER_YEAR, 12 * year - self.at[row]))
+                self.records.append(
+                    (
+                        row,
+                        _DEFERRED,
+                        paid,
+                        paid * amount,
+                        year * SLOTS_PER_YEAR,
+                        12 * year - self.at[row],
+                    )
+                )
             if rest - paid > 1e-9:
                 keep.append([row, rest - paid])
                 failed.update(pots)
@@ -252,8 +276,9 @@ class _DrawLoop:
         self.backlog = keep
 
 
-def appropriations(scenario: Scenario, years: list[int]) -> tuple[list[str], list[list[float]],
-                                                                 list[tuple[int, ...]]]:
+def appropriations(
+    scenario: Scenario, years: list[int]
+) -> tuple[list[str], list[list[float]], list[tuple[int, ...]]]:
     """The scenario's appropriations: names, yearly limits in yuan (``inf``: none that
     year) and, per item in run order, the appropriations it draws on."""
     names: list[str] = []
@@ -264,8 +289,9 @@ def appropriations(scenario: Scenario, years: list[int]) -> tuple[list[str], lis
         if item.assumptions.ceiling_yuan is not None:
             item_pots[i].append(len(names))
             names.append(item.id)
-            limits.append(ceiling_by_year(item.assumptions.ceiling_yuan, years,
-                                          scenario.years).tolist())
+            limits.append(
+                ceiling_by_year(item.assumptions.ceiling_yuan, years, scenario.years).tolist()
+            )
     for group in scenario.spec.ceilings:
         members = [ids.index(i) for i in group.items if i in scenario.items]
         if members:
@@ -322,14 +348,15 @@ class TimelineResult:
     @property
     def months(self) -> pd.PeriodIndex:
         """The month axis."""
-        return pd.period_range(f"{self.years[0]}-01", periods=self.item_cash.shape[2],
-                               freq="M", name="month")
+        return pd.period_range(
+            f"{self.years[0]}-01", periods=self.item_cash.shape[2], freq="M", name="month"
+        )
 
     @cached_property
     def groups(self) -> list[str]:
         """Reporting groups: the items' (chapters in policy order), then the events'."""
         seen = list(dict.fromkeys(self.items["group"]))
-        seen.sort(key=lambda g: (CHAPTERS.index(g) if g in CHAPTERS else len(CHAPTERS)))
+        seen.sort(key=lambda g: CHAPTERS.index(g) if g in CHAPTERS else len(CHAPTERS))
         return seen + [g for g in self.event_groups if g not in seen]
 
     @cached_property
@@ -365,9 +392,15 @@ class TimelineResult:
 
 
 # ------------------------------------------------------------------ the run
-def timeline(scenario: Scenario, draws: int, *, seed: int,
-             timing: TimingSettings | Mapping[str, Any] | None = None,
-             events: ExternalEvents | None = None, full_loop: bool = False) -> TimelineResult:
+def timeline(
+    scenario: Scenario,
+    draws: int,
+    *,
+    seed: int,
+    timing: TimingSettings | Mapping[str, Any] | None = None,
+    events: ExternalEvents | None = None,
+    full_loop: bool = False,
+) -> TimelineResult:
     """Monthly cash out of a scenario, with appropriations rationed first come first served.
 
     Parameters
@@ -416,22 +449,51 @@ def timeline(scenario: Scenario, draws: int, *, seed: int,
             hi = min(lo + CHUNK_DRAWS, chunk.draws)
             first = chunk.start + lo
             block = first // BLOCK_DRAWS
-            parts = [schedule_item(
-                plan.index, plan.item, calendars[plan.index],
-                payment_units(plan.item, plan.cohorts, chunk.demand[lo:hi, plan.index],
-                              chunk.admitted[lo:hi, plan.index]),
-                streams, block, n_years) for plan in plans]
-            done = _settle(Batches.concat(parts), hi - lo, first, in_loop, loop,
-                           item_cash[first:first + hi - lo], largest[first:first + hi - lo])
-            batches[first:first + hi - lo] = done[0]
+            parts = [
+                schedule_item(
+                    plan.index,
+                    plan.item,
+                    calendars[plan.index],
+                    payment_units(
+                        plan.item,
+                        plan.cohorts,
+                        chunk.demand[lo:hi, plan.index],
+                        chunk.admitted[lo:hi, plan.index],
+                    ),
+                    streams,
+                    block,
+                    n_years,
+                )
+                for plan in plans
+            ]
+            done = _settle(
+                Batches.concat(parts),
+                hi - lo,
+                first,
+                in_loop,
+                loop,
+                item_cash[first : first + hi - lo],
+                largest[first : first + hi - lo],
+            )
+            batches[first : first + hi - lo] = done[0]
             records.extend(done[1])
     event_groups, event_cash = _event_cash(events, draws, n_months)
     return TimelineResult(
-        scenario_name=scenario.name, scenario_sha256=scenario.digest(), seed=seed,
-        years=years, horizon=scenario.years, items=items, settings=settings,
-        item_cash=item_cash, event_cash=event_cash, event_groups=event_groups,
-        rationing=_rationing_frame(records, items.index, years), batches=batches,
-        largest_application=largest, engine=Results.concat(engine_parts))
+        scenario_name=scenario.name,
+        scenario_sha256=scenario.digest(),
+        seed=seed,
+        years=years,
+        horizon=scenario.years,
+        items=items,
+        settings=settings,
+        item_cash=item_cash,
+        event_cash=event_cash,
+        event_groups=event_groups,
+        rationing=_rationing_frame(records, items.index, years),
+        batches=batches,
+        largest_application=largest,
+        engine=Results.concat(engine_parts),
+    )
 
 
 def _spread_extras(outlay: np.ndarray, months: list[int | None], cash: np.ndarray) -> None:
@@ -445,8 +507,15 @@ def _spread_extras(outlay: np.ndarray, months: list[int | None], cash: np.ndarra
             by_month[:, :, month - 1] += outlay[:, k]
 
 
-def _settle(found: Batches, draws: int, first: int, in_loop: np.ndarray, loop: _DrawLoop,
-            cash: np.ndarray, largest: np.ndarray) -> tuple[np.ndarray, list[np.ndarray]]:
+def _settle(
+    found: Batches,
+    draws: int,
+    first: int,
+    in_loop: np.ndarray,
+    loop: _DrawLoop,
+    cash: np.ndarray,
+    largest: np.ndarray,
+) -> tuple[np.ndarray, list[np.ndarray]]:
     """Pay a chunk's batches into ``cash`` (draws × items × months, yuan), running the
     event loop draw by draw for the batches under an appropriation."""
     n_items, n_months = cash.shape[1:]
@@ -460,37 +529,48 @@ def _settle(found: Batches, draws: int, first: int, in_loop: np.ndarray, loop: _
     records = []
     looped = np.flatnonzero(~direct)
     if looped.size:
-        order = looped[np.lexsort((found.item[looped], found.slot[looped],
-                                   found.draw[looped]))]
+        order = looped[np.lexsort((found.item[looped], found.slot[looped], found.draw[looped]))]
         bounds = np.searchsorted(found.draw[order], np.arange(draws + 1))
         paid = np.zeros(order.size)
         late_cell, late_amount = [], []
         for d in range(draws):
-            rows = order[bounds[d]:bounds[d + 1]]
+            rows = order[bounds[d] : bounds[d + 1]]
             if not rows.size:
                 continue
-            now, late, rationed = loop.run(found.slot[rows].tolist(), found.item[rows].tolist(),
-                                           found.year[rows].tolist(),
-                                           found.count[rows].tolist(),
-                                           found.amount[rows].tolist())
-            paid[bounds[d]:bounds[d + 1]] = now
+            now, late, rationed = loop.run(
+                found.slot[rows].tolist(),
+                found.item[rows].tolist(),
+                found.year[rows].tolist(),
+                found.count[rows].tolist(),
+                found.amount[rows].tolist(),
+            )
+            paid[bounds[d] : bounds[d + 1]] = now
             for row, year, amount in late:
                 late_cell.append((d * n_items + found.item[rows[row]]) * n_months + 12 * year)
                 late_amount.append(amount)
             if rationed:
                 table = np.array(rationed, dtype=float)
                 at = rows[table[:, 0].astype(np.int64)]
-                records.append(np.column_stack([
-                    np.full(len(at), first + d), found.item[at], found.year[at],
-                    found.slot[at], table[:, 1:]]))
+                records.append(
+                    np.column_stack(
+                        [
+                            np.full(len(at), first + d),
+                            found.item[at],
+                            found.year[at],
+                            found.slot[at],
+                            table[:, 1:],
+                        ]
+                    )
+                )
         flat += np.bincount(cell[order], weights=paid, minlength=flat.size)
         if late_cell:
             flat += np.bincount(late_cell, weights=late_amount, minlength=flat.size)
     return np.bincount(found.draw, minlength=draws), records
 
 
-def _event_cash(events: ExternalEvents | None, draws: int,
-                n_months: int) -> tuple[list[str], np.ndarray]:
+def _event_cash(
+    events: ExternalEvents | None, draws: int, n_months: int
+) -> tuple[list[str], np.ndarray]:
     if events is None or not len(events.draw):
         return [], np.zeros((draws, 0, n_months))
     events.check(draws, n_months)
@@ -500,27 +580,49 @@ def _event_cash(events: ExternalEvents | None, draws: int,
     return [str(g) for g in groups], cash
 
 
-def _rationing_frame(records: list[np.ndarray], item_ids: pd.Index,
-                     years: list[int]) -> pd.DataFrame:
-    columns = ["draw", "item", "year", "due_slot", "outcome", "applications", "amount_yuan",
-               "paid_slot", "wait_months"]
+def _rationing_frame(
+    records: list[np.ndarray], item_ids: pd.Index, years: list[int]
+) -> pd.DataFrame:
+    columns = [
+        "draw",
+        "item",
+        "year",
+        "due_slot",
+        "outcome",
+        "applications",
+        "amount_yuan",
+        "paid_slot",
+        "wait_months",
+    ]
     table = np.concatenate(records) if records else np.zeros((0, len(columns)))
     frame = pd.DataFrame(table, columns=columns)
     months = pd.period_range(f"{years[0]}-01", periods=12 * len(years), freq="M").astype(str)
     due = (frame["due_slot"].to_numpy() // SLOTS_PER_MONTH).astype(np.int64)
     paid = frame["paid_slot"].to_numpy()
-    return pd.DataFrame({
-        "draw": frame["draw"].astype(np.int64),
-        "item": np.asarray(item_ids)[frame["item"].to_numpy(dtype=np.int64)],
-        "year": np.asarray(years)[frame["year"].to_numpy(dtype=np.int64)],
-        "due_month": np.asarray(months)[due],
-        "outcome": np.asarray(OUTCOMES)[frame["outcome"].to_numpy(dtype=np.int64)],
-        "applications": frame["applications"], "amount_yuan": frame["amount_yuan"],
-        "paid_month": np.where(paid >= 0, np.asarray(months)[
-            np.maximum(paid, 0).astype(np.int64) // SLOTS_PER_MONTH], ""),
-        "wait_months": frame["wait_months"],
-    })
+    return pd.DataFrame(
+        {
+            "draw": frame["draw"].astype(np.int64),
+            "item": np.asarray(item_ids)[frame["item"].to_numpy(dtype=np.int64)],
+            "year": np.asarray(years)[frame["year"].to_numpy(dtype=np.int64)],
+            "due_month": np.asarray(months)[due],
+            "outcome": np.asarray(OUTCOMES)[frame["outcome"].to_numpy(dtype=np.int64)],
+            "applications": frame["applications"],
+            "amount_yuan": frame["amount_yuan"],
+            "paid_month": np.where(
+                paid >= 0,
+                np.asarray(months)[np.maximum(paid, 0).astype(np.int64) // SLOTS_PER_MONTH],
+                "",
+            ),
+            "wait_months": frame["wait_months"],
+        }
+    )
 
 
-__all__ = ["CHUNK_DRAWS", "OUTCOMES", "ExternalEvents", "TimelineResult", "appropriations",
-           "timeline"]
+__all__ = [
+    "CHUNK_DRAWS",
+    "OUTCOMES",
+    "ExternalEvents",
+    "TimelineResult",
+    "appropriations",
+    "timeline",
+]

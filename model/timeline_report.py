@@ -41,11 +41,20 @@ def summarize_timeline(result: TimelineResult) -> dict[str, pd.DataFrame]:
     values = np.concatenate([result.cash, result.total[:, None]], axis=1)
     quantiles = np.percentile(values, [5, 50, 95], axis=0)
     index = pd.MultiIndex.from_product([groups, months], names=["group", "month"])
-    cashflow = pd.DataFrame({"mean": values.mean(axis=0).ravel(),
-                             "p5": quantiles[0].ravel(), "p50": quantiles[1].ravel(),
-                             "p95": quantiles[2].ravel()}, index=index)
-    return {"monthly_cashflow": cashflow, "peak": _peak_table(result, months),
-            "rationing": _rationing_table(result)}
+    cashflow = pd.DataFrame(
+        {
+            "mean": values.mean(axis=0).ravel(),
+            "p5": quantiles[0].ravel(),
+            "p50": quantiles[1].ravel(),
+            "p95": quantiles[2].ravel(),
+        },
+        index=index,
+    )
+    return {
+        "monthly_cashflow": cashflow,
+        "peak": _peak_table(result, months),
+        "rationing": _rationing_table(result),
+    }
 
 
 def _peak_table(result: TimelineResult, months: pd.Index) -> pd.DataFrame:
@@ -62,31 +71,50 @@ def _peak_table(result: TimelineResult, months: pd.Index) -> pd.DataFrame:
 
 def _peak_stats(values: np.ndarray, draws: int) -> dict[str, float]:
     p5, p50, p95 = np.percentile(values, [5, 50, 95])
-    return {"draws": values.size, "share": values.size / draws, "mean": values.mean(),
-            "p5": p5, "p50": p50, "p95": p95}
+    return {
+        "draws": values.size,
+        "share": values.size / draws,
+        "mean": values.mean(),
+        "p5": p5,
+        "p50": p50,
+        "p95": p95,
+    }
 
 
 def _rationing_table(result: TimelineResult) -> pd.DataFrame:
     columns = ["p_rationed", "wait_months_mean", "mean_demand"] + [
-        f"{what}_{outcome}" for outcome in OUTCOMES for what in ("applications", "mean")]
+        f"{what}_{outcome}" for outcome in OUTCOMES for what in ("applications", "mean")
+    ]
     records = result.rationing
     if records.empty:
-        return pd.DataFrame(columns=columns, index=pd.MultiIndex.from_arrays(
-            [[], []], names=["item", "year"]))
+        return pd.DataFrame(
+            columns=columns, index=pd.MultiIndex.from_arrays([[], []], names=["item", "year"])
+        )
     keys = ["item", "year"]
-    sums = records.pivot_table(index=keys, columns="outcome",
-                               values=["applications", "amount_yuan"], aggfunc="sum",
-                               fill_value=0.0) / result.draws
+    sums = (
+        records.pivot_table(
+            index=keys,
+            columns="outcome",
+            values=["applications", "amount_yuan"],
+            aggfunc="sum",
+            fill_value=0.0,
+        )
+        / result.draws
+    )
     table = pd.DataFrame(index=sums.index)
     table["p_rationed"] = records.groupby(keys)["draw"].nunique() / result.draws
     deferred = records[records["outcome"] == "deferred"]
-    weighted = (deferred["wait_months"] * deferred["applications"]).groupby(
-        [deferred["item"], deferred["year"]]).sum()
+    weighted = (
+        (deferred["wait_months"] * deferred["applications"])
+        .groupby([deferred["item"], deferred["year"]])
+        .sum()
+    )
     table["wait_months_mean"] = weighted / deferred.groupby(keys)["applications"].sum()
     demand = result.engine.demand.mean(axis=0)
     position = {item: i for i, item in enumerate(result.items.index)}
-    table["mean_demand"] = [demand[position[item], result.years.index(year)]
-                            for item, year in table.index]
+    table["mean_demand"] = [
+        demand[position[item], result.years.index(year)] for item, year in table.index
+    ]
     for outcome in OUTCOMES:
         for what, column in (("applications", "applications"), ("mean", "amount_yuan")):
             table[f"{what}_{outcome}"] = sums.get((column, outcome), 0.0)
@@ -103,14 +131,27 @@ def cashflow_chart(result: TimelineResult, unit: Unit = Unit.WAN):
     p5, p50, p95 = np.percentile(total, [5, 50, 95], axis=0)
     x = result.months.to_timestamp()
     figure, axis = plt.subplots(figsize=(10, 4.5), layout="constrained")
-    axis.fill_between(x, p5, p95, step="mid", alpha=0.25, color="tab:blue",
-                      label="5–95th percentile")
+    axis.fill_between(
+        x, p5, p95, step="mid", alpha=0.25, color="tab:blue", label="5–95th percentile"
+    )
     axis.step(x, p50, where="mid", color="tab:blue", label="median")
-    axis.step(x, total.mean(axis=0), where="mid", color="black", linestyle="--",
-              linewidth=0.8, label="mean")
+    axis.step(
+        x,
+        total.mean(axis=0),
+        where="mid",
+        color="black",
+        linestyle="--",
+        linewidth=0.8,
+        label="mean",
+    )
     if result.years[-1] > result.horizon[-1]:
-        axis.axvspan(pd.Timestamp(f"{result.horizon[-1] + 1}-01-01"), x[-1], color="grey",
-                     alpha=0.1, label="after the horizon")
+        axis.axvspan(
+            pd.Timestamp(f"{result.horizon[-1] + 1}-01-01"),
+            x[-1],
+            color="grey",
+            alpha=0.1,
+            label="after the horizon",
+        )
     axis.set_xlabel("month")
     axis.set_ylabel(f"cash out per month ({UNIT_NAMES[unit]})")
     axis.set_title(f"{result.scenario_name}: monthly cash out ({result.draws:,} draws)")
@@ -119,8 +160,9 @@ def cashflow_chart(result: TimelineResult, unit: Unit = Unit.WAN):
     return figure
 
 
-def write_timeline(result: TimelineResult, out_dir: str | Path,
-                   unit: Unit = Unit.WAN) -> dict[str, str]:
+def write_timeline(
+    result: TimelineResult, out_dir: str | Path, unit: Unit = Unit.WAN
+) -> dict[str, str]:
     """Write ``monthly_cashflow.csv``, ``rationing.csv``, ``peak_month.csv``,
     ``monthly_cashflow.png`` and ``manifest.json`` into ``out_dir`` (created if needed).
 
@@ -140,18 +182,31 @@ def write_timeline(result: TimelineResult, out_dir: str | Path,
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     tables = summarize_timeline(result)
-    names = {"monthly_cashflow": "monthly_cashflow.csv", "rationing": "rationing.csv",
-             "peak": "peak_month.csv"}
+    names = {
+        "monthly_cashflow": "monthly_cashflow.csv",
+        "rationing": "rationing.csv",
+        "peak": "peak_month.csv",
+    }
     for name, file_name in names.items():
         write_csv(in_unit(tables[name], unit), out_dir / file_name)
     save_figure(cashflow_chart(result, unit), out_dir / "monthly_cashflow.png")
-    files = {name: sha256_of(out_dir / name) for name in
-             [*names.values(), "monthly_cashflow.png"]}
-    write_json({"tool": "fiscalsim timeline", "version": package_version(),
-                "scenario": result.scenario_name, "scenario_sha256": result.scenario_sha256,
-                "seed": result.seed, "draws": result.draws, "block_draws": BLOCK_DRAWS,
-                "unit": unit.value, "timing": result.settings.model_dump(mode="json"),
-                "years": result.years, "files_sha256": files}, out_dir / MANIFEST)
+    files = {name: sha256_of(out_dir / name) for name in [*names.values(), "monthly_cashflow.png"]}
+    write_json(
+        {
+            "tool": "fiscalsim timeline",
+            "version": package_version(),
+            "scenario": result.scenario_name,
+            "scenario_sha256": result.scenario_sha256,
+            "seed": result.seed,
+            "draws": result.draws,
+            "block_draws": BLOCK_DRAWS,
+            "unit": unit.value,
+            "timing": result.settings.model_dump(mode="json"),
+            "years": result.years,
+            "files_sha256": files,
+        },
+        out_dir / MANIFEST,
+    )
     return files
 
 
@@ -161,17 +216,24 @@ def add_timeline_parser(subparsers) -> Any:
     from model.cli import add_run_options
 
     parser = subparsers.add_parser(
-        "timeline", help="monthly cash out and first-come-first-served rationing")
-    parser.add_argument("scenario", help="scenario file or name (baseline, "
-                        "baseline+appropriation_ceilings)")
+        "timeline", help="monthly cash out and first-come-first-served rationing"
+    )
+    parser.add_argument(
+        "scenario", help="scenario file or name (baseline, baseline+appropriation_ceilings)"
+    )
     add_run_options(parser, draws=DEFAULT_TIMELINE_DRAWS)
-    parser.add_argument("--out", type=Path,
-                        help="output folder (default outputs/<scenario>_timeline/)")
-    parser.add_argument("--timing", type=Path, help="YAML file of timing settings "
-                        "(see docs/timeline.md)")
-    parser.add_argument("--on-shortfall", choices=[s.value for s in Shortfall],
-                        help="reject or defer applications that find the appropriation "
-                        "short (overrides the timing settings)")
+    parser.add_argument(
+        "--out", type=Path, help="output folder (default outputs/<scenario>_timeline/)"
+    )
+    parser.add_argument(
+        "--timing", type=Path, help="YAML file of timing settings (see docs/timeline.md)"
+    )
+    parser.add_argument(
+        "--on-shortfall",
+        choices=[s.value for s in Shortfall],
+        help="reject or defer applications that find the appropriation "
+        "short (overrides the timing settings)",
+    )
     parser.add_argument("--quiet", action="store_true", help="print nothing but errors")
     return parser
 
@@ -189,7 +251,8 @@ def run_timeline(args) -> int:
         settings = timing_settings(read_yaml(args.timing), scenario, source=str(args.timing))
     if args.on_shortfall is not None:
         settings = timing_settings(settings, scenario).model_copy(
-            update={"on_shortfall": Shortfall(args.on_shortfall)})
+            update={"on_shortfall": Shortfall(args.on_shortfall)}
+        )
     result = timeline(scenario, args.draws, seed=args.seed, timing=settings)
     # a sibling of the run's folder: `fiscalsim run` replaces outputs/<scenario>/ whole
     out_dir = args.out or default_output_dir(f"{scenario.name}_timeline")
@@ -207,11 +270,13 @@ def format_timeline(result: TimelineResult, unit: Unit) -> str:
     peak = tables["peak"]
     busiest = peak.drop(index="all")["share"].idxmax()
     allpeaks = peak.loc["all"]
-    lines = [f"{result.scenario_name}: monthly cash out, {unit.label_zh} ({unit.value}); "
-             f"{result.draws:,} draws, seed {result.seed}",
-             f"largest month: most often {busiest} ({peak.loc[busiest, 'share']:.0%} of "
-             f"draws); its need P50 {allpeaks['p50'] / unit.divisor:,.1f}, "
-             f"P95 {allpeaks['p95'] / unit.divisor:,.1f}"]
+    lines = [
+        f"{result.scenario_name}: monthly cash out, {unit.label_zh} ({unit.value}); "
+        f"{result.draws:,} draws, seed {result.seed}",
+        f"largest month: most often {busiest} ({peak.loc[busiest, 'share']:.0%} of "
+        f"draws); its need P50 {allpeaks['p50'] / unit.divisor:,.1f}, "
+        f"P95 {allpeaks['p95'] / unit.divisor:,.1f}",
+    ]
     rationing = result.rationing
     for outcome in OUTCOMES:
         chosen = rationing[rationing["outcome"] == outcome]
@@ -222,5 +287,12 @@ def format_timeline(result: TimelineResult, unit: Unit) -> str:
     return "\n".join(lines)
 
 
-__all__ = ["DEFAULT_TIMELINE_DRAWS", "add_timeline_parser", "cashflow_chart",
-           "format_timeline", "run_timeline", "summarize_timeline", "write_timeline"]
+__all__ = [
+    "DEFAULT_TIMELINE_DRAWS",
+    "add_timeline_parser",
+    "cashflow_chart",
+    "format_timeline",
+    "run_timeline",
+    "summarize_timeline",
+    "write_timeline",
+]

@@ -54,14 +54,14 @@ Months = Annotated[float, Field(ge=0, le=12)]
 class Shortfall(StrEnum):
     """What happens to an application that finds its appropriation short."""
 
-    DEFER = "defer"    # waits, first in line, for next year's appropriation (结转下年)
+    DEFER = "defer"  # waits, first in line, for next year's appropriation (结转下年)
     REJECT = "reject"  # is not paid (the engine's "unfunded")
 
 
 class CallMode(StrEnum):
     """How applications reach a decision."""
 
-    CALL = "call"        # one call a year; the whole call is reviewed and approved together
+    CALL = "call"  # one call a year; the whole call is reviewed and approved together
     ROLLING = "rolling"  # applications arrive over a window and are decided one by one
 
 
@@ -144,40 +144,68 @@ def _lag(low: float, high: float) -> LagRange:
     return LagRange(low=low, high=high)
 
 
-_PROJECT_CALL = ("Assumption: Chinese municipal S&T programmes usually call for applications "
-                 "in Q1–Q2 (here March–April), review and publicise results over 3–5 months "
-                 "(专家评审, 公示) and pay in H2 (here August–November) after the budget is "
-                 "released (资金下达).")
+_PROJECT_CALL = (
+    "Assumption: Chinese municipal S&T programmes usually call for applications "
+    "in Q1–Q2 (here March–April), review and publicise results over 3–5 months "
+    "(专家评审, 公示) and pay in H2 (here August–November) after the budget is "
+    "released (资金下达)."
+)
 #: Built-in timing by payment kind, all assumptions (see docs/timeline.md).
 DEFAULT_TIMING: dict[PaymentKind, ItemTiming] = {
     PaymentKind.ONE_TIME: ItemTiming(
-        mode=CallMode.CALL, open_month=3, window_months=2, review_months=_lag(3, 5),
-        pay_months=_lag(0, 2), basis=_PROJECT_CALL),
+        mode=CallMode.CALL,
+        open_month=3,
+        window_months=2,
+        review_months=_lag(3, 5),
+        pay_months=_lag(0, 2),
+        basis=_PROJECT_CALL,
+    ),
     PaymentKind.ANNUAL_FOR_YEARS: ItemTiming(
-        mode=CallMode.CALL, open_month=3, window_months=2, review_months=_lag(3, 5),
-        pay_months=_lag(0, 2), continuing_month=6,
+        mode=CallMode.CALL,
+        open_month=3,
+        window_months=2,
+        review_months=_lag(3, 5),
+        pay_months=_lag(0, 2),
+        continuing_month=6,
         basis=_PROJECT_CALL + " Assumption: later years are paid in June, once the year's "
-        "budget is approved (Jan–Feb) and the annual check is done."),
+        "budget is approved (Jan–Feb) and the annual check is done.",
+    ),
     PaymentKind.RECURRING_ANNUAL: ItemTiming(
-        mode=CallMode.CALL, open_month=4, window_months=1, review_months=_lag(1, 3),
+        mode=CallMode.CALL,
+        open_month=4,
+        window_months=1,
+        review_months=_lag(1, 3),
         pay_months=_lag(0, 2),
         basis="Assumption: operating subsidies follow an annual assessment of the previous "
-        "year's operation (年度考核) in April, paid June–September."),
+        "year's operation (年度考核) in April, paid June–September.",
+    ),
     PaymentKind.PER_EVENT: ItemTiming(
-        mode=CallMode.ROLLING, open_month=1, window_months=9, review_months=_lag(1, 2),
+        mode=CallMode.ROLLING,
+        open_month=1,
+        window_months=9,
+        review_months=_lag(1, 2),
         pay_months=_lag(0, 1),
         basis="Assumption: awards without application (免申即享) follow qualifying events "
-        "recorded January–September in rolling batches, paid 1–3 months later."),
+        "recorded January–September in rolling batches, paid 1–3 months later.",
+    ),
     PaymentKind.FORMULA: ItemTiming(
-        mode=CallMode.CALL, open_month=4, window_months=1, review_months=_lag(2, 4),
+        mode=CallMode.CALL,
+        open_month=4,
+        window_months=1,
+        review_months=_lag(2, 4),
         pay_months=_lag(0, 2),
         basis="Assumption: formula rewards need last year's audited figures (contracts "
-        "registered by March), claimed in April, paid July–October."),
+        "registered by March), claimed in April, paid July–October.",
+    ),
     PaymentKind.STAGED: ItemTiming(
-        mode=CallMode.ROLLING, open_month=1, window_months=10, review_months=_lag(0.5, 1.5),
+        mode=CallMode.ROLLING,
+        open_month=1,
+        window_months=10,
+        review_months=_lag(0.5, 1.5),
         pay_months=_lag(0, 0.5),
         basis="Assumption: milestones (filing, acceptance, listing) happen through the year "
-        "and are paid 0.5–2 months after they are reached."),
+        "and are paid 0.5–2 months after they are reached.",
+    ),
 }
 
 
@@ -214,9 +242,12 @@ class TimingSettings(StrictModel):
     extra_months: dict[str, Month] = Field(default_factory=dict)
 
 
-def timing_settings(value: TimingSettings | Mapping[str, Any] | None,
-                    scenario: Scenario | None = None, *,
-                    source: str = "timing") -> TimingSettings:
+def timing_settings(
+    value: TimingSettings | Mapping[str, Any] | None,
+    scenario: Scenario | None = None,
+    *,
+    source: str = "timing",
+) -> TimingSettings:
     """Normalize timing settings, falling back to the scenario's own.
 
     Parameters
@@ -245,8 +276,9 @@ def timing_settings(value: TimingSettings | Mapping[str, Any] | None,
         try:
             settings = TimingSettings.model_validate(dict(value))
         except ValidationError as exc:
-            problems = problems_from_validation(exc, source, model=TimingSettings,
-                                                item_of=_split_loc)
+            problems = problems_from_validation(
+                exc, source, model=TimingSettings, item_of=_split_loc
+            )
     if scenario is not None:
         settings = _with_item_overrides(settings, scenario)
         sections = value if isinstance(value, Mapping) else settings.model_dump()
@@ -258,10 +290,15 @@ def timing_settings(value: TimingSettings | Mapping[str, Any] | None,
 
 def _with_item_overrides(settings: TimingSettings, scenario: Scenario) -> TimingSettings:
     """Add the scenario's per-item ``timing`` fields (where the schema has them)."""
-    per_item = {item_id: getattr(item.assumptions, "timing", None)
-                for item_id, item in scenario.items.items()}
-    per_item = {k: TimingOverride.model_validate(v) if isinstance(v, Mapping) else v
-                for k, v in per_item.items() if v is not None and k not in settings.items}
+    per_item = {
+        item_id: getattr(item.assumptions, "timing", None)
+        for item_id, item in scenario.items.items()
+    }
+    per_item = {
+        k: TimingOverride.model_validate(v) if isinstance(v, Mapping) else v
+        for k, v in per_item.items()
+        if v is not None and k not in settings.items
+    }
     if not per_item:
         return settings
     return settings.model_copy(update={"items": {**per_item, **settings.items}})
@@ -269,13 +306,24 @@ def _with_item_overrides(settings: TimingSettings, scenario: Scenario) -> Timing
 
 def _unknown_ids(sections: Mapping[str, Any], scenario: Scenario, source: str) -> list[Problem]:
     extras = {extra.id for extra in scenario_extras(scenario)}
-    known = {"items": set(scenario.items), "groups": set(scenario.items) | extras,
-             "extra_months": extras}
-    return [Problem(source, str(item_id), section, "unknown item id: not among the "
-                    f"scenario's {'grant items' if section == 'items' else 'engine rows'}")
-            for section, ids in known.items()
-            if isinstance(sections.get(section), Mapping)
-            for item_id in sections[section] if item_id not in ids]
+    known = {
+        "items": set(scenario.items),
+        "groups": set(scenario.items) | extras,
+        "extra_months": extras,
+    }
+    return [
+        Problem(
+            source,
+            str(item_id),
+            section,
+            "unknown item id: not among the "
+            f"scenario's {'grant items' if section == 'items' else 'engine rows'}",
+        )
+        for section, ids in known.items()
+        if isinstance(sections.get(section), Mapping)
+        for item_id in sections[section]
+        if item_id not in ids
+    ]
 
 
 def _split_loc(loc: tuple) -> tuple[str | None, tuple]:
@@ -333,8 +381,9 @@ class Units:
     amount: np.ndarray
 
 
-def payment_units(item: ResolvedItem, cohorts: list[int], demand: np.ndarray,
-                  admitted: np.ndarray) -> Units:
+def payment_units(
+    item: ResolvedItem, cohorts: list[int], demand: np.ndarray, admitted: np.ndarray
+) -> Units:
     """Split an item's engine amounts (draws × years) into equal applications.
 
     One-time, per-event and formula awards: the year's admitted count. Multi-year
@@ -358,11 +407,11 @@ def payment_units(item: ResolvedItem, cohorts: list[int], demand: np.ndarray,
         span = item.years_paid or 1
         cohort_sum = np.zeros((draws, n_years))
         for j in range(n_years):
-            running = sum((cohort_sum[:, c] for c in cohorts if j - span < c < j),
-                          np.zeros(draws))
+            running = sum((cohort_sum[:, c] for c in cohorts if j - span < c < j), np.zeros(draws))
             if j in cohorts:
-                cohort_sum[:, j] = np.where(admitted[:, j] > 0,
-                                            np.maximum(demand[:, j] - running, 0.0), 0.0)
+                cohort_sum[:, j] = np.where(
+                    admitted[:, j] > 0, np.maximum(demand[:, j] - running, 0.0), 0.0
+                )
         for c in cohorts:
             for k in range(span):
                 add(c + k, k > 0, admitted[:, c].astype(np.int64), cohort_sum[:, c])
@@ -380,8 +429,7 @@ def payment_units(item: ResolvedItem, cohorts: list[int], demand: np.ndarray,
     count = np.where(total > 0, count, 0)
     with np.errstate(divide="ignore", invalid="ignore"):
         amount = np.where(count > 0, total / np.maximum(count, 1), 0.0)
-    return Units(np.asarray(years, dtype=np.int64), np.asarray(fixed, dtype=bool),
-                 count, amount)
+    return Units(np.asarray(years, dtype=np.int64), np.asarray(fixed, dtype=bool), count, amount)
 
 
 def _typical_payment(item: ResolvedItem) -> float:
@@ -417,8 +465,9 @@ class Batches:
     def concat(cls, parts: list[Batches]) -> Batches:
         fields = ("draw", "item", "year", "slot", "count", "amount")
         if not parts:
-            return cls(*(np.zeros(0, dtype=np.float64 if f == "amount" else np.int64)
-                         for f in fields))
+            return cls(
+                *(np.zeros(0, dtype=np.float64 if f == "amount" else np.int64) for f in fields)
+            )
         return cls(*(np.concatenate([getattr(p, f) for p in parts]) for f in fields))
 
 
@@ -440,8 +489,15 @@ class TimingStreams:
         return self._open[key]
 
 
-def schedule_item(index: int, item: ResolvedItem, timing: ItemTiming, units: Units,
-                  streams: TimingStreams, block: int, n_years: int) -> Batches:
+def schedule_item(
+    index: int,
+    item: ResolvedItem,
+    timing: ItemTiming,
+    units: Units,
+    streams: TimingStreams,
+    block: int,
+    n_years: int,
+) -> Batches:
     """Disbursement days of an item's applications in a chunk, gathered into batches.
 
     Parameters
@@ -464,7 +520,8 @@ def schedule_item(index: int, item: ResolvedItem, timing: ItemTiming, units: Uni
     review = timing.review_months
     if timing.mode is CallMode.CALL:  # one decision date per call, drawn for every year
         call_lag = review.low + (review.high - review.low) * streams.get(
-            item.id, "review", block).random((draws, n_years))
+            item.id, "review", block
+        ).random((draws, n_years))
     counts = np.where(calendar[None, :], units.count, 0)
     flat = counts.ravel()
     n = int(flat.sum())
@@ -477,10 +534,12 @@ def schedule_item(index: int, item: ResolvedItem, timing: ItemTiming, units: Uni
         if timing.mode is CallMode.CALL:
             months += start + timing.window_months + call_lag[draw, units.year[unit]]
         else:
-            months += start + timing.window_months * streams.get(
-                item.id, "arrival", block).random(n)
+            months += start + timing.window_months * streams.get(item.id, "arrival", block).random(
+                n
+            )
             months += review.low + (review.high - review.low) * streams.get(
-                item.id, "review", block).random(n)
+                item.id, "review", block
+            ).random(n)
         day = np.minimum((months * SLOTS_PER_MONTH).astype(np.int64), SLOTS_PER_YEAR - 1)
         tally = np.bincount(cell * SLOTS_PER_YEAR + day, minlength=flat.size * SLOTS_PER_YEAR)
         where = np.flatnonzero(tally)
@@ -491,20 +550,41 @@ def schedule_item(index: int, item: ResolvedItem, timing: ItemTiming, units: Uni
     if fixed.size:
         draw, position = np.nonzero(units.count[:, fixed] > 0)
         unit = fixed[position]
-        day = np.full(unit.size, (timing.continuing_month - 1) * SLOTS_PER_MONTH
-                      + FIXED_PAY_DAY)
+        day = np.full(unit.size, (timing.continuing_month - 1) * SLOTS_PER_MONTH + FIXED_PAY_DAY)
         parts.append(_batches(index, units, draw, unit, day, units.count[draw, unit]))
     return Batches.concat(parts)
 
 
 def _batches(index: int, units: Units, draw, unit, day, count) -> Batches:
     year = units.year[unit]
-    return Batches(draw=draw.astype(np.int64), item=np.full(draw.size, index, dtype=np.int64),
-                   year=year, slot=year * SLOTS_PER_YEAR + day, count=count.astype(np.int64),
-                   amount=units.amount[draw, unit])
+    return Batches(
+        draw=draw.astype(np.int64),
+        item=np.full(draw.size, index, dtype=np.int64),
+        year=year,
+        slot=year * SLOTS_PER_YEAR + day,
+        count=count.astype(np.int64),
+        amount=units.amount[draw, unit],
+    )
 
 
-__all__ = ["DEFAULT_TIMING", "FIXED_PAY_DAY", "SLOTS_PER_MONTH", "SLOTS_PER_YEAR", "Batches",
-           "CallMode", "GroupBy", "ItemTiming", "LagRange", "Shortfall", "TimingOverride",
-           "TimingSettings", "TimingStreams", "Units", "item_timing", "payment_units",
-           "reporting_group", "schedule_item", "timing_settings"]
+__all__ = [
+    "DEFAULT_TIMING",
+    "FIXED_PAY_DAY",
+    "SLOTS_PER_MONTH",
+    "SLOTS_PER_YEAR",
+    "Batches",
+    "CallMode",
+    "GroupBy",
+    "ItemTiming",
+    "LagRange",
+    "Shortfall",
+    "TimingOverride",
+    "TimingSettings",
+    "TimingStreams",
+    "Units",
+    "item_timing",
+    "payment_units",
+    "reporting_group",
+    "schedule_item",
+    "timing_settings",
+]

@@ -39,7 +39,15 @@ def run_fiscalsim() -> Callable[..., subprocess.CompletedProcess]:
     Returns the completed process with text ``stdout`` and ``stderr``; each call costs
     about a second (interpreter start and imports), so use it sparingly.
     """
+
     def run(*args: str, timeout: float = 120) -> subprocess.CompletedProcess:
-        return subprocess.run([sys.executable, "-m", "model", *args], cwd=PROJECT_ROOT,
-                              capture_output=True, text=True, timeout=timeout, check=False)
+        return subprocess.run(
+            [sys.executable, "-m", "model", *args],
+            cwd=PROJECT_ROOT,
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+            check=False,
+        )
+
     return run

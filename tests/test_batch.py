@@ -36,12 +36,26 @@ def _csv(out, name):
 
 def test_every_output_is_written(run):
     names = {p.name for p in run.out_dir.iterdir()}
-    expected = {"summary_by_year.csv", "budget_by_item.csv", "budget_by_article.csv",
-                "budget_by_unit.csv", "budget_by_chapter.csv", "commitments.csv",
-                "recipients_by_item.csv", "analytic_check.csv", "assumptions.csv",
-                "budget.xlsx", "draws.parquet", "manifest.json", "fan_chart.png",
-                "funds_by_year.csv", "tolerance.csv", "loan_compensation.csv",
-                "conversion.csv", "loss_ratio_future_seed_fund.png"}
+    expected = {
+        "summary_by_year.csv",
+        "budget_by_item.csv",
+        "budget_by_article.csv",
+        "budget_by_unit.csv",
+        "budget_by_chapter.csv",
+        "commitments.csv",
+        "recipients_by_item.csv",
+        "analytic_check.csv",
+        "assumptions.csv",
+        "budget.xlsx",
+        "draws.parquet",
+        "manifest.json",
+        "fan_chart.png",
+        "funds_by_year.csv",
+        "tolerance.csv",
+        "loan_compensation.csv",
+        "conversion.csv",
+        "loss_ratio_future_seed_fund.png",
+    }
     assert expected <= names
     assert not [p for p in run.out_dir.parent.iterdir() if ".partial-" in p.name]
 
@@ -51,7 +65,8 @@ def test_items_add_up_to_the_yearly_totals(run):
     by_item = _csv(run.out_dir, "budget_by_item").set_index("item")
     for year in run.summary.horizon:
         assert by_item[f"mean_{year}_wan"].sum() == pytest.approx(
-            by_year.loc[str(year), "mean_wan"], rel=1e-8)
+            by_year.loc[str(year), "mean_wan"], rel=1e-8
+        )
     for group in ("article", "unit", "chapter"):
         table = _csv(run.out_dir, f"budget_by_{group}")
         assert table["mean_wan"].sum() == pytest.approx(by_item["mean_wan"].sum(), rel=1e-8)
@@ -75,8 +90,11 @@ def test_fund_tables_are_written_in_the_run_unit(run):
     written = _csv(run.out_dir, "tolerance").set_index("id")
     in_memory = run.summary.extra_tables["tolerance"]
     for column in ("mean_invested", "expected_excess_loss", "city_net_cost_p95"):
-        np.testing.assert_allclose(written[f"{column}_wan"] * 10_000,
-                                   in_memory.loc[written.index, f"{column}_yuan"], rtol=1e-9)
+        np.testing.assert_allclose(
+            written[f"{column}_wan"] * 10_000,
+            in_memory.loc[written.index, f"{column}_yuan"],
+            rtol=1e-9,
+        )
     for path in run.out_dir.glob("*.csv"):
         header = path.read_text(encoding="utf-8-sig").splitlines()[0].split(",")
         assert not [c for c in header if c.endswith("_yuan")], path.name
@@ -90,12 +108,14 @@ def test_parquet_draws_reproduce_the_csv_means(run, baseline):
     by_year = _csv(run.out_dir, "summary_by_year").set_index("year")
     for year in run.summary.horizon:
         assert draws[f"total/{year}"].mean() / 1e4 == pytest.approx(
-            by_year.loc[str(year), "mean_wan"], rel=1e-9)
+            by_year.loc[str(year), "mean_wan"], rel=1e-9
+        )
         for item in by_item.index:
             column = f"{item}/{year}"
             mean = draws[column].mean() / 1e4 if column in draws else 0.0
-            assert mean == pytest.approx(by_item.loc[item, f"mean_{year}_wan"], rel=1e-9,
-                                         abs=1e-9), column
+            assert mean == pytest.approx(
+                by_item.loc[item, f"mean_{year}_wan"], rel=1e-9, abs=1e-9
+            ), column
     item_columns = [c for c in draws.columns if "/" in c and not c.startswith("total/")]
     year_of = {c: c.split("/")[1] for c in item_columns}
     for year in run.summary.years:
@@ -108,7 +128,8 @@ def test_budget_probability_matches_the_draws(run):
     by_year = _csv(run.out_dir, "summary_by_year").set_index("year")
     for year in run.summary.horizon:
         assert by_year.loc[str(year), "p_exceed"] == pytest.approx(
-            np.mean(draws[f"total/{year}"] > 9e8))
+            np.mean(draws[f"total/{year}"] > 9e8)
+        )
 
 
 def test_manifest(run, baseline):
@@ -129,16 +150,16 @@ def test_workbook_has_every_table(run):
 
 
 def test_same_seed_gives_byte_identical_tables(baseline, run, tmp_path):
-    again = run_batch(baseline, draws=DRAWS, seed=99, out_dir=tmp_path / "again",
-                      budget_yuan=9e8)
+    again = run_batch(baseline, draws=DRAWS, seed=99, out_dir=tmp_path / "again", budget_yuan=9e8)
     for path in run.out_dir.iterdir():
         if path.suffix in (".csv", ".parquet", ".png"):
             assert (again.out_dir / path.name).read_bytes() == path.read_bytes(), path.name
 
 
 def test_unit_only_changes_presentation(baseline, run, tmp_path):
-    in_yi = run_batch(baseline, draws=DRAWS, seed=99, out_dir=tmp_path / "yi", unit=Unit.YI,
-                      write_draws=False)
+    in_yi = run_batch(
+        baseline, draws=DRAWS, seed=99, out_dir=tmp_path / "yi", unit=Unit.YI, write_draws=False
+    )
     wan = _csv(run.out_dir, "summary_by_year")
     yi = _csv(in_yi.out_dir, "summary_by_year")
     assert np.allclose(yi["mean_yi"] * 1e4, wan["mean_wan"], rtol=1e-9)
@@ -171,8 +192,21 @@ def test_refuses_to_replace_a_folder_it_did_not_write(baseline, tmp_path):
 
 
 def test_cli_run_prints_the_budget_table(tmp_path, capsys):
-    status = main(["run", "baseline", "--draws", "400", "--out", str(tmp_path / "cli"),
-                   "--unit", "yi", "--budget", "9", "--quiet"])
+    status = main(
+        [
+            "run",
+            "baseline",
+            "--draws",
+            "400",
+            "--out",
+            str(tmp_path / "cli"),
+            "--unit",
+            "yi",
+            "--budget",
+            "9",
+            "--quiet",
+        ]
+    )
     assert status == 0
     assert capsys.readouterr().out == ""
     status = main(["run", "baseline", "--draws", "400", "--out", str(tmp_path / "cli")])
@@ -206,11 +240,16 @@ def test_funds_command(tmp_path, capsys):
     assert set(tolerance["id"]) == {"future_seed_fund", "angel_funds"}
     assert tolerance["p_breach_liquidation"].between(0, 1).all()
     # --unit yi: the same draws (same seed), money columns in 亿元 (10⁸ yuan)
-    assert main(["funds", "baseline", "--draws", "2000", "--unit", "yi",
-                 "--out", str(tmp_path / "yi")]) == 0
+    assert (
+        main(
+            ["funds", "baseline", "--draws", "2000", "--unit", "yi", "--out", str(tmp_path / "yi")]
+        )
+        == 0
+    )
     in_yi = pd.read_csv(tmp_path / "yi" / "tolerance.csv", encoding="utf-8-sig")
-    np.testing.assert_allclose(in_yi["expected_city_loss_yi"] * 1e8,
-                               tolerance["expected_city_loss_wan"] * 1e4, rtol=1e-9)
+    np.testing.assert_allclose(
+        in_yi["expected_city_loss_yi"] * 1e8, tolerance["expected_city_loss_wan"] * 1e4, rtol=1e-9
+    )
     assert "(亿元)" in capsys.readouterr().out
 
 
@@ -218,8 +257,18 @@ def test_catalog_json_lists_every_item(capsys):
     assert main(["catalog", "--format", "json"]) == 0
     rows = json.loads(capsys.readouterr().out)
     assert len(rows) == 42
-    required = {"id", "article", "chapter", "name_zh", "name_en", "payment", "cap_yuan",
-                "fixed", "years_paid", "responsible_units"}
+    required = {
+        "id",
+        "article",
+        "chapter",
+        "name_zh",
+        "name_en",
+        "payment",
+        "cap_yuan",
+        "fixed",
+        "years_paid",
+        "responsible_units",
+    }
     assert all(required <= set(row) for row in rows)
     by_id = {row["id"]: row for row in rows}
     assert by_id["provincial_lab_funding"]["cap_yuan"] == 100_000_000
@@ -230,8 +279,23 @@ def test_run_with_timeline_writes_it_inside_the_run(tmp_path):
     from model.timeline import timeline
 
     out = tmp_path / "with_timeline"
-    assert main(["run", "baseline", "--draws", "300", "--out", str(out), "--timeline",
-                 "--timeline-draws", "40", "--quiet"]) == 0
+    assert (
+        main(
+            [
+                "run",
+                "baseline",
+                "--draws",
+                "300",
+                "--out",
+                str(out),
+                "--timeline",
+                "--timeline-draws",
+                "40",
+                "--quiet",
+            ]
+        )
+        == 0
+    )
     monthly = pd.read_csv(out / "timeline" / "monthly_cashflow.csv", encoding="utf-8-sig")
     assert len(monthly) > 0
     manifest = json.loads((out / "manifest.json").read_text(encoding="utf-8"))

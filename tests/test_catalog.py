@@ -218,7 +218,8 @@ def test_quote_states_the_amount(item: LineItem):
     if amount is None:
         pytest.skip("the text states no amount for this item")
     assert contains_amount(item.quote, amount), (
-        f"quote does not contain {amount_zh(amount)}: {item.quote}")
+        f"quote does not contain {amount_zh(amount)}: {item.quote}"
+    )
 
 
 @pytest.mark.parametrize("item", _items(), ids=lambda item: item.id)
@@ -274,8 +275,12 @@ def test_special_modellers():
     assert by_id["future_seed_fund"].modelled_by is Modeller.FUNDS
     assert by_id["angel_funds"].modelled_by is Modeller.FUNDS
     assert by_id["tech_loan_risk_compensation"].modelled_by is Modeller.LOANS
-    others = set(by_id) - {"invest_then_equity_conversion", "future_seed_fund",
-                           "angel_funds", "tech_loan_risk_compensation"}
+    others = set(by_id) - {
+        "invest_then_equity_conversion",
+        "future_seed_fund",
+        "angel_funds",
+        "tech_loan_risk_compensation",
+    }
     assert all(by_id[i].modelled_by is Modeller.ENGINE for i in others)
 
 

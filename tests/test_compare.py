@@ -19,8 +19,15 @@ from model.engine import payment_years
 DRAWS = 2_000
 SEED = 20250101
 VARIANTS = ("cap_cut_20", "two_more_labs", "lower_takeup")
-DELTA_STATS = ("delta_mean", "delta_se", "delta_ci_low", "delta_ci_high", "delta_p50",
-               "delta_p95", "p_variant_higher")
+DELTA_STATS = (
+    "delta_mean",
+    "delta_se",
+    "delta_ci_low",
+    "delta_ci_high",
+    "delta_p50",
+    "delta_p95",
+    "p_variant_higher",
+)
 
 
 @pytest.fixture(scope="module")
@@ -61,12 +68,14 @@ def test_the_item_table_moves_only_the_changed_item(comparison):
 
 
 @pytest.mark.parametrize("variant", VARIANTS)
-def test_the_95_interval_of_the_mean_change_covers_the_analytic_change(baseline,
-                                                                       comparison, variant):
+def test_the_95_interval_of_the_mean_change_covers_the_analytic_change(
+    baseline, comparison, variant
+):
     horizon = baseline.years
     expected = [expected_city_cost(s)[horizon] for s in (baseline, load_scenario(variant))]
-    change = (expected[1].sum(axis=0) - expected[0].sum(axis=0).reindex(
-        expected[1].columns, fill_value=0.0))
+    change = expected[1].sum(axis=0) - expected[0].sum(axis=0).reindex(
+        expected[1].columns, fill_value=0.0
+    )
     rows = comparison.tables["compare"].loc[variant]
     total = rows.loc[comparison.total_label]
     tolerance = 1e-9 * abs(change.sum()) + 1e-3  # zero-width intervals of exact changes
@@ -87,12 +96,12 @@ def test_the_variance_reduction_of_a_proportional_cut_is_exact():
     rng = np.random.default_rng(4)
     base = rng.gamma(3.0, 2.0, size=(5_000, 2))
     stats = paired_stats(base, 0.8 * base)
-    assert stats["variance_reduction"] == pytest.approx((1 + 0.64) / 0.04 * np.ones(2),
-                                                        rel=1e-9)
+    assert stats["variance_reduction"] == pytest.approx((1 + 0.64) / 0.04 * np.ones(2), rel=1e-9)
     diff = 0.8 * base - base
     assert stats["delta_se"] == pytest.approx(diff.std(axis=0, ddof=1) / np.sqrt(5_000))
     assert stats["delta_ci_high"] - stats["delta_ci_low"] == pytest.approx(
-        2 * Z95 * stats["delta_se"])
+        2 * Z95 * stats["delta_se"]
+    )
     assert (stats["p_variant_higher"] == 0).all()
 
 
@@ -108,7 +117,8 @@ def test_extra_costs_are_added_to_the_totals(baseline):
     label = f"{baseline.years[0]}–{baseline.years[-1]}"
     shift = 1e6 * len(baseline.years)
     assert with_extra.loc[("two_more_labs", label), "delta_mean"] == pytest.approx(
-        plain.loc[("two_more_labs", label), "delta_mean"] + shift)
+        plain.loc[("two_more_labs", label), "delta_mean"] + shift
+    )
 
 
 def test_same_seed_gives_identical_tables(baseline):
@@ -123,12 +133,19 @@ def test_the_command_writes_tables_charts_and_a_manifest(tmp_path, in_project_ro
     parser = argparse.ArgumentParser()
     add_compare_parser(parser.add_subparsers(dest="command"))
     out = tmp_path / "cmp"
-    args = parser.parse_args(["compare", "baseline", "cap_cut_20", "--draws", "200",
-                              "--seed", "1", "--out", str(out)])
+    args = parser.parse_args(
+        ["compare", "baseline", "cap_cut_20", "--draws", "200", "--seed", "1", "--out", str(out)]
+    )
     assert run_compare(args) == 0
     names = {p.name for p in out.iterdir()}
-    assert {"compare.csv", "compare_items.csv", "compare.xlsx", "compare_delta.png",
-            "compare_fan.png", "manifest.json"} <= names
+    assert {
+        "compare.csv",
+        "compare_items.csv",
+        "compare.xlsx",
+        "compare_delta.png",
+        "compare_fan.png",
+        "manifest.json",
+    } <= names
     table = pd.read_csv(out / "compare.csv", encoding="utf-8-sig")
     assert "delta_mean_wan" in table.columns
     assert "cap_cut_20" in capsys.readouterr().out

@@ -23,19 +23,47 @@ from model.outcomes import outcome_statistics
 YEARS = range(2025, 2031)
 GRANT = 2_000_000.0
 
-EXACT_1X = dict(write_off_prob=0.0, body_median=1.0, body_sigma=0.0, tail_prob=0.0,
-                write_off_years_min=1, write_off_years_max=2, exit_years_min=2,
-                exit_years_max=4, basis="test")
-HEAVY = dict(write_off_prob=0.2, recovery_prob=0.3, recovery_max=0.3, body_median=0.9,
-             body_sigma=1.0, tail_prob=0.1, write_off_years_min=1, write_off_years_max=5,
-             exit_years_min=3, exit_years_max=9, basis="test")
+EXACT_1X = dict(
+    write_off_prob=0.0,
+    body_median=1.0,
+    body_sigma=0.0,
+    tail_prob=0.0,
+    write_off_years_min=1,
+    write_off_years_max=2,
+    exit_years_min=2,
+    exit_years_max=4,
+    basis="test",
+)
+HEAVY = dict(
+    write_off_prob=0.2,
+    recovery_prob=0.3,
+    recovery_max=0.3,
+    body_median=0.9,
+    body_sigma=1.0,
+    tail_prob=0.1,
+    write_off_years_min=1,
+    write_off_years_max=5,
+    exit_years_min=3,
+    exit_years_max=9,
+    basis="test",
+)
 
 
 def programme(**changes) -> ConversionSpec:
-    base = dict(id="test_programme", first_year=2025, last_year=2030,
-                projects_per_year_min=10, projects_per_year_max=10, grant_min_yuan=GRANT,
-                grant_max_yuan=GRANT, conversion_prob=0.35, conversion_years_min=1,
-                conversion_years_max=3, equity_outcome=HEAVY, basis="test")
+    base = dict(
+        id="test_programme",
+        first_year=2025,
+        last_year=2030,
+        projects_per_year_min=10,
+        projects_per_year_max=10,
+        grant_min_yuan=GRANT,
+        grant_max_yuan=GRANT,
+        conversion_prob=0.35,
+        conversion_years_min=1,
+        conversion_years_max=3,
+        equity_outcome=HEAVY,
+        basis="test",
+    )
     return ConversionSpec.model_validate(base | changes)
 
 
@@ -49,8 +77,9 @@ def test_no_conversion_costs_exactly_the_grants():
 
 
 def test_recovery_of_unconverted_grants():
-    d = simulate_conversion(programme(conversion_prob=0.0, recovery_prob=1.0,
-                                      recovery_share=0.25), YEARS, 0, 50, seed=2)
+    d = simulate_conversion(
+        programme(conversion_prob=0.0, recovery_prob=1.0, recovery_share=0.25), YEARS, 0, 50, seed=2
+    )
     # each year's grants come back a quarter at the end of the 3-year window
     np.testing.assert_allclose(d.recoveries_yuan[:, 3:], 0.25 * 10 * GRANT)
     assert not np.any(d.recoveries_yuan[:, :3])
@@ -59,14 +88,14 @@ def test_recovery_of_unconverted_grants():
 
 @pytest.mark.parametrize("discount", [0.0, 0.2])
 def test_sure_conversion_at_exactly_1x_returns_grant_over_price(discount):
-    spec = programme(conversion_prob=1.0, conversion_discount=discount,
-                     equity_outcome=EXACT_1X)
+    spec = programme(conversion_prob=1.0, conversion_discount=discount, equity_outcome=EXACT_1X)
     d = simulate_conversion(spec, YEARS, 0, 200, seed=3)
     assert np.all(d.n_converted == 60)
     inflow = d.budget_inflow.sum(1) + d.exit_proceeds_beyond_yuan
     np.testing.assert_allclose(inflow, 60 * GRANT / (1 - discount))
-    np.testing.assert_allclose(d.net_cost_life_yuan, 60 * GRANT * (1 - 1 / (1 - discount)),
-                               atol=1e-6)
+    np.testing.assert_allclose(
+        d.net_cost_life_yuan, 60 * GRANT * (1 - 1 / (1 - discount)), atol=1e-6
+    )
     # conversions happen 1-3 years after the award: none in 2025
     assert not np.any(d.conversions[:, 0])
     np.testing.assert_allclose(d.converted_yuan, d.conversions * GRANT)
@@ -86,14 +115,27 @@ def test_conversion_rate_and_equity_value_match_exact_means():
 
 
 @settings(max_examples=30, deadline=None)
-@given(low=st.integers(0, 5), extra=st.integers(0, 5), prob=st.floats(0, 1),
-       recovery=st.floats(0, 1), share=st.floats(0, 1), seed=st.integers(0, 2**32),
-       first=st.integers(2020, 2032))
+@given(
+    low=st.integers(0, 5),
+    extra=st.integers(0, 5),
+    prob=st.floats(0, 1),
+    recovery=st.floats(0, 1),
+    share=st.floats(0, 1),
+    seed=st.integers(0, 2**32),
+    first=st.integers(2020, 2032),
+)
 def test_invariants(low, extra, prob, recovery, share, seed, first):
-    spec = programme(first_year=first, last_year=first + 2, projects_per_year_min=low,
-                     projects_per_year_max=low + extra, grant_min_yuan=1e5,
-                     grant_max_yuan=3e6, conversion_prob=prob, recovery_prob=recovery,
-                     recovery_share=share)
+    spec = programme(
+        first_year=first,
+        last_year=first + 2,
+        projects_per_year_min=low,
+        projects_per_year_max=low + extra,
+        grant_min_yuan=1e5,
+        grant_max_yuan=3e6,
+        conversion_prob=prob,
+        recovery_prob=recovery,
+        recovery_share=share,
+    )
     d = simulate_conversion(spec, YEARS, 0, 30, seed=seed)
     assert np.all(d.n_converted <= d.n_projects)
     assert np.all(d.n_projects <= 3 * (low + extra))
@@ -122,10 +164,18 @@ def test_reproducible_and_prefix(monkeypatch):
     monkeypatch.setattr(model.streams, "BLOCK_DRAWS", 32)
     long = simulate_conversion(spec, YEARS, 0, 200, seed=6)
     assert_same(slice_draws(long, 0, 100), simulate_conversion(spec, YEARS, 0, 100, seed=6))
-    assert_same(long, ConversionDraws.concat([simulate_conversion(spec, YEARS, a, b, seed=6)
-                                              for a, b in [(0, 50), (50, 111), (111, 200)]]))
-    other = simulate_conversion(programme(id="other", projects_per_year_min=5,
-                                          grant_min_yuan=1e6), YEARS, 0, 200, seed=6)
+    assert_same(
+        long,
+        ConversionDraws.concat(
+            [
+                simulate_conversion(spec, YEARS, a, b, seed=6)
+                for a, b in [(0, 50), (50, 111), (111, 200)]
+            ]
+        ),
+    )
+    other = simulate_conversion(
+        programme(id="other", projects_per_year_min=5, grant_min_yuan=1e6), YEARS, 0, 200, seed=6
+    )
     assert not np.array_equal(other.exit_proceeds_yuan, long.exit_proceeds_yuan)
 
 
@@ -162,8 +212,13 @@ def test_unconverted_projects_recover_at_the_stated_rate():
 
 
 def test_chunks_of_draws_do_not_change_draws(monkeypatch):
-    spec = programme(projects_per_year_min=3, projects_per_year_max=15, grant_min_yuan=1e6,
-                     recovery_prob=0.2, recovery_share=0.5)
+    spec = programme(
+        projects_per_year_min=3,
+        projects_per_year_max=15,
+        grant_min_yuan=1e6,
+        recovery_prob=0.2,
+        recovery_share=0.5,
+    )
     whole = simulate_conversion(spec, YEARS, 0, 300, seed=12)
     monkeypatch.setattr(model.conversion, "_CHUNK_ROWS", 7)
     assert_same(whole, simulate_conversion(spec, YEARS, 0, 300, seed=12))

@@ -31,11 +31,13 @@ SCENARIOS = Path(__file__).resolve().parent.parent / "scenarios"
 
 #: Subcommands written as their own modules, registered on the CLI by ``add_*_parser``.
 #: Their options are checked too, whether or not ``build_parser`` registers them yet.
-COMMAND_MODULES = (("model.compare", "add_compare_parser"),
-                   ("model.report", "add_report_parser"),
-                   ("model.sensitivity", "add_sensitivity_parser"),
-                   ("model.goalseek", "add_goal_seek_parser"),
-                   ("model.timeline_report", "add_timeline_parser"))
+COMMAND_MODULES = (
+    ("model.compare", "add_compare_parser"),
+    ("model.report", "add_report_parser"),
+    ("model.sensitivity", "add_sensitivity_parser"),
+    ("model.goalseek", "add_goal_seek_parser"),
+    ("model.timeline_report", "add_timeline_parser"),
+)
 
 HEADING = re.compile(r"^(#{1,6})\s+(.*)$")
 
@@ -57,8 +59,8 @@ def _sections(text: str) -> list[tuple[int, str, str]]:
             headings.append((index, len(match.group(1)), match.group(2)))
     sections = []
     for k, (index, level, title) in enumerate(headings):
-        end = next((i for i, lvl, _ in headings[k + 1:] if lvl <= level), len(lines))
-        sections.append((level, title, "\n".join(lines[index + 1:end])))
+        end = next((i for i, lvl, _ in headings[k + 1 :] if lvl <= level), len(lines))
+        sections.append((level, title, "\n".join(lines[index + 1 : end])))
     return sections
 
 
@@ -104,12 +106,36 @@ def yaml_field_names(model: type[BaseModel]) -> list[str]:
 
 def test_the_walk_finds_the_whole_schema():
     names = {model.__name__ for model in schema_models()}
-    expected = {"Catalog", "PolicySource", "LineItem", "FormulaTerms", "NonFiscalArticle",
-                "ScenarioFile", "YearRange", "Climate", "CeilingGroup", "ItemAssumptions",
-                "Assumed", "Stage", "FixedCount", "PoissonCount", "NegativeBinomialCount",
-                "BinomialCount", "StockFlowCount", "FixedShare", "UniformShare",
-                "TriangularShare", "BetaShare", "FormulaLognormal", "FormulaFixed",
-                "FundSpec", "StageSpec", "OutcomeSpec", "ConversionSpec", "LoanPoolSpec"}
+    expected = {
+        "Catalog",
+        "PolicySource",
+        "LineItem",
+        "FormulaTerms",
+        "NonFiscalArticle",
+        "ScenarioFile",
+        "YearRange",
+        "Climate",
+        "CeilingGroup",
+        "ItemAssumptions",
+        "Assumed",
+        "Stage",
+        "FixedCount",
+        "PoissonCount",
+        "NegativeBinomialCount",
+        "BinomialCount",
+        "StockFlowCount",
+        "FixedShare",
+        "UniformShare",
+        "TriangularShare",
+        "BetaShare",
+        "FormulaLognormal",
+        "FormulaFixed",
+        "FundSpec",
+        "StageSpec",
+        "OutcomeSpec",
+        "ConversionSpec",
+        "LoanPoolSpec",
+    }
     assert expected <= names
 
 
@@ -117,8 +143,9 @@ def test_the_walk_finds_the_whole_schema():
 def test_every_schema_field_is_documented(model):
     section = _section(_read("scenario-format.md"), f"`{model.__name__}`")
     missing = [name for name in yaml_field_names(model) if f"`{name}`" not in section]
-    assert not missing, (f"docs/scenario-format.md, section `{model.__name__}`: fields "
-                         f"{missing} are not mentioned")
+    assert not missing, (
+        f"docs/scenario-format.md, section `{model.__name__}`: fields {missing} are not mentioned"
+    )
 
 
 def test_variant_keys_are_documented():
@@ -140,8 +167,9 @@ def test_yaml_examples_parse():
 
 
 def _examples(marker: str) -> list[str]:
-    blocks = [b for b in _yaml_blocks(_read("scenario-format.md"))
-              if b.splitlines()[0].strip() == marker]
+    blocks = [
+        b for b in _yaml_blocks(_read("scenario-format.md")) if b.splitlines()[0].strip() == marker
+    ]
     assert blocks, f"no example marked {marker!r}"
     return blocks
 
@@ -199,8 +227,12 @@ def test_build_parser_commands_are_documented():
 def test_every_option_of_every_command_is_documented(name):
     section = _section(_read("cli.md"), f"`fiscalsim {name}")
     parser = all_commands()[name]
-    options = [option for action in parser._actions for option in action.option_strings
-               if option.startswith("--") and option != "--help"]
+    options = [
+        option
+        for action in parser._actions
+        for option in action.option_strings
+        if option.startswith("--") and option != "--help"
+    ]
     missing = [option for option in options if f"`{option}" not in section]
     assert not missing, f"docs/cli.md, `fiscalsim {name}`: options {missing} not documented"
 
@@ -227,8 +259,9 @@ def _slug(title: str) -> str:
     return slug.replace(" ", "-")
 
 
-@pytest.mark.parametrize("name", ["scenario-format.md", "methodology.md", "calibration.md",
-                                  "cli.md"])
+@pytest.mark.parametrize(
+    "name", ["scenario-format.md", "methodology.md", "calibration.md", "cli.md"]
+)
 def test_links_between_docs_resolve(name):
     text = _read(name)
     for target, anchor in re.findall(r"\]\((?!https?:)([^)#\s]*)(?:#([^)\s]+))?\)", text):

@@ -47,8 +47,9 @@ def test_every_baseline_item_agrees_with_its_closed_form(baseline, baseline_run)
     _assert_agrees_with_closed_form(baseline, baseline_run)
 
 
-@pytest.mark.parametrize("variant", ["climate_correlated", "two_more_labs", "lower_takeup",
-                                     "registration_first_only"])
+@pytest.mark.parametrize(
+    "variant", ["climate_correlated", "two_more_labs", "lower_takeup", "registration_first_only"]
+)
 def test_variants_agree_with_their_closed_form(variant):
     """The climate copula changes the joint distribution, never the margins."""
     scenario = load_scenario(variant)
@@ -62,8 +63,9 @@ def test_same_seed_same_draws_other_seed_other_draws(baseline):
 
 
 def test_seed_zero_is_a_seed(baseline):
-    assert not np.array_equal(simulate(baseline, 50, seed=0).demand,
-                              simulate(baseline, 50, seed=1).demand)
+    assert not np.array_equal(
+        simulate(baseline, 50, seed=0).demand, simulate(baseline, 50, seed=1).demand
+    )
 
 
 def test_draws_do_not_depend_on_run_length_or_start(baseline):
@@ -71,8 +73,8 @@ def test_draws_do_not_depend_on_run_length_or_start(baseline):
     short = simulate(baseline, 1000, seed=4)
     assert np.array_equal(short.demand, long.demand[:1000])
     middle = simulate(baseline, 500, seed=4, start=BLOCK_DRAWS - 200)
-    assert np.array_equal(middle.demand, long.demand[BLOCK_DRAWS - 200:BLOCK_DRAWS + 300])
-    assert np.array_equal(middle.admitted, long.admitted[BLOCK_DRAWS - 200:BLOCK_DRAWS + 300])
+    assert np.array_equal(middle.demand, long.demand[BLOCK_DRAWS - 200 : BLOCK_DRAWS + 300])
+    assert np.array_equal(middle.admitted, long.admitted[BLOCK_DRAWS - 200 : BLOCK_DRAWS + 300])
 
 
 def test_chunks_concatenate_to_the_whole_run(baseline):
@@ -84,9 +86,17 @@ def test_chunks_concatenate_to_the_whole_run(baseline):
 
 
 def test_changing_one_item_leaves_every_other_item_untouched(baseline):
-    variant = apply_variant(baseline, {"items": {"basic_research_project": {
-        "uptake": {"dist": "poisson", "mean": 250, "basis": B},
-        "climate_loading": 0.0}}})
+    variant = apply_variant(
+        baseline,
+        {
+            "items": {
+                "basic_research_project": {
+                    "uptake": {"dist": "poisson", "mean": 250, "basis": B},
+                    "climate_loading": 0.0,
+                }
+            }
+        },
+    )
     base = simulate(baseline, 3000, seed=5)
     changed = simulate(variant, 3000, seed=5)
     index = list(baseline.items).index("basic_research_project")
@@ -109,8 +119,9 @@ def test_item_streams_do_not_depend_on_catalog_order(baseline):
 
 
 def test_zero_uptake_costs_zero(baseline):
-    zero = {"items": {i: {"uptake": {"dist": "fixed", "value": 0, "basis": B}}
-                      for i in baseline.items}}
+    zero = {
+        "items": {i: {"uptake": {"dist": "fixed", "value": 0, "basis": B}} for i in baseline.items}
+    }
     results = simulate(apply_variant(baseline, zero), 2000, seed=3)
     grants = len(baseline.items)  # the rows after them are funds and the loan pool
     assert not results.demand[:, :grants].any()
@@ -135,9 +146,17 @@ def test_sums_of_small_cohorts_follow_irwin_hall(baseline):
     """Two recipients with uniform shares: the item's cost / cap is Irwin–Hall(2),
     i.e. triangular on [0, 2] (exact per-award path, count ≤ EXACT_SUM_MAX_COUNT)."""
     assert EXACT_SUM_MAX_COUNT >= 2
-    variant = apply_variant(baseline, {"items": {"basic_research_project": {
-        "uptake": {"dist": "fixed", "value": 2, "basis": B},
-        "award": {"dist": "uniform", "low": 0.0, "high": 1.0, "basis": B}}}})
+    variant = apply_variant(
+        baseline,
+        {
+            "items": {
+                "basic_research_project": {
+                    "uptake": {"dist": "fixed", "value": 2, "basis": B},
+                    "award": {"dist": "uniform", "low": 0.0, "high": 1.0, "basis": B},
+                }
+            }
+        },
+    )
     results = simulate(variant, 20_000, seed=12)
     i = list(variant.items).index("basic_research_project")
     shares = results.demand[:, i, 0] / 500_000
@@ -147,9 +166,17 @@ def test_sums_of_small_cohorts_follow_irwin_hall(baseline):
 def test_large_cohort_sums_have_the_exact_mean_and_variance(baseline):
     """Above EXACT_SUM_MAX_COUNT the normal approximation keeps mean and variance."""
     n = 200
-    variant = apply_variant(baseline, {"items": {"basic_research_project": {
-        "uptake": {"dist": "fixed", "value": n, "basis": B},
-        "award": {"dist": "uniform", "low": 0.0, "high": 1.0, "basis": B}}}})
+    variant = apply_variant(
+        baseline,
+        {
+            "items": {
+                "basic_research_project": {
+                    "uptake": {"dist": "fixed", "value": n, "basis": B},
+                    "award": {"dist": "uniform", "low": 0.0, "high": 1.0, "basis": B},
+                }
+            }
+        },
+    )
     results = simulate(variant, 40_000, seed=13)
     i = list(variant.items).index("basic_research_project")
     shares = results.demand[:, i, 0] / 500_000
@@ -185,39 +212,52 @@ class TestCeilings:
         scenario, results = ceilings_run
         group = scenario.spec.ceilings[0]
         members = [list(scenario.items).index(i) for i in group.items]
-        funded = results.funded[:, members, :results.n_horizon].sum(axis=1)
+        funded = results.funded[:, members, : results.n_horizon].sum(axis=1)
         assert np.all(funded <= group.annual_yuan * (1 + 1e-12))
         assert results.unfunded[:, members].sum() > 0  # the ceiling binds in this variant
 
     def test_item_ceiling_and_conservation(self, ceilings_run):
         scenario, results = ceilings_run
         i = list(scenario.items).index("productivity_promotion_centre_subsidy")
-        assert np.all(results.funded[:, i, :results.n_horizon] <= 30_000_000 * (1 + 1e-12))
+        assert np.all(results.funded[:, i, : results.n_horizon] <= 30_000_000 * (1 + 1e-12))
         assert np.all(results.funded <= results.demand + 1e-6)
         assert np.all(results.unfunded >= -1e-6)
-        untouched = [k for k, item in enumerate(scenario.items)
-                     if item not in scenario.spec.ceilings[0].items and k != i]
+        untouched = [
+            k
+            for k, item in enumerate(scenario.items)
+            if item not in scenario.spec.ceilings[0].items and k != i
+        ]
         assert np.array_equal(results.funded[:, untouched], results.demand[:, untouched])
 
 
-@settings(max_examples=20, deadline=None,
-          suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(
+    max_examples=20, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
 @given(scale=st.floats(0.1, 3.0), takeup=st.floats(0.0, 1.0), seed=st.integers(0, 2**32))
 def test_invariants_under_random_settings(baseline, scale, takeup, seed):
     """Costs are non-negative; scaling the caps scales every capped item's cost in the
     same draw (common random numbers), moves the capped formula award (article 3's
     min(10%·X, cap)) in the same direction, and leaves the 不少于 floor alone; the
     per-item totals add up to the year totals."""
-    items = {i: {"takeup": {"value": takeup, "basis": B}} for i in
-             ("basic_research_project", "tech_broker_award", "specialised_sme_municipal")}
+    items = {
+        i: {"takeup": {"value": takeup, "basis": B}}
+        for i in ("basic_research_project", "tech_broker_award", "specialised_sme_municipal")
+    }
     base = apply_variant(baseline, {"items": items})
     bigger = apply_variant(base, {"cap_scale": base.spec.cap_scale * scale})
     a = simulate(base, 200, seed=seed)
     b = simulate(bigger, 200, seed=seed)
     assert np.all(a.demand >= 0)
-    kinds = {i: ("floor" if item.line.cap_yuan is None else
-                 "formula" if item.line.payment.value == "formula" else "capped")
-             for i, item in enumerate(base.items.values())}
+    kinds = {
+        i: (
+            "floor"
+            if item.line.cap_yuan is None
+            else "formula"
+            if item.line.payment.value == "formula"
+            else "capped"
+        )
+        for i, item in enumerate(base.items.values())
+    }
     capped = [i for i, kind in kinds.items() if kind == "capped"]
     formula = [i for i, kind in kinds.items() if kind == "formula"]
     floors = [i for i, kind in kinds.items() if kind == "floor"]

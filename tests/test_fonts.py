@@ -55,12 +55,15 @@ def _glyph_problems(messages: list[str]) -> list[str]:
 
 
 def test_importing_the_module_changes_nothing():
-    code = ("import matplotlib; before = list(matplotlib.rcParams['font.sans-serif']); "
-            "import model.fonts as f; "
-            "assert list(matplotlib.rcParams['font.sans-serif']) == before; "
-            "assert f.find_cjk_font.cache_info().currsize == 0")
-    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                          timeout=60, check=False)
+    code = (
+        "import matplotlib; before = list(matplotlib.rcParams['font.sans-serif']); "
+        "import model.fonts as f; "
+        "assert list(matplotlib.rcParams['font.sans-serif']) == before; "
+        "assert f.find_cjk_font.cache_info().currsize == 0"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=60, check=False
+    )
     assert done.returncode == 0, done.stderr
 
 
@@ -69,8 +72,11 @@ def test_chinese_item_names_draw_without_missing_glyphs(cjk_family, caplog):
     caplog.set_level(logging.WARNING)
     messages, figure = _draw(names, label("分项预算：长春市", "Budget by line item"), 7.31)
     assert not _glyph_problems(messages)
-    logged = [r.getMessage() for r in caplog.records
-              if r.name.startswith("matplotlib") and r.levelno >= logging.WARNING]
+    logged = [
+        r.getMessage()
+        for r in caplog.records
+        if r.name.startswith("matplotlib") and r.levelno >= logging.WARNING
+    ]
     assert not logged
     assert figure.axes[0].get_yticklabels()[0].get_fontname() == cjk_family
 
@@ -119,8 +125,9 @@ def test_label_falls_back_to_english_with_one_notice(monkeypatch, caplog):
 
 
 def test_an_installed_font_comes_before_the_package(monkeypatch):
-    monkeypatch.setattr(fonts, "_known_families",
-                        lambda: {"DejaVu Sans", "WenQuanYi Zen Hei", "Microsoft YaHei"})
+    monkeypatch.setattr(
+        fonts, "_known_families", lambda: {"DejaVu Sans", "WenQuanYi Zen Hei", "Microsoft YaHei"}
+    )
     assert find_cjk_font.__wrapped__() == "WenQuanYi Zen Hei"
 
 

@@ -47,25 +47,56 @@ TICKET = 1_000_000.0
 
 def binary_outcome(p: float, survivor_multiple: float = 1.0) -> dict:
     """Write-off with probability p (nothing recovered), else exactly ``survivor_multiple``."""
-    return dict(write_off_prob=p, body_median=survivor_multiple, body_sigma=0.0,
-                tail_prob=0.0, write_off_years_min=1, write_off_years_max=1,
-                exit_years_min=1, exit_years_max=2, basis="test")
+    return dict(
+        write_off_prob=p,
+        body_median=survivor_multiple,
+        body_sigma=0.0,
+        tail_prob=0.0,
+        write_off_years_min=1,
+        write_off_years_max=1,
+        exit_years_min=1,
+        exit_years_max=2,
+        basis="test",
+    )
 
 
 def stage(category="seed", n=20, p=0.45, tolerance=0.5, multiple=1.0, **extra) -> dict:
-    return dict(category=category, deals_per_year_min=n, deals_per_year_max=n,
-                ticket_min_yuan=TICKET, ticket_max_yuan=TICKET, tolerance=tolerance,
-                outcome=binary_outcome(p, multiple), basis="test") | extra
+    return (
+        dict(
+            category=category,
+            deals_per_year_min=n,
+            deals_per_year_max=n,
+            ticket_min_yuan=TICKET,
+            ticket_max_yuan=TICKET,
+            tolerance=tolerance,
+            outcome=binary_outcome(p, multiple),
+            basis="test",
+        )
+        | extra
+    )
 
 
-def binary_fund(stages=None, *, tolerance=0.5, rule="fund", measure="gross",
-                fund_id="test_fund", **extra) -> FundSpec:
+def binary_fund(
+    stages=None, *, tolerance=0.5, rule="fund", measure="gross", fund_id="test_fund", **extra
+) -> FundSpec:
     stages = stages or [stage()]
     size = TICKET * sum(s["deals_per_year_max"] for s in stages)
-    return FundSpec.model_validate(dict(
-        id=fund_id, size_yuan=size, city_share=0.4, first_year=2025, investment_years=1,
-        life_years=3, tolerance=tolerance, tolerance_rule=rule, loss_measure=measure,
-        stages=stages, basis="test") | extra)
+    return FundSpec.model_validate(
+        dict(
+            id=fund_id,
+            size_yuan=size,
+            city_share=0.4,
+            first_year=2025,
+            investment_years=1,
+            life_years=3,
+            tolerance=tolerance,
+            tolerance_rule=rule,
+            loss_measure=measure,
+            stages=stages,
+            basis="test",
+        )
+        | extra
+    )
 
 
 def assert_probability(draws_flags: np.ndarray, exact: float) -> None:
@@ -83,6 +114,7 @@ def binary_draws() -> FundDraws:
 
 
 # ----------------------------------------------------------------- exact answers
+
 
 def test_loss_ratio_is_binomial_over_n(binary_draws):
     n, p = 20, 0.45
@@ -102,7 +134,8 @@ def test_breach_probability_for_other_rates(binary_draws, tolerance):
     table = summarize_funds(binary_draws, spec, tolerance=tolerance)["tolerance"]
     assert_probability(binary_draws.liquidation_loss_ratio > tolerance, exact)
     assert table["p_breach_liquidation"].iloc[0] == pytest.approx(
-        (binary_draws.liquidation_loss_ratio > tolerance).mean())
+        (binary_draws.liquidation_loss_ratio > tolerance).mean()
+    )
 
 
 def test_per_project_rule_breaches_on_any_write_off():
@@ -117,8 +150,9 @@ def test_category_rule_is_a_product_of_binomials():
     angel_stage = stage("angel", n=8, p=0.3, tolerance=0.4)
     spec = binary_fund([seed_stage, angel_stage], rule="category")
     draws = simulate_fund(spec, YEARS, 0, DRAWS, seed=14)
-    no_breach = (stats.binom.cdf(math.floor(0.5 * 12), 12, 0.5)
-                 * stats.binom.cdf(math.floor(0.4 * 8), 8, 0.3))
+    no_breach = stats.binom.cdf(math.floor(0.5 * 12), 12, 0.5) * stats.binom.cdf(
+        math.floor(0.4 * 8), 8, 0.3
+    )
     assert_probability(draws.liquidation_breach, 1 - no_breach)
 
 
@@ -159,8 +193,9 @@ def test_city_share_and_flows(binary_draws):
 
 def test_carried_interest_comes_out_of_profit_only():
     # survivors return exactly 2x; LPs get proceeds less 20% of (proceeds - paid in)
-    spec = binary_fund([stage(multiple=2.0)], carry_rate=0.2, fee_rate_investment=0.01,
-                       size_yuan=21 * TICKET)
+    spec = binary_fund(
+        [stage(multiple=2.0)], carry_rate=0.2, fee_rate_investment=0.01, size_yuan=21 * TICKET
+    )
     d = simulate_fund(spec, YEARS, 0, 2000, seed=16)
     assert np.all(d.n_deals == 20)
     survivors = np.round(20 * (1 - d.liquidation_loss_ratio))
@@ -171,30 +206,45 @@ def test_carried_interest_comes_out_of_profit_only():
     assert np.all(d.distributions_yuan >= 0)
     # no profit, no carry
     flat = simulate_fund(binary_fund(carry_rate=0.2), YEARS, 0, 500, seed=16)
-    np.testing.assert_allclose(flat.distributions_yuan.sum(1),
-                               20 * TICKET * (1 - flat.liquidation_loss_ratio))
+    np.testing.assert_allclose(
+        flat.distributions_yuan.sum(1), 20 * TICKET * (1 - flat.liquidation_loss_ratio)
+    )
 
 
 def _statistics_of(sampled):
     """(name, per-deal values) pairs whose means estimate ``outcome_statistics``."""
-    return [("share_below_1x", sampled.multiple < 1),
-            ("share_at_least_10x", sampled.multiple >= 10),
-            ("share_written_off", sampled.written_off),
-            ("mean_multiple", sampled.multiple),
-            ("loss_per_cost", np.maximum(1 - sampled.multiple, 0)),
-            ("mean_lag_years", sampled.lag_years)]
+    return [
+        ("share_below_1x", sampled.multiple < 1),
+        ("share_at_least_10x", sampled.multiple >= 10),
+        ("share_written_off", sampled.written_off),
+        ("mean_multiple", sampled.multiple),
+        ("loss_per_cost", np.maximum(1 - sampled.multiple, 0)),
+        ("mean_lag_years", sampled.lag_years),
+    ]
 
 
 def test_outcome_statistics_match_sampling():
-    outcome = OutcomeSpec(write_off_prob=0.4, recovery_prob=0.3, recovery_max=0.3,
-                          body_median=0.8, body_sigma=1.0, tail_prob=0.13, tail_min=5.0,
-                          tail_alpha=1.16, multiple_cap=100.0, write_off_years_min=1,
-                          write_off_years_max=5, exit_years_min=3, exit_years_max=9,
-                          basis="test")
+    outcome = OutcomeSpec(
+        write_off_prob=0.4,
+        recovery_prob=0.3,
+        recovery_max=0.3,
+        body_median=0.8,
+        body_sigma=1.0,
+        tail_prob=0.13,
+        tail_min=5.0,
+        tail_alpha=1.16,
+        multiple_cap=100.0,
+        write_off_years_min=1,
+        write_off_years_max=5,
+        exit_years_min=3,
+        exit_years_max=9,
+        basis="test",
+    )
     rng = np.random.default_rng(1)
     n = 400_000
-    sampled = outcomes_from_variates([outcome], None, rng.random(n), rng.standard_normal(n),
-                                     rng.random(n))
+    sampled = outcomes_from_variates(
+        [outcome], None, rng.random(n), rng.standard_normal(n), rng.random(n)
+    )
     exact = outcome_statistics(outcome)
     for name, values in _statistics_of(sampled):
         se = values.std() / math.sqrt(n)
@@ -207,6 +257,7 @@ def test_outcome_statistics_match_sampling():
 
 # ----------------------------------------------------------------- invariants
 
+
 @st.composite
 def fund_specs(draw) -> FundSpec:
     n_stages = draw(st.integers(1, 2))
@@ -214,29 +265,52 @@ def fund_specs(draw) -> FundSpec:
     for category in ["seed", "angel"][:n_stages]:
         low = draw(st.integers(0, 4))
         ticket_low = draw(st.floats(1e5, 5e6))
-        stages.append(dict(
-            category=category, deals_per_year_min=low, deals_per_year_max=low + draw(
-                st.integers(0, 4)), ticket_min_yuan=ticket_low,
-            ticket_max_yuan=ticket_low * draw(st.floats(1, 3)),
-            tolerance=draw(st.floats(0, 1)), basis="t",
-            outcome=dict(write_off_prob=draw(st.floats(0, 1)),
-                         recovery_prob=draw(st.floats(0, 1)),
-                         recovery_max=draw(st.floats(0, 1)),
-                         body_median=draw(st.floats(0.1, 3)), body_sigma=draw(st.floats(0, 2)),
-                         tail_prob=draw(st.floats(0, 1)), write_off_years_min=0,
-                         write_off_years_max=draw(st.integers(0, 6)), exit_years_min=1,
-                         exit_years_max=draw(st.integers(1, 9)), basis="t")))
+        stages.append(
+            dict(
+                category=category,
+                deals_per_year_min=low,
+                deals_per_year_max=low + draw(st.integers(0, 4)),
+                ticket_min_yuan=ticket_low,
+                ticket_max_yuan=ticket_low * draw(st.floats(1, 3)),
+                tolerance=draw(st.floats(0, 1)),
+                basis="t",
+                outcome=dict(
+                    write_off_prob=draw(st.floats(0, 1)),
+                    recovery_prob=draw(st.floats(0, 1)),
+                    recovery_max=draw(st.floats(0, 1)),
+                    body_median=draw(st.floats(0.1, 3)),
+                    body_sigma=draw(st.floats(0, 2)),
+                    tail_prob=draw(st.floats(0, 1)),
+                    write_off_years_min=0,
+                    write_off_years_max=draw(st.integers(0, 6)),
+                    exit_years_min=1,
+                    exit_years_max=draw(st.integers(1, 9)),
+                    basis="t",
+                ),
+            )
+        )
     investment_years = draw(st.integers(1, 4))
-    return FundSpec.model_validate(dict(
-        id="prop_fund", size_yuan=draw(st.floats(1e6, 1e8)), city_share=draw(st.floats(0.01, 1)),
-        first_year=draw(st.integers(2022, 2029)), investment_years=investment_years,
-        life_years=investment_years + draw(st.integers(0, 6)),
-        follow_on_reserve=draw(st.floats(0, 0.9)), follow_on_prob=draw(st.floats(0, 1)),
-        follow_on_ratio=draw(st.floats(0, 3)), follow_on_lag_years=draw(st.integers(1, 3)),
-        fee_rate_investment=draw(st.floats(0, 0.03)), fee_rate_after=draw(st.floats(0, 0.02)),
-        tolerance=draw(st.floats(0, 1)),
-        tolerance_rule=draw(st.sampled_from(["fund", "category", "per_project"])),
-        loss_measure=draw(st.sampled_from(["gross", "net"])), stages=stages, basis="t"))
+    return FundSpec.model_validate(
+        dict(
+            id="prop_fund",
+            size_yuan=draw(st.floats(1e6, 1e8)),
+            city_share=draw(st.floats(0.01, 1)),
+            first_year=draw(st.integers(2022, 2029)),
+            investment_years=investment_years,
+            life_years=investment_years + draw(st.integers(0, 6)),
+            follow_on_reserve=draw(st.floats(0, 0.9)),
+            follow_on_prob=draw(st.floats(0, 1)),
+            follow_on_ratio=draw(st.floats(0, 3)),
+            follow_on_lag_years=draw(st.integers(1, 3)),
+            fee_rate_investment=draw(st.floats(0, 0.03)),
+            fee_rate_after=draw(st.floats(0, 0.02)),
+            tolerance=draw(st.floats(0, 1)),
+            tolerance_rule=draw(st.sampled_from(["fund", "category", "per_project"])),
+            loss_measure=draw(st.sampled_from(["gross", "net"])),
+            stages=stages,
+            basis="t",
+        )
+    )
 
 
 @settings(max_examples=40, deadline=None)
@@ -251,27 +325,39 @@ def test_invariants(spec, seed):
     assert np.all(np.diff(d.invested_cum_yuan, axis=1) >= -tiny)
     total_calls = d.calls_yuan.sum(1) + d.calls_before_yuan + d.calls_beyond_yuan
     assert np.all(total_calls <= spec.size_yuan + tiny)
-    np.testing.assert_allclose(total_calls - d.invested_total_yuan, spec.fee_schedule().sum(),
-                               atol=tiny)
+    np.testing.assert_allclose(
+        total_calls - d.invested_total_yuan, spec.fee_schedule().sum(), atol=tiny
+    )
     assert np.all(d.realised_loss_total_yuan <= d.invested_total_yuan + tiny)
     assert np.all(d.distributions_yuan >= 0) and np.all(d.excess_loss_yuan >= 0)
     breached = d.first_breach_year != NO_BREACH
     assert np.all(d.liquidation_breach <= breached)
-    assert np.all((d.first_breach_year[breached] >= spec.first_year)
-                  & (d.first_breach_year[breached] <= spec.last_year))
-    assert np.all(d.n_deals <= sum(s.deals_per_year_max for s in spec.stages)
-                  * spec.investment_years)
+    assert np.all(
+        (d.first_breach_year[breached] >= spec.first_year)
+        & (d.first_breach_year[breached] <= spec.last_year)
+    )
+    assert np.all(
+        d.n_deals <= sum(s.deals_per_year_max for s in spec.stages) * spec.investment_years
+    )
 
 
 @settings(max_examples=15, deadline=None)
 @given(spec=fund_specs(), seed=st.integers(0, 2**32))
 def test_zero_deals_cost_only_fees(spec, seed):
-    stages = [s.model_copy(update={"deals_per_year_min": 0, "deals_per_year_max": 0})
-              for s in spec.stages]
+    stages = [
+        s.model_copy(update={"deals_per_year_min": 0, "deals_per_year_max": 0}) for s in spec.stages
+    ]
     d = simulate_fund(spec.model_copy(update={"stages": stages}), YEARS, 0, 20, seed=seed)
-    for values in (d.invested_cum_yuan, d.distributions_yuan, d.realised_loss_cum_yuan,
-                   d.loss_ratio, d.breach, d.n_deals, d.excess_loss_yuan,
-                   d.distributions_beyond_yuan):
+    for values in (
+        d.invested_cum_yuan,
+        d.distributions_yuan,
+        d.realised_loss_cum_yuan,
+        d.loss_ratio,
+        d.breach,
+        d.n_deals,
+        d.excess_loss_yuan,
+        d.distributions_beyond_yuan,
+    ):
         assert not np.any(values)
     assert np.all(d.first_breach_year == NO_BREACH)
     total_calls = d.calls_yuan.sum(1) + d.calls_before_yuan + d.calls_beyond_yuan
@@ -287,15 +373,26 @@ def test_zero_deals_and_no_fees_is_all_zero():
 
 # ----------------------------------------------------------------- reproducibility
 
+
 def realistic_fund(fund_id: str = "repro_fund") -> FundSpec:
-    outcome = binary_outcome(0.4) | dict(body_sigma=1.0, tail_prob=0.1, recovery_prob=0.3,
-                                         recovery_max=0.3)
-    stages = [stage("seed", n=5, outcome=outcome, ticket_max_yuan=3 * TICKET,
-                    deals_per_year_min=2),
-              stage("angel", n=3, outcome=outcome, ticket_max_yuan=2 * TICKET)]
-    return binary_fund(stages, fund_id=fund_id, investment_years=3, life_years=8,
-                       size_yuan=40 * TICKET, follow_on_reserve=0.2, follow_on_prob=0.5,
-                       fee_rate_investment=0.01, rule="category")
+    outcome = binary_outcome(0.4) | dict(
+        body_sigma=1.0, tail_prob=0.1, recovery_prob=0.3, recovery_max=0.3
+    )
+    stages = [
+        stage("seed", n=5, outcome=outcome, ticket_max_yuan=3 * TICKET, deals_per_year_min=2),
+        stage("angel", n=3, outcome=outcome, ticket_max_yuan=2 * TICKET),
+    ]
+    return binary_fund(
+        stages,
+        fund_id=fund_id,
+        investment_years=3,
+        life_years=8,
+        size_yuan=40 * TICKET,
+        follow_on_reserve=0.2,
+        follow_on_prob=0.5,
+        fee_rate_investment=0.01,
+        rule="category",
+    )
 
 
 def assert_same(a: FundDraws, b: FundDraws) -> None:
@@ -309,8 +406,9 @@ def assert_same(a: FundDraws, b: FundDraws) -> None:
 
 def test_same_seed_same_draws():
     spec = realistic_fund()
-    assert_same(simulate_fund(spec, YEARS, 0, 300, seed=5),
-                simulate_fund(spec, YEARS, 0, 300, seed=5))
+    assert_same(
+        simulate_fund(spec, YEARS, 0, 300, seed=5), simulate_fund(spec, YEARS, 0, 300, seed=5)
+    )
 
 
 def test_prefix_and_chunks_across_blocks(monkeypatch):
@@ -320,8 +418,12 @@ def test_prefix_and_chunks_across_blocks(monkeypatch):
     long = simulate_fund(spec, YEARS, 0, 200, seed=5)
     # draws [0, n) of a 2n run equal an n run, across block boundaries
     assert_same(simulate_fund(spec, YEARS, 0, 100, seed=5), slice_draws(long, 0, 100))
-    assert_same(long, FundDraws.concat([simulate_fund(spec, YEARS, a, b, seed=5)
-                                        for a, b in [(0, 37), (37, 130), (130, 200)]]))
+    assert_same(
+        long,
+        FundDraws.concat(
+            [simulate_fund(spec, YEARS, a, b, seed=5) for a, b in [(0, 37), (37, 130), (130, 200)]]
+        ),
+    )
     # the block size is part of the contract: other blocks, other draws
     assert not np.array_equal(default_blocks.loss_ratio_life, long.loss_ratio_life)
 
@@ -358,6 +460,7 @@ def test_bad_inputs():
 
 # ----------------------------------------------------------------- tables and chart
 
+
 def test_summary_tables(binary_draws):
     spec = binary_fund()
     tables = summarize_funds(binary_draws, spec)
@@ -367,7 +470,8 @@ def test_summary_tables(binary_draws):
     # write-offs are realised after one year: 2026 and later equal the liquidation value
     assert by_year.loc[("test_fund", 2025), "p_breach"] == 0
     assert by_year.loc[("test_fund", 2027), "p_breach"] == pytest.approx(
-        binary_draws.liquidation_breach.mean())
+        binary_draws.liquidation_breach.mean()
+    )
     tol = tables["tolerance"].loc["test_fund"]
     assert tol["tolerance"] == 0.5 and tol["draws"] == DRAWS
     first = tables["first_breach_year"]["share"]
@@ -385,6 +489,7 @@ def test_plot_loss_ratio(binary_draws):
 
 
 # ----------------------------------------------------------------- shipped baseline
+
 
 def test_baseline_sections_validate_and_follow_the_policy():
     from model import load_scenario
@@ -412,28 +517,43 @@ def test_options_given_as_plain_strings():
     # model_copy(update=...) skips validation, so options may arrive as plain strings
     validated = binary_fund([stage(), stage("angel", n=5, tolerance=0.4)], rule="category")
     copied = binary_fund([stage(), stage("angel", n=5, tolerance=0.4)]).model_copy(
-        update={"tolerance_rule": "category"})
-    assert_same(simulate_fund(validated, YEARS, 0, 300, seed=2),
-                simulate_fund(copied, YEARS, 0, 300, seed=2))
+        update={"tolerance_rule": "category"}
+    )
+    assert_same(
+        simulate_fund(validated, YEARS, 0, 300, seed=2),
+        simulate_fund(copied, YEARS, 0, 300, seed=2),
+    )
 
 
 # ----------------------------------------------------------------- the vectorized sampler
 
-def copula_reference(outcome: OutcomeSpec, rho: float, rows: int, stakes: int,
-                     seed: int):
+
+def copula_reference(outcome: OutcomeSpec, rho: float, rows: int, stakes: int, seed: int):
     """The correlated outcomes straight from their definition: u = Φ(√ρ·Z + √(1-ρ)·ε)
     for every stake, turned into outcomes by outcomes_from_variates."""
     rng = np.random.default_rng(seed)
-    latent = (math.sqrt(rho) * rng.standard_normal((rows, 1))
-              + math.sqrt(1 - rho) * rng.standard_normal((rows, stakes)))
+    latent = math.sqrt(rho) * rng.standard_normal((rows, 1)) + math.sqrt(
+        1 - rho
+    ) * rng.standard_normal((rows, stakes))
     u = np.minimum(stats.norm.cdf(latent), np.nextafter(1.0, 0.0))
-    return outcomes_from_variates([outcome], None, u, rng.standard_normal((rows, stakes)),
-                                  rng.random((rows, stakes)))
+    return outcomes_from_variates(
+        [outcome], None, u, rng.standard_normal((rows, stakes)), rng.random((rows, stakes))
+    )
 
 
-HEAVY_OUTCOME = OutcomeSpec(**binary_outcome(0.4) | dict(
-    recovery_prob=0.3, recovery_max=0.3, body_median=0.8, body_sigma=1.0, tail_prob=0.13,
-    write_off_years_max=5, exit_years_min=3, exit_years_max=9))
+HEAVY_OUTCOME = OutcomeSpec(
+    **binary_outcome(0.4)
+    | dict(
+        recovery_prob=0.3,
+        recovery_max=0.3,
+        body_median=0.8,
+        body_sigma=1.0,
+        tail_prob=0.13,
+        write_off_years_max=5,
+        exit_years_min=3,
+        exit_years_max=9,
+    )
+)
 
 
 def test_correlated_sampler_matches_the_copula_definition():
@@ -442,8 +562,9 @@ def test_correlated_sampler_matches_the_copula_definition():
     # the common factor, including its effect on the recovery shares and tail sizes.
     rho, rows, stakes = 0.3, 20_000, 12
     reference = copula_reference(HEAVY_OUTCOME, rho, rows, stakes, seed=3)
-    sampled = draw_outcomes([HEAVY_OUTCOME], None, (rows, stakes), seed=3, key=("test",),
-                            block=0, correlation=rho)
+    sampled = draw_outcomes(
+        [HEAVY_OUTCOME], None, (rows, stakes), seed=3, key=("test",), block=0, correlation=rho
+    )
 
     def recovered(o):
         return np.where(o.written_off, o.multiple, 0.0).sum(axis=1)
@@ -451,10 +572,13 @@ def test_correlated_sampler_matches_the_copula_definition():
     def tail_log(o):
         return np.log(np.maximum(o.multiple, 5.0) / 5.0).sum(axis=1)
 
-    for name, statistic in [("mean multiple", lambda o: o.multiple.mean(axis=1)),
-                            ("written off", lambda o: o.written_off.sum(axis=1)),
-                            ("recovered", recovered), ("tail", tail_log),
-                            ("lag", lambda o: o.lag_years.sum(axis=1))]:
+    for name, statistic in [
+        ("mean multiple", lambda o: o.multiple.mean(axis=1)),
+        ("written off", lambda o: o.written_off.sum(axis=1)),
+        ("recovered", recovered),
+        ("tail", tail_log),
+        ("lag", lambda o: o.lag_years.sum(axis=1)),
+    ]:
         test = stats.ks_2samp(statistic(reference), statistic(sampled))
         assert test.pvalue > 1e-4, (name, test)
 
@@ -467,16 +591,22 @@ def test_correlated_branches_given_the_factor(z):
     # Z too (not the uniform's position in the branch, which ignores the factor).
     rho, rows, stakes = 0.5, 2_000, 50
     p, r, t, alpha = 0.4, 0.3, 0.13, 1.16
-    outcome = OutcomeSpec(**binary_outcome(p, 0.8) | dict(
-        recovery_prob=r, recovery_max=0.3, tail_prob=t, tail_min=5.0, tail_alpha=alpha))
+    outcome = OutcomeSpec(
+        **binary_outcome(p, 0.8)
+        | dict(recovery_prob=r, recovery_max=0.3, tail_prob=t, tail_min=5.0, tail_alpha=alpha)
+    )
     table = OutcomeTable.of([outcome])
     factor = np.full(rows, z)
     rng = np.random.default_rng(round(10 * z) + 100)
     thresholds = tuple(c[:, :1] for c in conditional_thresholds(table, factor, rho))
     multiple, _, written_off = sample_outcomes(
-        table, rng.random((rows, stakes), dtype=np.float32),
-        rng.random((rows, stakes), dtype=np.float32), rng, thresholds=thresholds,
-        latent=copula_latent(factor, rho, stakes))
+        table,
+        rng.random((rows, stakes), dtype=np.float32),
+        rng.random((rows, stakes), dtype=np.float32),
+        rng,
+        thresholds=thresholds,
+        latent=copula_latent(factor, rho, stakes),
+    )
     loading, noise = math.sqrt(rho), math.sqrt(1 - rho)
 
     def cdf(x):
@@ -487,23 +617,23 @@ def test_correlated_branches_given_the_factor(z):
     assert_probability(recovered, cdf(p * r))
     # E[u | u < p·r, Z] over ε below its branch boundary, scaled to the recovery share
     edge = (stats.norm.ppf(p * r) - loading * z) / noise
-    mean_u = integrate.quad(lambda e: stats.norm.cdf(loading * z + noise * e)
-                            * stats.norm.pdf(e), -np.inf, edge)[0] / stats.norm.cdf(edge)
+    mean_u = integrate.quad(
+        lambda e: stats.norm.cdf(loading * z + noise * e) * stats.norm.pdf(e), -np.inf, edge
+    )[0] / stats.norm.cdf(edge)
     shares = multiple[recovered]
-    assert abs(shares.mean() - mean_u * 0.3 / (p * r)) < 4 * shares.std() / math.sqrt(
-        shares.size)
+    assert abs(shares.mean() - mean_u * 0.3 / (p * r)) < 4 * shares.std() / math.sqrt(shares.size)
     # a tail exit is at least 10x when 1 - q <= (5 / 10)^alpha (the body is fixed at 0.8x)
     tail_from = p + (1 - p) * (1 - t)
     assert_probability(multiple >= 5, 1 - cdf(tail_from))
-    assert_probability(multiple >= 10, 1 - cdf(tail_from + (1 - tail_from)
-                                               * (1 - 0.5**alpha)))
+    assert_probability(multiple >= 10, 1 - cdf(tail_from + (1 - tail_from) * (1 - 0.5**alpha)))
 
 
 def test_correlated_marginals_are_the_outcome_model():
     outcome = HEAVY_OUTCOME
     rows, stakes = 40_000, 10
-    sampled = draw_outcomes([outcome], None, (rows, stakes), seed=5, key=("test",),
-                            block=0, correlation=0.3)
+    sampled = draw_outcomes(
+        [outcome], None, (rows, stakes), seed=5, key=("test",), block=0, correlation=0.3
+    )
     exact = outcome_statistics(outcome)
     for name, values in _statistics_of(sampled):
         per_row = values.mean(axis=1)  # stakes of a row are dependent: rows are not
@@ -518,8 +648,9 @@ def test_stage_outcomes_with_correlation_match_each_stage():
     angel_stage = stage("angel", n=8, p=0.2, tolerance=0.4)
     spec = binary_fund([seed_stage, angel_stage], rule="category", outcome_correlation=0.2)
     draws = simulate_fund(spec, YEARS, 0, DRAWS, seed=18)
-    no_breach = (stats.binom.cdf(math.floor(0.5 * 12), 12, 0.5)
-                 * stats.binom.cdf(math.floor(0.4 * 8), 8, 0.2))
+    no_breach = stats.binom.cdf(math.floor(0.5 * 12), 12, 0.5) * stats.binom.cdf(
+        math.floor(0.4 * 8), 8, 0.2
+    )
     independent = 1 - no_breach
     # correlation widens the spread: more breaches than with independent deals, and the
     # mean loss ratio stays (12 · 0.5 + 8 · 0.2) / 20
@@ -528,9 +659,15 @@ def test_stage_outcomes_with_correlation_match_each_stage():
     assert abs(ratio.mean() - 0.38) < 4 * ratio.std() / math.sqrt(DRAWS)
 
 
-@pytest.mark.parametrize("changes", [
-    {}, dict(outcome_correlation=0.2), dict(tolerance_rule="per_project"),
-    dict(tolerance_rule="fund", loss_measure="net", outcome_correlation=0.1)])
+@pytest.mark.parametrize(
+    "changes",
+    [
+        {},
+        dict(outcome_correlation=0.2),
+        dict(tolerance_rule="per_project"),
+        dict(tolerance_rule="fund", loss_measure="net", outcome_correlation=0.1),
+    ],
+)
 def test_row_chunks_do_not_change_draws(monkeypatch, changes):
     spec = FundSpec.model_validate(realistic_fund().model_dump() | changes)
     whole = simulate_fund(spec, YEARS, 0, 300, seed=3)
@@ -539,15 +676,19 @@ def test_row_chunks_do_not_change_draws(monkeypatch, changes):
 
 
 @settings(max_examples=60, deadline=None)
-@given(seed=st.integers(0, 2**32 - 1), slots=st.integers(1, 40), whole=st.booleans(),
-       per_row=st.booleans(), binding=st.sampled_from([0.1, 0.9]))
+@given(
+    seed=st.integers(0, 2**32 - 1),
+    slots=st.integers(1, 40),
+    whole=st.booleans(),
+    per_row=st.booleans(),
+    binding=st.sampled_from([0.1, 0.9]),
+)
 def test_budget_cut_is_the_running_total_rule(seed, slots, whole, per_row, binding):
     # deals are kept in order while the running total stays within the budget; whole
     # amounts make exact ties, which must be kept too. The budget binds in a few rows
     # or in most (the cut is done on those rows or on all rows)
     rng = np.random.default_rng(seed)
-    amounts = (rng.integers(0, 4, (300, slots)) * 1e6 if whole
-               else rng.random((300, slots)) * 1e6)
+    amounts = rng.integers(0, 4, (300, slots)) * 1e6 if whole else rng.random((300, slots)) * 1e6
     totals = np.cumsum(amounts, axis=1)
     picks = totals[np.arange(300), rng.integers(0, slots, 300)]
     budget = np.where(rng.random(300) < 0.5, picks, picks * rng.uniform(0.5, 1.5, 300))
@@ -579,7 +720,6 @@ def test_to_horizon_maps_years_by_definition():
             np.testing.assert_allclose(beyond, values[:, calendar > years[-1]].sum(axis=1))
 
 
-
 @settings(max_examples=60, deadline=None)
 @given(seed=st.integers(0, 2**32 - 1), cells=st.integers(0, 60))
 def test_run_sums_depend_on_each_run_alone(seed, cells):
@@ -590,16 +730,21 @@ def test_run_sums_depend_on_each_run_alone(seed, cells):
     values = rng.random(int(counts.sum())) * 1e6
     ends = np.cumsum(counts)
     # each run reduced on its own (reduceat's order: the first value, then the rest)
-    expected = [np.add.reduceat(values[end - count:end], [0])[0] if count else 0.0
-                for end, count in zip(ends, counts, strict=True)]
+    expected = [
+        np.add.reduceat(values[end - count : end], [0])[0] if count else 0.0
+        for end, count in zip(ends, counts, strict=True)
+    ]
     np.testing.assert_array_equal(run_sums(values, counts), np.array(expected, dtype=float))
-    largest = [values[end - count:end].max() if count else 0.0
-               for end, count in zip(ends, counts, strict=True)]
+    largest = [
+        values[end - count : end].max() if count else 0.0
+        for end, count in zip(ends, counts, strict=True)
+    ]
     np.testing.assert_array_equal(run_sums(values, counts, np.maximum), largest)
     for m in range(cells + 1):
         head = int(counts[:m].sum())
-        np.testing.assert_array_equal(run_sums(values[:head], counts[:m]),
-                                      run_sums(values, counts)[:m])
+        np.testing.assert_array_equal(
+            run_sums(values[:head], counts[:m]), run_sums(values, counts)[:m]
+        )
 
 
 def test_stake_outcomes_continue_across_calls():
@@ -612,5 +757,6 @@ def test_stake_outcomes_continue_across_calls():
     parts = [calls(size) for size in (0, 1, 13, 986, 1000)]
     for name in ("multiple", "lag_years", "written_off"):
         np.testing.assert_array_equal(getattr(in_one, name), getattr(whole, name))
-        np.testing.assert_array_equal(np.concatenate([getattr(p, name) for p in parts]),
-                                      getattr(whole, name))
+        np.testing.assert_array_equal(
+            np.concatenate([getattr(p, name) for p in parts]), getattr(whole, name)
+        )

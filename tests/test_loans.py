@@ -31,10 +31,22 @@ YEARS = range(2025, 2031)
 
 
 def pool(**changes) -> LoanPoolSpec:
-    base = dict(id="test_pool", first_year=2025, last_year=2029, volume_median_yuan=5e8,
-                volume_sigma=0.4, volume_growth=0.1, loan_size_median_yuan=2e6,
-                loan_size_sigma=0.7, default_rate_min=0.02, default_rate_max=0.04,
-                lgd_mean=0.5, lgd_sd=0.2, compensation_share=0.5, basis="test")
+    base = dict(
+        id="test_pool",
+        first_year=2025,
+        last_year=2029,
+        volume_median_yuan=5e8,
+        volume_sigma=0.4,
+        volume_growth=0.1,
+        loan_size_median_yuan=2e6,
+        loan_size_sigma=0.7,
+        default_rate_min=0.02,
+        default_rate_max=0.04,
+        lgd_mean=0.5,
+        lgd_sd=0.2,
+        compensation_share=0.5,
+        basis="test",
+    )
     return LoanPoolSpec.model_validate(base | changes)
 
 
@@ -54,7 +66,8 @@ def brute_force_compensation(spec: LoanPoolSpec) -> float:
 
     def size_pdf(s: float) -> float:  # lognormal density, written out
         return math.exp(-((math.log(s / median)) ** 2) / (2 * sigma**2)) / (
-            s * sigma * math.sqrt(2 * math.pi))
+            s * sigma * math.sqrt(2 * math.pi)
+        )
 
     def given_lgd(lgd: float) -> float:
         if sigma == 0:
@@ -63,20 +76,27 @@ def brute_force_compensation(spec: LoanPoolSpec) -> float:
             return 0.0
         kink = cap / (share * lgd)
         # integrate min(share·lgd·s, cap)·pdf(s) piecewise on a log scale around the kink
-        below = integrate.quad(lambda t: share * lgd * math.exp(t) * size_pdf(math.exp(t))
-                               * math.exp(t), math.log(median) - 12 * sigma, math.log(kink),
-                               epsrel=1e-11, limit=200)[0]
-        above = integrate.quad(lambda t: cap * size_pdf(math.exp(t)) * math.exp(t),
-                               math.log(kink), math.log(median) + 12 * sigma,
-                               epsrel=1e-11, limit=200)[0]
+        below = integrate.quad(
+            lambda t: share * lgd * math.exp(t) * size_pdf(math.exp(t)) * math.exp(t),
+            math.log(median) - 12 * sigma,
+            math.log(kink),
+            epsrel=1e-11,
+            limit=200,
+        )[0]
+        above = integrate.quad(
+            lambda t: cap * size_pdf(math.exp(t)) * math.exp(t),
+            math.log(kink),
+            math.log(median) + 12 * sigma,
+            epsrel=1e-11,
+            limit=200,
+        )[0]
         return below + max(above, 0.0)
 
     if spec.lgd_beta is None:
         return given_lgd(spec.lgd_mean)
     a, b = spec.lgd_beta
     beta = stats.beta(a, b)
-    return integrate.quad(lambda x: beta.pdf(x) * given_lgd(x), 0, 1, epsrel=1e-10,
-                          limit=200)[0]
+    return integrate.quad(lambda x: beta.pdf(x) * given_lgd(x), 0, 1, epsrel=1e-10, limit=200)[0]
 
 
 @pytest.mark.parametrize("case", CASES)
@@ -84,15 +104,24 @@ def brute_force_compensation(spec: LoanPoolSpec) -> float:
 def test_closed_form_matches_direct_integration(case, size_median):
     spec = pool(loan_size_median_yuan=size_median, **CASES[case])
     assert expected_compensation_per_loss(spec) == pytest.approx(
-        brute_force_compensation(spec), rel=1e-7)
+        brute_force_compensation(spec), rel=1e-7
+    )
 
 
 def test_closed_form_by_hand():
     # fixed: min(0.5 × 0.6 × 1,000,000, 500,000) = 300,000; and capped at 2,000,000
-    assert expected_compensation_per_loss(pool(lgd_mean=0.6, lgd_sd=0, loan_size_sigma=0,
-                                               loan_size_median_yuan=1e6)) == 300_000
-    assert expected_compensation_per_loss(pool(lgd_mean=0.6, lgd_sd=0, loan_size_sigma=0,
-                                               loan_size_median_yuan=2e6)) == 500_000
+    assert (
+        expected_compensation_per_loss(
+            pool(lgd_mean=0.6, lgd_sd=0, loan_size_sigma=0, loan_size_median_yuan=1e6)
+        )
+        == 300_000
+    )
+    assert (
+        expected_compensation_per_loss(
+            pool(lgd_mean=0.6, lgd_sd=0, loan_size_sigma=0, loan_size_median_yuan=2e6)
+        )
+        == 500_000
+    )
     spec = pool(volume_sigma=0, volume_growth=0, loan_size_sigma=0, lgd_sd=0)
     # 5e8 × 3% / 2e6 = 7.5 losses of min(0.5 × 0.5 × 2e6, 5e5) = 5e5 each, a year later
     assert expected_losses(spec, 2025) == pytest.approx(7.5)
@@ -115,16 +144,19 @@ def test_simulated_mean_matches_closed_form(case):
 @st.composite
 def pools(draw) -> LoanPoolSpec:
     mean = draw(st.floats(0.05, 0.95))
-    return pool(volume_median_yuan=draw(st.floats(0, 1e9)),
-                volume_sigma=draw(st.floats(0, 1)),
-                loan_size_median_yuan=draw(st.floats(1e5, 2e7)),
-                loan_size_sigma=draw(st.floats(0, 1.5)),
-                default_rate_max=draw(st.floats(0.02, 0.2)), lgd_mean=mean,
-                lgd_sd=draw(st.sampled_from([0.0, 0.5])) * math.sqrt(mean * (1 - mean)),
-                compensation_share=draw(st.floats(0, 1)),
-                cap_per_loss_yuan=draw(st.sampled_from([ARTICLE_21_CAP_YUAN, 1e5, 0.0])),
-                pool_ceiling_yuan=draw(st.one_of(st.none(), st.floats(0, 5e6))),
-                payout_lag_years=draw(st.integers(0, 3)))
+    return pool(
+        volume_median_yuan=draw(st.floats(0, 1e9)),
+        volume_sigma=draw(st.floats(0, 1)),
+        loan_size_median_yuan=draw(st.floats(1e5, 2e7)),
+        loan_size_sigma=draw(st.floats(0, 1.5)),
+        default_rate_max=draw(st.floats(0.02, 0.2)),
+        lgd_mean=mean,
+        lgd_sd=draw(st.sampled_from([0.0, 0.5])) * math.sqrt(mean * (1 - mean)),
+        compensation_share=draw(st.floats(0, 1)),
+        cap_per_loss_yuan=draw(st.sampled_from([ARTICLE_21_CAP_YUAN, 1e5, 0.0])),
+        pool_ceiling_yuan=draw(st.one_of(st.none(), st.floats(0, 5e6))),
+        payout_lag_years=draw(st.integers(0, 3)),
+    )
 
 
 @settings(max_examples=40, deadline=None)
@@ -134,13 +166,15 @@ def test_invariants(spec, seed):
     assert np.all(d.max_single_payout_yuan <= spec.cap_per_loss_yuan)
     assert np.all(d.payout_yuan <= d.payout_uncapped_yuan + 1e-6)
     assert np.all(d.payout_uncapped_yuan <= d.losses * spec.cap_per_loss_yuan * (1 + 1e-12))
-    assert np.all(d.payout_uncapped_yuan
-                  <= spec.compensation_share * d.bank_loss_yuan * (1 + 1e-9) + 1e-6)
+    assert np.all(
+        d.payout_uncapped_yuan <= spec.compensation_share * d.bank_loss_yuan * (1 + 1e-9) + 1e-6
+    )
     if spec.pool_ceiling_yuan is not None:
         assert np.all(d.payout_yuan <= spec.pool_ceiling_yuan)
     assert np.all(d.payout_yuan >= 0) and not np.any(d.budget_inflow)
-    assert np.all((d.default_rate >= spec.default_rate_min)
-                  & (d.default_rate <= spec.default_rate_max))
+    assert np.all(
+        (d.default_rate >= spec.default_rate_min) & (d.default_rate <= spec.default_rate_max)
+    )
 
 
 def test_zero_volume_pays_nothing():
@@ -173,8 +207,12 @@ def test_reproducible_and_prefix(monkeypatch):
     monkeypatch.setattr(model.streams, "BLOCK_DRAWS", 50)
     long = simulate_loans(spec, YEARS, 0, 300, seed=8)
     assert_same(slice_draws(long, 0, 150), simulate_loans(spec, YEARS, 0, 150, seed=8))
-    assert_same(long, LoanDraws.concat([simulate_loans(spec, YEARS, a, b, seed=8)
-                                        for a, b in [(0, 75), (75, 201), (201, 300)]]))
+    assert_same(
+        long,
+        LoanDraws.concat(
+            [simulate_loans(spec, YEARS, a, b, seed=8) for a, b in [(0, 75), (75, 201), (201, 300)]]
+        ),
+    )
     other = simulate_loans(pool(id="other_pool"), YEARS, 0, 300, seed=8)
     assert not np.array_equal(other.payout_yuan, long.payout_yuan)
 
@@ -187,7 +225,8 @@ def test_beyond_horizon_totals():
     assert d.payout_beyond_yuan.mean() > d.payout_yuan[:, 5].mean() > 0
     totals = summarize_loans(d, spec)["loan_compensation_totals"].loc["test_pool"]
     assert totals.loc["life", "payout_mean_yuan"] == pytest.approx(
-        d.payout_yuan.sum(1).mean() + d.payout_beyond_yuan.mean())
+        d.payout_yuan.sum(1).mean() + d.payout_beyond_yuan.mean()
+    )
     exact = sum(expected_payout(spec, y) for y in (2031, 2032))
     se = d.payout_beyond_yuan.std() / math.sqrt(500)
     assert abs(d.payout_beyond_yuan.mean() - exact) < 4 * se
@@ -211,8 +250,9 @@ def test_symmetric_beta_sampler_is_beta(a):
     assert abs(x.std() - sd) < 0.005 * sd
 
 
-@pytest.mark.parametrize("changes", [dict(lgd_mean=0.35, lgd_sd=0.15),
-                                     dict(lgd_mean=0.5, lgd_sd=0.45)])
+@pytest.mark.parametrize(
+    "changes", [dict(lgd_mean=0.35, lgd_sd=0.15), dict(lgd_mean=0.5, lgd_sd=0.45)]
+)
 def test_simulated_mean_matches_closed_form_for_other_lgds(changes):
     # a skewed LGD (numpy's beta sampler) and a symmetric one with a < 1/2 (likewise)
     spec = pool(**changes)

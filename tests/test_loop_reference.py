@@ -72,8 +72,12 @@ def test_item_year_means_agree(baseline, both_runs):
     scale = np.maximum(np.abs(loop.mean(axis=0)), 1.0)
     ok = np.abs(gap) <= 5 * se + 1e-9 * scale
     years = payment_years(baseline)
-    bad = [f"{item} {years[j]}: gap {gap[i, j]:,.0f} yuan, se {se[i, j]:,.0f}"
-           for i, item in enumerate(baseline.items) for j in range(len(years)) if not ok[i, j]]
+    bad = [
+        f"{item} {years[j]}: gap {gap[i, j]:,.0f} yuan, se {se[i, j]:,.0f}"
+        for i, item in enumerate(baseline.items)
+        for j in range(len(years))
+        if not ok[i, j]
+    ]
     assert not bad, "; ".join(bad)
 
 

@@ -29,8 +29,16 @@ PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 #: Elements without an end tag.
 VOID = {"meta", "img", "br", "hr", "link", "input", "col", "source", "wbr"}
 #: Tables of the report and their element ids.
-TABLES = ("summary_by_year", "budget_by_chapter", "budget_by_article", "budget_by_unit",
-          "budget_by_item", "commitments", "assumptions", "manifest")
+TABLES = (
+    "summary_by_year",
+    "budget_by_chapter",
+    "budget_by_article",
+    "budget_by_unit",
+    "budget_by_item",
+    "commitments",
+    "assumptions",
+    "manifest",
+)
 
 
 @pytest.fixture(scope="module")
@@ -74,8 +82,9 @@ class Structure(HTMLParser):
         if tag in VOID:
             return
         if not self.stack or self.stack[-1] != tag:
-            self.errors.append(f"</{tag}> closes <{self.stack[-1] if self.stack else None}>"
-                               f" at {self.getpos()}")
+            self.errors.append(
+                f"</{tag}> closes <{self.stack[-1] if self.stack else None}> at {self.getpos()}"
+            )
         else:
             self.stack.pop()
 
@@ -137,8 +146,10 @@ def _number(text: str) -> float:
 
 
 def _images(page: str) -> list[bytes]:
-    return [base64.b64decode(data, validate=True) for data in
-            re.findall(r'src="data:image/png;base64,([A-Za-z0-9+/=]+)"', page)]
+    return [
+        base64.b64decode(data, validate=True)
+        for data in re.findall(r'src="data:image/png;base64,([A-Za-z0-9+/=]+)"', page)
+    ]
 
 
 def test_the_report_is_one_file_with_no_external_references(run, page):
@@ -146,8 +157,18 @@ def test_the_report_is_one_file_with_no_external_references(run, page):
     assert path == output.out_dir / REPORT_FILE
     assert not [p for p in output.out_dir.iterdir() if p.name.startswith(f".{REPORT_FILE}")]
     lowered = page.lower()
-    for pattern in ('src="http', "src='http", 'href="http', "href='http", "<link",
-                    "<script", "@import", "url(", "//fonts.", "<iframe"):
+    for pattern in (
+        'src="http',
+        "src='http",
+        'href="http',
+        "href='http",
+        "<link",
+        "<script",
+        "@import",
+        "url(",
+        "//fonts.",
+        "<iframe",
+    ):
         assert pattern not in lowered, pattern
     structure = Structure()
     structure.feed(page)
@@ -210,8 +231,9 @@ def test_the_charts_are_valid_pngs(run, page):
 
 def test_summary_figures_equal_the_csv(run, page):
     output, _ = run
-    csv = pd.read_csv(output.out_dir / "summary_by_year.csv", encoding="utf-8-sig",
-                      dtype={"year": str}).set_index("year")
+    csv = pd.read_csv(
+        output.out_dir / "summary_by_year.csv", encoding="utf-8-sig", dtype={"year": str}
+    ).set_index("year")
     rows = {headers[0]: cells for headers, cells in _tables(page)["summary_by_year"]}
     total = f"{output.summary.horizon[0]}–{output.summary.horizon[-1]}"
     assert list(rows) == list(csv.index)
@@ -250,8 +272,7 @@ def test_the_manifest_is_shown_and_lists_the_report(run, baseline, page):
     manifest = output.manifest
     rows = {headers[0]: cells for headers, cells in _tables(page)["manifest"]}
     shown = " ".join(cell for cells in rows.values() for cell in cells.values())
-    for value in (manifest["seed"], manifest["draws"], manifest["version"],
-                  baseline.digest()):
+    for value in (manifest["seed"], manifest["draws"], manifest["version"], baseline.digest()):
         assert str(value) in shown
     files = _tables(page)["files"]
     assert {cells["file"] for _, cells in files} == set(manifest["files_sha256"])
@@ -272,12 +293,25 @@ def test_the_command_writes_a_run_and_a_report_with_a_comparison(tmp_path, capsy
     parser = argparse.ArgumentParser()
     add_report_parser(parser.add_subparsers(dest="command"))
     out = tmp_path / "out"
-    args = parser.parse_args(["report", "baseline", "--compare", "cap_cut_20", "--draws",
-                              "300", "--seed", "5", "--out", str(out)])
+    args = parser.parse_args(
+        [
+            "report",
+            "baseline",
+            "--compare",
+            "cap_cut_20",
+            "--draws",
+            "300",
+            "--seed",
+            "5",
+            "--out",
+            str(out),
+        ]
+    )
     assert run_report(args) == 0
     assert "report.html" in capsys.readouterr().out
     assert {"report.html", "summary_by_year.csv", "manifest.json"} <= {
-        p.name for p in out.iterdir()}
+        p.name for p in out.iterdir()
+    }
     page = (out / REPORT_FILE).read_text(encoding="utf-8")
     structure = Structure()
     structure.feed(page)

@@ -50,8 +50,7 @@ def deterministic():
 def horizon_cost_by_item(scenario) -> pd.Series:
     """Each item's cost over the horizon in the deterministic scenario (every draw alike)."""
     results = simulate(scenario, 1, seed=0)
-    return pd.Series(results.city[0, :, :results.n_horizon].sum(axis=1),
-                     index=results.items.index)
+    return pd.Series(results.city[0, :, : results.n_horizon].sum(axis=1), index=results.items.index)
 
 
 # ------------------------------------------------------------------ Sobol
@@ -87,8 +86,9 @@ def test_sobol_wrapper_on_an_additive_model():
     table = sobol_indices(problem, lambda x: x @ c, n=2**11, seed=7).loc["y"]
     assert table["S1"].to_numpy() == pytest.approx(c**2 / (c**2).sum(), abs=0.03)
     assert table["ST"].to_numpy() == pytest.approx(c**2 / (c**2).sum(), abs=0.03)
-    grouped = sobol_indices({**problem, "groups": ["ab", "ab", "c"]}, lambda x: x @ c,
-                            n=2**11, seed=7).loc["y"]
+    grouped = sobol_indices(
+        {**problem, "groups": ["ab", "ab", "c"]}, lambda x: x @ c, n=2**11, seed=7
+    ).loc["y"]
     assert list(grouped.index) == ["ab", "c"]
     assert grouped.loc["ab", "S1"] == pytest.approx(5 / 14, abs=0.03)
 
@@ -108,8 +108,10 @@ def test_sobol_sample_size_must_be_a_power_of_two():
 
 def test_sobol_on_a_scenario_ranks_the_wider_factor_first(deterministic):
     # the expected total is linear in the caps: the lab's ±50% outweighs the centre's ±10%
-    factors = [Factor("provincial_lab_funding", "cap", 0.5, 1.5),
-               Factor("productivity_promotion_centre_subsidy", "cap", 0.9, 1.1)]
+    factors = [
+        Factor("provincial_lab_funding", "cap", 0.5, 1.5),
+        Factor("productivity_promotion_centre_subsidy", "cap", 0.9, 1.1),
+    ]
     result = sobol(deterministic, n=8, seed=3, factors=factors)
     table = result.table.loc["mean"]
     assert table.loc["provincial_lab_funding:cap", "ST"] > 0.9
@@ -117,18 +119,26 @@ def test_sobol_on_a_scenario_ranks_the_wider_factor_first(deterministic):
 
 
 # ------------------------------------------------------------------ tornado
-CHECK_ITEMS = ["productivity_promotion_centre_subsidy",  # recurring, capped award
-               "national_key_lab_joint_programme",       # 不少于 floor
-               "national_key_lab_conversion_reward",     # formula, at its cap
-               "provincial_lab_funding",                 # fixed 给予 amount, five years
-               "listing_reward",                         # staged
-               "industry_professor_subsidy"]             # fixed amount over two years
+CHECK_ITEMS = [
+    "productivity_promotion_centre_subsidy",  # recurring, capped award
+    "national_key_lab_joint_programme",  # 不少于 floor
+    "national_key_lab_conversion_reward",  # formula, at its cap
+    "provincial_lab_funding",  # fixed 给予 amount, five years
+    "listing_reward",  # staged
+    "industry_professor_subsidy",
+]  # fixed amount over two years
 
 
 def test_tornado_on_the_deterministic_scenario_gives_hand_checkable_swings(deterministic):
     cost = horizon_cost_by_item(deterministic)
-    result = tornado(deterministic, swing=0.2, kinds=("uptake", "award", "cap"),
-                     items=CHECK_ITEMS, draws=400, seed=SEED)
+    result = tornado(
+        deterministic,
+        swing=0.2,
+        kinds=("uptake", "award", "cap"),
+        items=CHECK_ITEMS,
+        draws=400,
+        seed=SEED,
+    )
     table = result.table
     assert result.base_mean == pytest.approx(cost.sum())
     assert set(table["item"]) == set(CHECK_ITEMS)
@@ -160,11 +170,13 @@ def test_default_swings_are_the_p10_and_p90_relative_to_the_mean(baseline):
     poisson = stats.poisson(15.0)
     row = table.loc["key_tech_major_project:uptake"]
     assert (row["low"], row["high"]) == pytest.approx(
-        (poisson.ppf(0.1) / 15, poisson.ppf(0.9) / 15))
+        (poisson.ppf(0.1) / 15, poisson.ppf(0.9) / 15)
+    )
     beta = stats.beta(1.5, 3.5)  # enterprise_tech_absorption_grant's award share
     row = table.loc["enterprise_tech_absorption_grant:award"]
     assert (row["low"], row["high"]) == pytest.approx(
-        (beta.ppf(0.1) / beta.mean(), beta.ppf(0.9) / beta.mean()))
+        (beta.ppf(0.1) / beta.mean(), beta.ppf(0.9) / beta.mean())
+    )
     expected = expected_city_cost(baseline)[baseline.years].sum(axis=1)
     for _, row in table.iterrows():  # the expected cost is linear in both
         assert row["delta_mean_low"] == pytest.approx((row["low"] - 1) * expected[row["item"]])
@@ -181,8 +193,10 @@ def test_tornado_p95_equals_a_full_run_of_the_swung_variant(baseline):
 
 
 def test_same_seed_gives_identical_tornado(deterministic):
-    runs = [tornado(deterministic, swing=0.3, items=CHECK_ITEMS[:2], draws=200, seed=4)
-            for _ in range(2)]
+    runs = [
+        tornado(deterministic, swing=0.3, items=CHECK_ITEMS[:2], draws=200, seed=4)
+        for _ in range(2)
+    ]
     pd.testing.assert_frame_equal(runs[0].table, runs[1].table)
 
 
@@ -193,8 +207,8 @@ def test_uptake_multipliers_are_exact_for_every_count_distribution(baseline):
             new = variant.items[item_id]
             for k in range(len(item.admission_years)):
                 assert new.assumptions.uptake.mean(k, new.takeup) == pytest.approx(
-                    multiplier * item.assumptions.uptake.mean(k, item.takeup),
-                    rel=1e-12, abs=1e-12), (item_id, k)
+                    multiplier * item.assumptions.uptake.mean(k, item.takeup), rel=1e-12, abs=1e-12
+                ), (item_id, k)
 
 
 @functools.cache
@@ -216,8 +230,7 @@ def test_award_swings_stay_within_their_bounds_and_hit_their_target(multiplier, 
 
 
 def test_award_swings_pass_the_scenario_validation(baseline):
-    settings_ = {(i, "award"): 1.5 for i, item in baseline.items.items()
-                 if award_swingable(item)}
+    settings_ = {(i, "award"): 1.5 for i, item in baseline.items.items() if award_swingable(item)}
     variant = swung(baseline, settings_)  # raises InputError if a share exceeded its cap
     for item_id, _ in settings_:
         if baseline.items[item_id].line.cap_yuan is not None:  # not the 不少于 floor
@@ -242,21 +255,28 @@ def test_convergence_reaches_the_target_and_needs_more_draws_for_a_tighter_one(b
 # ------------------------------------------------------------------ stress
 def test_pinned_counts_are_the_p95_of_each_year(baseline):
     variant = pin_uptake(baseline, ["listing_reward", "key_tech_key_project"])
-    assert variant.items["listing_reward"].assumptions.uptake.value == [
-        stats.poisson(6.0).ppf(0.95)] * 3
-    assert variant.items["key_tech_key_project"].assumptions.uptake.value == [
-        stats.poisson(30.0).ppf(0.95)] * 3
+    assert (
+        variant.items["listing_reward"].assumptions.uptake.value
+        == [stats.poisson(6.0).ppf(0.95)] * 3
+    )
+    assert (
+        variant.items["key_tech_key_project"].assumptions.uptake.value
+        == [stats.poisson(30.0).ppf(0.95)] * 3
+    )
     assert variant.items["key_tech_key_project"].takeup == 1.0
 
 
 def test_the_shipped_stress_variant_matches_the_baseline_p95(baseline):
     shipped = load_scenario("stress_uptake_p95")
-    pinned = [i for i, item in shipped.items.items()
-              if item.assumptions.uptake.basis.startswith("Stress")]
+    pinned = [
+        i for i, item in shipped.items.items() if item.assumptions.uptake.basis.startswith("Stress")
+    ]
     rebuilt = pin_uptake(baseline, pinned)
     for item_id in pinned:
-        assert (shipped.items[item_id].assumptions.uptake.value
-                == rebuilt.items[item_id].assumptions.uptake.value), item_id
+        assert (
+            shipped.items[item_id].assumptions.uptake.value
+            == rebuilt.items[item_id].assumptions.uptake.value
+        ), item_id
 
 
 def test_stress_moves_only_the_pinned_items(baseline):
@@ -271,8 +291,9 @@ def test_goal_seek_of_the_cap_scale_is_exact_on_the_deterministic_scenario(deter
     total = simulate(deterministic, 1, seed=0).totals_by_year()[2026].iloc[0]
     floor = 15_000_000.0  # 不少于1500万 a year (article 3) does not scale with the caps
     budget = floor + 0.6 * (total - floor)
-    result = goal_seek(deterministic, budget_yuan=budget, statistic="mean", year=2026,
-                       draws=20, seed=1)
+    result = goal_seek(
+        deterministic, budget_yuan=budget, statistic="mean", year=2026, draws=20, seed=1
+    )
     assert result.feasible and not result.at_upper
     assert result.statistic_value <= budget
     assert 0.6 - 2e-4 <= result.value <= 0.6
@@ -282,8 +303,15 @@ def test_goal_seek_of_the_cap_scale_is_exact_on_the_deterministic_scenario(deter
 def test_goal_seek_of_one_item_cap(deterministic):
     total = simulate(deterministic, 1, seed=0).totals_by_year()[2026].iloc[0]
     budget = total - 40_000_000.0  # the laboratory's 1亿 a year must fall to 6000万
-    result = goal_seek(deterministic, budget_yuan=budget, statistic="mean", year=2026,
-                       parameter="provincial_lab_funding:cap", draws=20, seed=1)
+    result = goal_seek(
+        deterministic,
+        budget_yuan=budget,
+        statistic="mean",
+        year=2026,
+        parameter="provincial_lab_funding:cap",
+        draws=20,
+        seed=1,
+    )
     assert result.parameter == "provincial_lab_funding:cap_yuan"
     assert 60_000_000.0 - 2e-4 * 1e8 <= result.value <= 60_000_000.0
 
@@ -291,14 +319,16 @@ def test_goal_seek_of_one_item_cap(deterministic):
 def test_goal_seek_of_the_p95_on_common_random_numbers(baseline):
     draws, seed = 200, 8
     unscaled = np.percentile(simulate(baseline, draws, seed=seed).totals_by_year()[2026], 95)
-    result = goal_seek(baseline, budget_yuan=0.9 * unscaled, year=2026, draws=draws,
-                       seed=seed, xtol=4e-3)
+    result = goal_seek(
+        baseline, budget_yuan=0.9 * unscaled, year=2026, draws=draws, seed=seed, xtol=4e-3
+    )
     assert result.statistic_value <= 0.9 * unscaled
     # every draw's cost is continuous in the cap scale, so the P95 ends close to budget
     assert result.statistic_value >= 0.9 * unscaled * (1 - 1e-2)
     assert result.value < 1.0
-    at_answer = simulate(apply_variant(baseline, {"cap_scale": result.value}), draws,
-                         seed=seed).totals_by_year()[2026]
+    at_answer = simulate(
+        apply_variant(baseline, {"cap_scale": result.value}), draws, seed=seed
+    ).totals_by_year()[2026]
     assert np.percentile(at_answer, 95) == pytest.approx(result.statistic_value, rel=1e-12)
     above = goal_seek(baseline, budget_yuan=1.1 * unscaled, year=2026, draws=draws, seed=seed)
     assert above.at_upper and above.value == 1.0
@@ -321,8 +351,21 @@ def _parser():
 def test_goalseek_command_writes_its_table(tmp_path, in_project_root, capsys):
     out = tmp_path / "gs"
     args = _parser().parse_args(
-        ["goalseek", "scenarios/checks/deterministic.yaml", "--year", "2026", "--budget",
-         "1", "--statistic", "mean", "--draws", "10", "--out", str(out)])
+        [
+            "goalseek",
+            "scenarios/checks/deterministic.yaml",
+            "--year",
+            "2026",
+            "--budget",
+            "1",
+            "--statistic",
+            "mean",
+            "--draws",
+            "10",
+            "--out",
+            str(out),
+        ]
+    )
     assert run_goal_seek(args) == 1  # 1万元 is below even the 不少于 floor
     assert "no value in range" in capsys.readouterr().out
     answer = pd.read_csv(out / "goal_seek.csv", encoding="utf-8-sig")
@@ -331,11 +374,22 @@ def test_goalseek_command_writes_its_table(tmp_path, in_project_root, capsys):
 
 def test_sensitivity_command_runs_the_convergence_check(tmp_path, in_project_root):
     out = tmp_path / "sens"
-    args = _parser().parse_args(["sensitivity", "baseline", "--method", "convergence",
-                                 "--target-se", "0.01", "--out", str(out)])
+    args = _parser().parse_args(
+        [
+            "sensitivity",
+            "baseline",
+            "--method",
+            "convergence",
+            "--target-se",
+            "0.01",
+            "--out",
+            str(out),
+        ]
+    )
     assert run_sensitivity(args) == 0
     assert {"convergence.csv", "convergence.png", "manifest.json"} <= {
-        p.name for p in out.iterdir()}
+        p.name for p in out.iterdir()
+    }
 
 
 def test_count_range_is_the_total_counts_own_quantiles():

@@ -42,9 +42,13 @@ def baseline_run(baseline):
 @pytest.fixture(scope="module")
 def ceiling_runs(ceilings):
     """The appropriation-ceilings variant under each shortfall rule, whole or divisible."""
-    return {(rule, divisible): timeline(ceilings, DRAWS, seed=11, timing={
-        "on_shortfall": rule, "divisible": divisible})
-        for rule in ("reject", "defer") for divisible in (False, True)}
+    return {
+        (rule, divisible): timeline(
+            ceilings, DRAWS, seed=11, timing={"on_shortfall": rule, "divisible": divisible}
+        )
+        for rule in ("reject", "defer")
+        for divisible in (False, True)
+    }
 
 
 def _outcome(result, outcome: str) -> np.ndarray:
@@ -52,18 +56,25 @@ def _outcome(result, outcome: str) -> np.ndarray:
     out = np.zeros(result.engine.demand.shape)
     chosen = result.rationing[result.rationing["outcome"] == outcome]
     position = {item: i for i, item in enumerate(result.items.index)}
-    np.add.at(out, (chosen["draw"].to_numpy(dtype=np.int64),
-                    chosen["item"].map(position).to_numpy(dtype=np.int64),
-                    chosen["year"].map(result.years.index).to_numpy(dtype=np.int64)),
-              chosen["amount_yuan"].to_numpy())
+    np.add.at(
+        out,
+        (
+            chosen["draw"].to_numpy(dtype=np.int64),
+            chosen["item"].map(position).to_numpy(dtype=np.int64),
+            chosen["year"].map(result.years.index).to_numpy(dtype=np.int64),
+        ),
+        chosen["amount_yuan"].to_numpy(),
+    )
     return out
 
 
 def _pots(scenario, result):
     """(name, yearly limits, member item positions) of each appropriation."""
     names, limits, item_pots = appropriations(scenario, result.years)
-    return [(name, np.array(limit), [i for i, pots in enumerate(item_pots) if p in pots])
-            for p, (name, limit) in enumerate(zip(names, limits, strict=True))]
+    return [
+        (name, np.array(limit), [i for i, pots in enumerate(item_pots) if p in pots])
+        for p, (name, limit) in enumerate(zip(names, limits, strict=True))
+    ]
 
 
 # ------------------------------------------------------------------ no ceilings
@@ -80,9 +91,21 @@ def test_monthly_cash_adds_up_to_the_engine_years_draw_for_draw(baseline_run):
 def test_the_event_loop_changes_nothing_without_a_binding_appropriation(baseline, baseline_run):
     looped = timeline(baseline, DRAWS, seed=11, full_loop=True)
     np.testing.assert_allclose(looped.item_cash, baseline_run.item_cash, rtol=1e-12, atol=1e-6)
-    ample = apply_variant(baseline, {"ceilings": [{
-        "id": "everything", "name_zh": "全部", "name_en": "all", "items": list(baseline.items),
-        "annual_yuan": 1e13, "basis": "test: never binds"}]})
+    ample = apply_variant(
+        baseline,
+        {
+            "ceilings": [
+                {
+                    "id": "everything",
+                    "name_zh": "全部",
+                    "name_en": "all",
+                    "items": list(baseline.items),
+                    "annual_yuan": 1e13,
+                    "basis": "test: never binds",
+                }
+            ]
+        },
+    )
     rationed = timeline(ample, DRAWS, seed=11)
     np.testing.assert_allclose(rationed.item_cash, baseline_run.item_cash, rtol=1e-12, atol=1e-6)
     assert rationed.rationing.empty
@@ -92,9 +115,22 @@ def test_call_payments_are_uniform_over_the_pay_window(baseline):
     """With a fixed review lag, each application is paid uniformly over the two months
     after approval: the number paid in the first is Binomial(n, ½)."""
     item = "specialised_sme_municipal"  # fixed award: cash ∝ applications
-    result = timeline(baseline, 30, seed=3, timing={"items": {item: {
-        "mode": "call", "open_month": 3, "window_months": 2, "review_months": [4, 4],
-        "pay_months": [0, 2]}}})
+    result = timeline(
+        baseline,
+        30,
+        seed=3,
+        timing={
+            "items": {
+                item: {
+                    "mode": "call",
+                    "open_month": 3,
+                    "window_months": 2,
+                    "review_months": [4, 4],
+                    "pay_months": [0, 2],
+                }
+            }
+        },
+    )
     i = list(result.items.index).index(item)
     by_month = result.item_cash[:, i].reshape(30, -1, 12)[:, :3]  # admission years
     first, second = by_month[..., 8], by_month[..., 9]  # September, October
@@ -122,17 +158,26 @@ def test_divisible_reject_pays_exactly_the_engines_funded_amount(ceilings, ceili
     rejected = _outcome(result, "rejected")
     engine = result.engine
     for name, _, members in _pots(ceilings, result):
-        np.testing.assert_allclose(paid[:, members].sum(axis=1),
-                                   engine.funded[:, members].sum(axis=1), rtol=1e-9, atol=FEN,
-                                   err_msg=name)
-        np.testing.assert_allclose(rejected[:, members].sum(axis=1),
-                                   engine.unfunded[:, members].sum(axis=1), rtol=1e-9,
-                                   atol=FEN, err_msg=name)
+        np.testing.assert_allclose(
+            paid[:, members].sum(axis=1),
+            engine.funded[:, members].sum(axis=1),
+            rtol=1e-9,
+            atol=FEN,
+            err_msg=name,
+        )
+        np.testing.assert_allclose(
+            rejected[:, members].sum(axis=1),
+            engine.unfunded[:, members].sum(axis=1),
+            rtol=1e-9,
+            atol=FEN,
+            err_msg=name,
+        )
     assert rejected.sum() > 0
 
 
 def test_whole_reject_falls_short_of_the_ceiling_by_less_than_one_application(
-        ceilings, ceiling_runs):
+    ceilings, ceiling_runs
+):
     """Whole applications: each year an appropriation pays at most its ceiling, and
     min(demand, ceiling) − paid < the largest application that competed for it."""
     result = ceiling_runs["reject", False]
@@ -161,8 +206,13 @@ def test_divisible_defer_follows_the_backlog_recursion(ceilings, ceiling_runs):
         backlog = np.zeros(DRAWS)
         for y in range(len(result.years)):
             expected = np.minimum(limit[y], backlog + group_demand[:, y])
-            np.testing.assert_allclose(paid[:, members, y].sum(axis=1), expected, rtol=1e-9,
-                                       atol=1.0, err_msg=f"{name} {result.years[y]}")
+            np.testing.assert_allclose(
+                paid[:, members, y].sum(axis=1),
+                expected,
+                rtol=1e-9,
+                atol=1.0,
+                err_msg=f"{name} {result.years[y]}",
+            )
             backlog += group_demand[:, y] - expected
         outstanding = _outcome(result, "outstanding")[:, members].sum(axis=(1, 2))
         np.testing.assert_allclose(outstanding, backlog, rtol=1e-9, atol=1.0)
@@ -174,8 +224,9 @@ def test_deferral_loses_nothing_and_pays_each_january(ceilings, ceiling_runs, di
     paid = result.annual_item_cash()
     demand = result.engine.demand
     outstanding = _outcome(result, "outstanding").sum(axis=2)
-    np.testing.assert_allclose(paid.sum(axis=2) + outstanding, demand.sum(axis=2), rtol=1e-9,
-                               atol=FEN)
+    np.testing.assert_allclose(
+        paid.sum(axis=2) + outstanding, demand.sum(axis=2), rtol=1e-9, atol=FEN
+    )
     for _, limit, members in _pots(ceilings, result):
         assert (paid[:, members].sum(axis=1) <= limit + FEN).all()
     deferred = result.rationing[result.rationing["outcome"] == "deferred"]
@@ -187,8 +238,9 @@ def test_deferral_loses_nothing_and_pays_each_january(ceilings, ceiling_runs, di
 
 
 def _loop(rule: str, limits: list[float], *, divisible: bool = False) -> _DrawLoop:
-    return _DrawLoop([limits], [(0,)], len(limits),
-                     TimingSettings(on_shortfall=rule, divisible=divisible))
+    return _DrawLoop(
+        [limits], [(0,)], len(limits), TimingSettings(on_shortfall=rule, divisible=divisible)
+    )
 
 
 def _due(slot: int) -> float:
@@ -198,11 +250,13 @@ def _due(slot: int) -> float:
 def test_hand_computed_rejections():
     # 100 yuan; day 10: 3 applications of 40; day 20: one of 30
     paid, late, records = _loop("reject", [100.0, 100.0]).run(
-        [10, 20], [0, 0], [0, 0], [3, 1], [40.0, 30.0])
+        [10, 20], [0, 0], [0, 0], [3, 1], [40.0, 30.0]
+    )
     assert paid == [80.0, 0.0] and late == []
     assert [r[:4] for r in records] == [(0, 0, 1, 40.0), (1, 0, 1, 30.0)]
     paid, _, records = _loop("reject", [100.0, 100.0], divisible=True).run(
-        [10, 20], [0, 0], [0, 0], [3, 1], [40.0, 30.0])
+        [10, 20], [0, 0], [0, 0], [3, 1], [40.0, 30.0]
+    )
     assert paid == [100.0, 0.0]
     assert [r[:4] for r in records] == [(0, 0, 0.5, 20.0), (1, 0, 1, 30.0)]
 
@@ -210,14 +264,16 @@ def test_hand_computed_rejections():
 def test_hand_computed_deferrals_queue_first_come_first_served():
     # the day-20 application would fit (20 left) but queues behind the deferred one
     paid, late, records = _loop("defer", [100.0, 100.0]).run(
-        [10, 20], [0, 0], [0, 0], [3, 1], [40.0, 10.0])
+        [10, 20], [0, 0], [0, 0], [3, 1], [40.0, 10.0]
+    )
     assert paid == [80.0, 0.0]
     assert late == [(0, 1, 40.0), (1, 1, 10.0)]
     assert [r[:5] for r in records] == [(0, 1, 1, 40.0, 360), (1, 1, 1, 10.0, 360)]
     assert records[0][5] == pytest.approx(12 - _due(10))
     # next year's 50 pays the first claim only; the second is outstanding at the end
     paid, late, records = _loop("defer", [100.0, 50.0]).run(
-        [10, 20], [0, 0], [0, 0], [3, 1], [40.0, 30.0])
+        [10, 20], [0, 0], [0, 0], [3, 1], [40.0, 30.0]
+    )
     assert late == [(0, 1, 40.0)]
     assert records[-1][:4] == (1, 2, 1, 30.0) and math.isnan(records[-1][5])
 
@@ -233,8 +289,7 @@ def test_same_day_batches_are_served_in_catalog_order():
 def test_same_seed_same_timeline_other_seed_other_timeline(baseline, baseline_run):
     again = timeline(baseline, DRAWS, seed=11)
     assert np.array_equal(again.item_cash, baseline_run.item_cash)
-    assert not np.array_equal(timeline(baseline, DRAWS, seed=12).item_cash,
-                              baseline_run.item_cash)
+    assert not np.array_equal(timeline(baseline, DRAWS, seed=12).item_cash, baseline_run.item_cash)
 
 
 def test_first_draws_do_not_depend_on_run_length(baseline, baseline_run):
@@ -249,27 +304,37 @@ def test_one_items_timing_never_moves_anothers(baseline, baseline_run):
     others = np.arange(len(baseline_run.items)) != i
     assert np.array_equal(moved.item_cash[:, others], baseline_run.item_cash[:, others])
     assert not np.array_equal(moved.item_cash[:, i], baseline_run.item_cash[:, i])
-    fewer = apply_variant(baseline, {"items": {changed: {"uptake": {
-        "dist": "poisson", "mean": 50.0, "basis": "test"}}}})
+    fewer = apply_variant(
+        baseline,
+        {"items": {changed: {"uptake": {"dist": "poisson", "mean": 50.0, "basis": "test"}}}},
+    )
     varied = timeline(fewer, DRAWS, seed=11)
     assert np.array_equal(varied.item_cash[:, others], baseline_run.item_cash[:, others])
 
 
 def test_zero_uptake_makes_no_events(baseline):
-    nothing = apply_variant(baseline, {"items": {i: {"uptake": {
-        "dist": "fixed", "value": 0, "basis": "test"}} for i in baseline.items}})
+    nothing = apply_variant(
+        baseline,
+        {
+            "items": {
+                i: {"uptake": {"dist": "fixed", "value": 0, "basis": "test"}}
+                for i in baseline.items
+            }
+        },
+    )
     result = timeline(nothing, 5, seed=1)
     assert (result.batches == 0).all() and result.rationing.empty
-    assert (result.item_cash[:, :len(baseline.items)] == 0).all()
+    assert (result.item_cash[:, : len(baseline.items)] == 0).all()
 
 
 # ------------------------------------------------------------------ hooks and settings
 def test_external_events_and_extra_months(baseline, baseline_run):
-    events = ExternalEvents.from_lists([[(14, 5e7, "funds"), (14, 1e7, "funds")], [],
-                                        [(0, 2e6, "loans")]] + [[] for _ in range(DRAWS - 3)])
+    events = ExternalEvents.from_lists(
+        [[(14, 5e7, "funds"), (14, 1e7, "funds")], [], [(0, 2e6, "loans")]]
+        + [[] for _ in range(DRAWS - 3)]
+    )
     fund = "future_seed_fund"
-    result = timeline(baseline, DRAWS, seed=11, events=events, timing={
-        "extra_months": {fund: 7}})
+    result = timeline(baseline, DRAWS, seed=11, events=events, timing={"extra_months": {fund: 7}})
     assert result.event_groups == ["funds", "loans"]
     extra = result.total - baseline_run.total
     f = list(result.items.index).index(fund)
@@ -279,43 +344,70 @@ def test_external_events_and_extra_months(baseline, baseline_run):
     assert np.abs(np.delete(extra - moved, [14], axis=1)[0]).max() < 1e-6
     by_month = result.item_cash[:, f].reshape(DRAWS, -1, 12)
     assert (np.delete(by_month, 6, axis=2) == 0).all()  # the whole year in July
-    np.testing.assert_allclose(result.annual_item_cash(), result.engine.demand, rtol=1e-12,
-                               atol=1e-6)
+    np.testing.assert_allclose(
+        result.annual_item_cash(), result.engine.demand, rtol=1e-12, atol=1e-6
+    )
     with pytest.raises(ValueError, match="month"):
-        timeline(baseline, 2, seed=1, events=ExternalEvents.from_lists([[(10_000, 1.0, "x")],
-                                                                         []]))
+        timeline(baseline, 2, seed=1, events=ExternalEvents.from_lists([[(10_000, 1.0, "x")], []]))
 
 
 def test_bad_timing_settings_name_item_and_field(baseline):
     with pytest.raises(InputError) as caught:
-        timeline(baseline, 2, seed=1, timing={
-            "items": {"basic_research_project": {"open_month": 13},
-                      "not_an_item": {"open_month": 2},
-                      "key_tech_key_project": {"review_months": [5, 3]}},
-            "on_shortfall": "later"})
+        timeline(
+            baseline,
+            2,
+            seed=1,
+            timing={
+                "items": {
+                    "basic_research_project": {"open_month": 13},
+                    "not_an_item": {"open_month": 2},
+                    "key_tech_key_project": {"review_months": [5, 3]},
+                },
+                "on_shortfall": "later",
+            },
+        )
     text = caught.value.report()
-    for expected in ("basic_research_project", "open_month", "not_an_item",
-                     "key_tech_key_project", "review_months", "on_shortfall"):
+    for expected in (
+        "basic_research_project",
+        "open_month",
+        "not_an_item",
+        "key_tech_key_project",
+        "review_months",
+        "on_shortfall",
+    ):
         assert expected in text
 
 
 @settings(max_examples=8, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(ceiling=st.floats(2e7, 4e8), rule=st.sampled_from(["reject", "defer"]),
-       divisible=st.booleans())
+@given(
+    ceiling=st.floats(2e7, 4e8), rule=st.sampled_from(["reject", "defer"]), divisible=st.booleans()
+)
 def test_rationing_invariants_for_any_ceiling(baseline, ceiling, rule, divisible):
     members = ["tech_sme_registration_award", "specialised_sme_municipal", "tech_broker_award"]
-    scenario = apply_variant(baseline, {"ceilings": [{
-        "id": "some", "name_zh": "部分", "name_en": "some", "items": members,
-        "annual_yuan": ceiling, "basis": "test"}]})
-    result = timeline(scenario, 4, seed=5, timing={"on_shortfall": rule,
-                                                   "divisible": divisible})
+    scenario = apply_variant(
+        baseline,
+        {
+            "ceilings": [
+                {
+                    "id": "some",
+                    "name_zh": "部分",
+                    "name_en": "some",
+                    "items": members,
+                    "annual_yuan": ceiling,
+                    "basis": "test",
+                }
+            ]
+        },
+    )
+    result = timeline(scenario, 4, seed=5, timing={"on_shortfall": rule, "divisible": divisible})
     paid = result.annual_item_cash()
     positions = [list(result.items.index).index(m) for m in members]
     limit = np.array([ceiling if y in result.horizon else np.inf for y in result.years])
     assert (paid[:, positions].sum(axis=1) <= limit + FEN).all()
     lost = _outcome(result, "rejected") + _outcome(result, "outstanding")
-    np.testing.assert_allclose(paid.sum(axis=2) + lost.sum(axis=2),
-                               result.engine.demand.sum(axis=2), rtol=1e-9, atol=FEN)
+    np.testing.assert_allclose(
+        paid.sum(axis=2) + lost.sum(axis=2), result.engine.demand.sum(axis=2), rtol=1e-9, atol=FEN
+    )
     assert (result.item_cash >= 0).all()
 
 
@@ -332,20 +424,37 @@ def test_summary_tables(baseline_run, ceiling_runs):
     np.testing.assert_allclose(peak.loc["all", "mean"], baseline_run.peak_yuan.mean())
     rationing = summarize_timeline(ceiling_runs["reject", False])["rationing"]
     assert rationing["mean_rejected"].sum() * DRAWS == pytest.approx(
-        _outcome(ceiling_runs["reject", False], "rejected").sum())
+        _outcome(ceiling_runs["reject", False], "rejected").sum()
+    )
 
 
 def test_cli_writes_the_outputs_and_can_rerun(tmp_path):
     parser = argparse.ArgumentParser()
     add_timeline_parser(parser.add_subparsers(dest="command"))
     out = tmp_path / "timeline"
-    argv = ["timeline", "appropriation_ceilings", "--draws", "8", "--seed", "3", "--out",
-            str(out), "--on-shortfall", "defer", "--quiet"]
+    argv = [
+        "timeline",
+        "appropriation_ceilings",
+        "--draws",
+        "8",
+        "--seed",
+        "3",
+        "--out",
+        str(out),
+        "--on-shortfall",
+        "defer",
+        "--quiet",
+    ]
     assert run_timeline(parser.parse_args(argv)) == 0
     assert run_timeline(parser.parse_args(argv)) == 0  # replaces its own earlier output
     names = sorted(p.name for p in out.iterdir())
-    assert names == ["manifest.json", "monthly_cashflow.csv", "monthly_cashflow.png",
-                     "peak_month.csv", "rationing.csv"]
+    assert names == [
+        "manifest.json",
+        "monthly_cashflow.csv",
+        "monthly_cashflow.png",
+        "peak_month.csv",
+        "rationing.csv",
+    ]
     rationing = pd.read_csv(out / "rationing.csv", encoding="utf-8-sig")
     assert {"mean_deferred_wan", "wait_months_mean"} <= set(rationing.columns)
     assert parser.parse_args(["timeline", "baseline"]).draws == 200

@@ -573,10 +573,18 @@ CASES: list[Case] = [
         "years_paid",
         "only for payment annual_for_years",
     ),
-    Case("variant_ceiling_group_with_fund.yaml", "ceilings[0]", "items",
-         r"'future_seed_fund' is not a grant item"),
-    Case("variant_timing_unknown_item.yaml", "basic_reserch_project", "items",
-         r"unknown item id: not among the scenario's grant items"),
+    Case(
+        "variant_ceiling_group_with_fund.yaml",
+        "ceilings[0]",
+        "items",
+        r"'future_seed_fund' is not a grant item",
+    ),
+    Case(
+        "variant_timing_unknown_item.yaml",
+        "basic_reserch_project",
+        "items",
+        r"unknown item id: not among the scenario's grant items",
+    ),
     Case("catalog_several_problems.yaml", "basic_research_project", "article", r"26"),
     Case("catalog_mixed_problems.yaml", "basic_research_project", "cap_yuan", GE0),
 ]
