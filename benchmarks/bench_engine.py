@@ -6,9 +6,9 @@ batch run does (each chunk reduced to per-draw yearly totals of the city's cost,
 dropped). "Full" is what ``model.simulate`` runs for the scenario: the grant line items
 and, where the scenario configures them, the funds, 先投后股 and the loan pool; "grant
 items" is the vectorized grant engine alone (the scenario with those three sections
-removed), the model the per-draw loop reference (``loop_reference.py``) implements. The
-loop runs on a smaller number of draws for its draws per second; the speed-up is the
-grant engine's rate over the loop's.
+removed), the model the per-draw loop reference (``tests/sim/loop_reference.py``, the
+test suite's oracle) implements. The loop runs on a smaller number of draws for its
+draws per second; the speed-up is the grant engine's rate over the loop's.
 
 With ``--workers 2`` every size is also run with its chunks split over two processes
 (``multiprocessing``, spawn), each simulating ``simulate(scenario, n, seed=seed,
@@ -34,7 +34,6 @@ import argparse
 import cProfile
 import dataclasses
 import hashlib
-import importlib.util
 import json
 import multiprocessing
 import os
@@ -50,11 +49,12 @@ import numpy as np
 
 import model
 from model import RunAccumulator, load_scenario, simulate, simulate_chunks
-from model.engine import payment_years
-from model.streams import BLOCK_DRAWS
+from model.core.streams import BLOCK_DRAWS
 
 HERE = Path(__file__).resolve().parent
 PROJECT_ROOT = HERE.parent
+#: The folder of the per-draw loop reference, the test suite's oracle (loop_reference.py).
+LOOP_REFERENCE_DIR = PROJECT_ROOT / "tests" / "sim"
 #: Draws per chunk: one random-stream block, the engine's own default for the baseline.
 DEFAULT_CHUNK_DRAWS = BLOCK_DRAWS
 
@@ -275,10 +275,12 @@ def run_engine_workers(
 
 
 def _load_loop_reference():
-    spec = importlib.util.spec_from_file_location("loop_reference", HERE / "loop_reference.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    """The loop reference module, imported from the test suite's folder."""
+    if str(LOOP_REFERENCE_DIR) not in sys.path:
+        sys.path.insert(0, str(LOOP_REFERENCE_DIR))
+    import loop_reference
+
+    return loop_reference
 
 
 def run_loop(scenario_ref: str, draws: int, seed: int) -> dict:
@@ -533,7 +535,7 @@ def main(argv: list[str] | None = None) -> int:
     parts = [args.only] if args.only else (["full", "grants"] if extras else ["full"])
     print(
         f"fiscalsim engine benchmark: scenario {scenario.name}, {len(scenario.items)} grant "
-        f"items, {len(payment_years(scenario))} years, seed {args.seed}, chunks of "
+        f"items, {len(scenario.payment_years)} years, seed {args.seed}, chunks of "
         f"{args.chunk_draws:,} draws, reduction: "
         f"{'RunAccumulator + tables' if args.accumulate else 'yearly totals per draw'}"
     )

@@ -1,9 +1,9 @@
 """Throughput of the fund, 先投后股 and loan-pool models on the baseline scenario.
 
-Each model of ``model.extras.scenario_extras`` (the seed and angel funds of article 20,
-the 先投后股 programme of article 11 and the loan-risk compensation pool of article 21)
-is simulated on the run's year axis (``model.engine.payment_years``) with
-``extra.simulate(years, 0, n, seed=seed)``, the way a scenario run calls it. Each timing
+Each programme of ``model.finance.programme.programmes(scenario)`` (the seed and angel
+funds of article 20, the 先投后股 programme of article 11 and the loan-risk compensation
+pool of article 21) is simulated on the run's year axis (``scenario.payment_years``) with
+``programme.simulate(years, 0, n, seed=seed)``, the way a scenario run calls it. Each timing
 is the best of ``--repeat`` runs after one warm-up run; "other CPUs" is the work other
 processes did meanwhile (``bench_engine.other_load``: 1.0 means they took a whole CPU
 of the machine), so that numbers from a shared machine can be judged.
@@ -39,15 +39,15 @@ import numpy as np
 from bench_engine import _cpu_seconds, other_load, wait_until_quiet
 
 from model import load_scenario
-from model.draw_arrays import slice_draws
-from model.engine import payment_years
-from model.extras import scenario_extras
-from model.streams import BLOCK_DRAWS
+from model.core.streams import BLOCK_DRAWS
+from model.finance.draw_arrays import slice_draws
+from model.finance.programme import programmes
 
 
-def _extras(scenario_name: str):
+def _programmes(scenario_name: str):
+    """The scenario's programme models and the run's year axis."""
     scenario = load_scenario(scenario_name)
-    return scenario_extras(scenario), payment_years(scenario)
+    return programmes(scenario), scenario.payment_years
 
 
 def _timed(run, repeat: int, wait: float) -> tuple[float, float | None]:
@@ -82,12 +82,14 @@ def _digest(draws) -> str:
 
 
 def _run_all(args: tuple[str, int, int, int, bool]) -> tuple[dict[str, str], float]:
-    """Simulate draws ``[start, stop)`` of every extra (a worker's share): their digests
+    """Simulate draws ``[start, stop)`` of every programme (a worker's share): their digests
     (when asked; hashing is not timed) and the worker's CPU seconds."""
     scenario_name, start, stop, seed, digest = args
-    extras, years = _extras(scenario_name)
+    models, years = _programmes(scenario_name)
     cpu = time.process_time()
-    draws = {extra.id: extra.simulate(years, start, stop, seed=seed) for extra in extras}
+    draws = {
+        programme.id: programme.simulate(years, start, stop, seed=seed) for programme in models
+    }
     return {k: _digest(v) for k, v in draws.items()} if digest else {}, time.process_time() - cpu
 
 
@@ -113,23 +115,25 @@ def main() -> None:
     parser.add_argument("--profile", metavar="ID", help="cProfile one model instead")
     args = parser.parse_args()
 
-    extras, years = _extras(args.scenario)
+    models, years = _programmes(args.scenario)
     n = args.draws
     if args.profile:
-        extra = next(e for e in extras if e.id == args.profile)
+        programme = next(e for e in models if e.id == args.profile)
         profiler = cProfile.Profile()
-        profiler.runcall(extra.simulate, years, 0, n, seed=args.seed)
+        profiler.runcall(programme.simulate, years, 0, n, seed=args.seed)
         pstats.Stats(profiler).sort_stats("tottime").print_stats(25)
         return
 
     total = 0.0
     print(f"{'model':<34} {'seconds':>8} {'draws/s':>12}   ({n:,} draws, best of {args.repeat})")
-    for extra in extras:
+    for programme in models:
         seconds, load = _timed(
-            lambda e=extra: e.simulate(years, 0, n, seed=args.seed), args.repeat, args.wait_quiet
+            lambda e=programme: e.simulate(years, 0, n, seed=args.seed),
+            args.repeat,
+            args.wait_quiet,
         )
         total += seconds
-        print(f"{extra.id:<34} {seconds:8.3f} {n / seconds:12,.0f}{_load_text(load)}")
+        print(f"{programme.id:<34} {seconds:8.3f} {n / seconds:12,.0f}{_load_text(load)}")
     rate = n / total
     print(f"{'all four, one process':<34} {total:8.3f} {rate:12,.0f}")
 
@@ -146,7 +150,9 @@ def main() -> None:
 
             seconds, load = _timed(run_both, args.repeat, args.wait_quiet)
             parts = pool.map(_run_all, [(*share, True) for share in shares])
-        whole = {extra.id: extra.simulate(years, 0, n, seed=args.seed) for extra in extras}
+        whole = {
+            programme.id: programme.simulate(years, 0, n, seed=args.seed) for programme in models
+        }
         same = all(
             digests[k] == _digest(slice_draws(whole[k], lo, hi))
             for (digests, _), (_, lo, hi, _) in zip(parts, shares, strict=True)

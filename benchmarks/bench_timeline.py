@@ -1,4 +1,4 @@
-"""Throughput of the event model (``model.timeline``): draws per second.
+"""Throughput of the event model (``model.sim.timeline``): draws per second.
 
 Runs the baseline timeline (target: 1,000 draws in at most 60 s on 2 cores), then, for
 context, the baseline with every batch sent through the SimPy loop and the
@@ -18,7 +18,7 @@ import sys
 import time
 
 from model import load_scenario
-from model.timeline import timeline
+from model.sim.timeline import timeline
 
 
 def rate(scenario, draws: int, seed: int, **options) -> tuple[float, object]:

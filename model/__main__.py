@@ -1,5 +1,5 @@
 """``python -m model``: the fiscalsim command line."""
 
-from model.cli import main
+from model.cli.main import main
 
 raise SystemExit(main())

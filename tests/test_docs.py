@@ -11,7 +11,6 @@ that names each of its options.
 from __future__ import annotations
 
 import argparse
-import importlib
 import re
 import typing
 from pathlib import Path
@@ -20,24 +19,14 @@ import pytest
 import yaml
 from pydantic import BaseModel
 
-from model import cli
-from model.catalog import Catalog, FormulaTerms, LineItem, NonFiscalArticle
-from model.engine import EXACT_SUM_MAX_COUNT
-from model.scenario import ScenarioFile, load_scenario
-from model.streams import BLOCK_DRAWS
+from model.cli.main import COMMANDS, build_parser
+from model.core.streams import BLOCK_DRAWS
+from model.policy.catalog import Catalog, FormulaTerms, LineItem, NonFiscalArticle
+from model.policy.scenario import ScenarioFile, load_scenario
+from model.sim.engine import EXACT_SUM_MAX_COUNT
 
 DOCS = Path(__file__).resolve().parent.parent / "docs"
 SCENARIOS = Path(__file__).resolve().parent.parent / "scenarios"
-
-#: Subcommands written as their own modules, registered on the CLI by ``add_*_parser``.
-#: Their options are checked too, whether or not ``build_parser`` registers them yet.
-COMMAND_MODULES = (
-    ("model.compare", "add_compare_parser"),
-    ("model.report", "add_report_parser"),
-    ("model.sensitivity", "add_sensitivity_parser"),
-    ("model.goalseek", "add_goal_seek_parser"),
-    ("model.timeline_report", "add_timeline_parser"),
-)
 
 HEADING = re.compile(r"^(#{1,6})\s+(.*)$")
 
@@ -202,24 +191,13 @@ def _subparsers(parser: argparse.ArgumentParser) -> dict[str, argparse.ArgumentP
 
 
 def all_commands() -> dict[str, argparse.ArgumentParser]:
-    """The CLI's subcommands, plus those of COMMAND_MODULES not registered yet."""
-    parser = cli.build_parser()
-    commands = _subparsers(parser)
-    action = next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction))
-    for module_name, function_name in COMMAND_MODULES:
-        add = getattr(importlib.import_module(module_name), function_name, None)
-        if add is None:
-            continue
-        probe = argparse.ArgumentParser().add_subparsers()
-        add(probe)
-        if not set(probe.choices) & set(commands):
-            add(action)
-    return _subparsers(parser)
+    """Every subcommand of the CLI, with its options."""
+    return _subparsers(build_parser(COMMANDS))
 
 
 def test_build_parser_commands_are_documented():
     text = _read("cli.md")
-    for name in _subparsers(cli.build_parser()):
+    for name in all_commands():
         _section(text, f"`fiscalsim {name}")
 
 
@@ -260,7 +238,8 @@ def _slug(title: str) -> str:
 
 
 @pytest.mark.parametrize(
-    "name", ["scenario-format.md", "methodology.md", "calibration.md", "cli.md"]
+    "name",
+    ["architecture.md", "scenario-format.md", "methodology.md", "calibration.md", "cli.md"],
 )
 def test_links_between_docs_resolve(name):
     text = _read(name)

@@ -2,7 +2,7 @@
 a target relative standard error, and the chart of the running estimates.
 
 Run by ``fiscalsim sensitivity --method convergence`` (or ``--target-se``), whose command
-line is in :mod:`model.sensitivity`.
+line is in :mod:`model.analysis.sensitivity`.
 """
 
 from __future__ import annotations
@@ -13,11 +13,10 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from model.engine import simulate
-from model.errors import InputError, Problem
-from model.scenario import Scenario, check_draws
-from model.schema import Unit
-from model.streams import BLOCK_DRAWS, check_seed
+from model.core.errors import InputError, Problem
+from model.core.streams import BLOCK_DRAWS, check_draws, check_seed
+from model.policy.scenario import Scenario
+from model.sim.engine import simulate
 
 
 @dataclass(frozen=True)
@@ -123,46 +122,13 @@ def _precision(values: np.ndarray, batches: int) -> dict[str, float]:
     se_p95 = float(batch_p95.std(ddof=1) / math.sqrt(batches))
     return {
         "draws": n,
-        "mean": mean,
-        "se_mean": se_mean,
-        "p95": p95,
-        "se_p95": se_p95,
+        "mean_yuan": mean,
+        "se_mean_yuan": se_mean,
+        "p95_yuan": p95,
+        "se_p95_yuan": se_p95,
         "rel_se_mean": se_mean / abs(mean) if mean else 0.0,
         "rel_se_p95": se_p95 / abs(p95) if p95 else 0.0,
     }
 
 
-# ------------------------------------------------------------------ chart
-def convergence_chart(result: Convergence, unit: Unit = Unit.WAN):
-    """Running mean and P95 of the horizon total with 95% bands, against draws."""
-    import matplotlib.pyplot as plt
-    from matplotlib.ticker import NullFormatter, StrMethodFormatter
-
-    from model.plots import UNIT_NAMES
-
-    table = result.trace
-    figure, axes = plt.subplots(1, 2, figsize=(10, 4), layout="constrained")
-    draws = table.index.to_numpy()
-    for axis, stat in zip(axes, ("mean", "p95"), strict=True):
-        value = table[stat] / unit.divisor
-        band = 1.96 * table[f"se_{stat}"] / unit.divisor
-        axis.fill_between(draws, value - band, value + band, alpha=0.25, label="95% band")
-        axis.plot(draws, value, marker=".", label=stat)
-        axis.axvline(result.draws_used, color="grey", linestyle=":", linewidth=1)
-        axis.set_xscale("log")
-        axis.xaxis.set_major_formatter(StrMethodFormatter("{x:,.0f}"))
-        axis.xaxis.set_minor_formatter(NullFormatter())
-        axis.yaxis.set_major_formatter(StrMethodFormatter("{x:,.0f}"))
-        axis.set_xlabel("draws")
-        axis.set_ylabel(f"horizon total {stat} ({UNIT_NAMES[unit]})")
-        axis.grid(alpha=0.3)
-        axis.legend(fontsize="small")
-    state = "reached" if result.converged else "not reached"
-    figure.suptitle(
-        f"{result.scenario_name}: target relative SE {result.target_se:g} "
-        f"{state} at {result.draws_used:,} draws"
-    )
-    return figure
-
-
-__all__ = ["Convergence", "convergence", "convergence_chart"]
+__all__ = ["Convergence", "convergence"]

@@ -15,7 +15,7 @@ distribution that keeps it inside its bounds (shares of a cap stay ≤ 1, multip
 不少于 floor stay ≥ 1), so a swing beyond the cap is clipped there. A *cap* factor (a
 policy lever, not an uncertain assumption) multiplies the item's cap or fixed amount.
 
-Used by :mod:`model.sensitivity` (tornado, Sobol) and :mod:`model.goalseek`.
+Used by :mod:`model.analysis.sensitivity` (tornado, Sobol) and :mod:`model.analysis.goalseek`.
 """
 
 from __future__ import annotations
@@ -30,8 +30,9 @@ import numpy as np
 import pandas as pd
 from scipy import optimize
 
-from model.analytic import expected_city_cost
-from model.distributions import (
+from model.core.errors import InputError, Problem
+from model.core.schema import PaymentKind
+from model.policy.distributions import (
     BetaShare,
     BinomialCount,
     FixedCount,
@@ -44,10 +45,17 @@ from model.distributions import (
     TriangularShare,
     UniformShare,
 )
-from model.engine import payment_years, simulate
-from model.errors import InputError, Problem
-from model.scenario import ResolvedItem, Scenario, apply_variant
-from model.schema import PaymentKind
+from model.policy.resolve import ResolvedItem
+from model.policy.scenario import Scenario, apply_variant
+from model.sim.analytic import expected_city_cost
+from model.sim.engine import simulate
+
+#: Factor kinds: uncertain assumptions (uptake, award) and a policy lever (cap).
+FACTOR_KINDS = ("uptake", "award", "cap")
+#: Percentiles of a count or award distribution that set its default swing.
+SWING_QUANTILES = (0.10, 0.90)
+#: Swing of a cap factor when none is given (±20%).
+DEFAULT_CAP_SWING = 0.20
 
 #: Factor kinds: uncertain assumptions (uptake, award) and a policy lever (cap).
 FACTOR_KINDS = ("uptake", "award", "cap")
@@ -288,7 +296,7 @@ class PairedRuns:
             )
         self.scenario, self.draws, self.seed = scenario, draws, seed
         self.horizon = scenario.years
-        self.years = payment_years(scenario)
+        self.years = scenario.payment_years
 
     @functools.cached_property
     def item_draws(self) -> np.ndarray:
@@ -337,9 +345,9 @@ class PairedRuns:
             return self.item_draws.sum(axis=1)
         sub = _only(variant, changed or [])
         separable = not variant.has_ceilings and (
-            variant.spec.climate is None or payment_years(sub) == self.years
+            variant.spec.climate is None or sub.payment_years == self.years
         )
-        if changed is None or not separable or payment_years(variant) != self.years:
+        if changed is None or not separable or variant.payment_years != self.years:
             if not self.draws:
                 raise ValueError("no draws: this evaluation needs a simulation")
             return simulate(variant, self.draws, seed=self.seed).city.sum(axis=1)

@@ -2,26 +2,24 @@
 scale, item cap or count multiplier that keeps a year's P95 (or mean) cost within a
 budget; with the ``fiscalsim goalseek`` command.
 
-Both are variant overlays evaluated on common random numbers (:mod:`model.factors`).
+Both are variant overlays evaluated on common random numbers (:mod:`model.analysis.factors`).
 """
 
 from __future__ import annotations
 
-import argparse
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
-from model.compare import Comparison, compare, table_in_unit
-from model.engine import payment_years, simulate
-from model.errors import InputError, Problem
-from model.factors import PairedRuns, swung
-from model.scenario import Scenario, apply_variant, check_draws
-from model.sensitivity import MONEY, run_manifest, write_outputs
-from model.streams import check_seed
+from model.analysis.compare import Comparison, compare
+from model.analysis.factors import PairedRuns, swung
+from model.analysis.tables import summarize
+from model.core.errors import InputError, Problem
+from model.core.streams import check_draws, check_seed
+from model.policy.scenario import Scenario, apply_variant
+from model.sim.engine import simulate
 
 
 # ------------------------------------------------------------------ stress
@@ -79,7 +77,7 @@ def stress(
     quantile: float = 0.95,
 ) -> Comparison:
     """The scenario with pinned uptake (:func:`pin_uptake`) beside the scenario itself,
-    on common random numbers (:func:`model.compare.compare`)."""
+    on common random numbers (:func:`model.analysis.compare.compare`)."""
     return compare(scenario, [pin_uptake(scenario, pins, quantile=quantile)], draws, seed=seed)
 
 
@@ -101,7 +99,7 @@ class GoalSeek:
     at_upper : bool
         The budget holds even at the upper bound (the answer is the bound).
     history : pandas.DataFrame
-        Every evaluation: parameter value and statistic.
+        Every evaluation: the parameter ``value`` and ``statistic_value_yuan``.
     summary : pandas.DataFrame
         The budget table by year (:func:`model.summarize`) at ``value``.
     """
@@ -218,7 +216,7 @@ def goal_seek(
     seed = check_seed(seed)
     if statistic not in ("p95", "mean"):
         raise InputError([Problem("goalseek", None, "--statistic", "use p95 or mean")])
-    if year is not None and year not in payment_years(scenario):
+    if year is not None and year not in scenario.payment_years:
         raise InputError(
             [Problem("goalseek", None, "--year", f"{year} is not a year of {scenario.name}")]
         )
@@ -240,7 +238,7 @@ def goal_seek(
             totals[:, : len(scenario.years)].sum(axis=1) if column is None else (totals[:, column])
         )
         result = float(np.percentile(values, 95) if statistic == "p95" else values.mean())
-        history.append({"value": value, "statistic": result})
+        history.append({"value": value, "statistic_value_yuan": result})
         return result
 
     lo, hi = lower, upper
@@ -253,9 +251,7 @@ def goal_seek(
             mid = (lo + hi) / 2
             lo, hi = (mid, hi) if evaluate(mid) <= budget_yuan else (lo, mid)
         value, feasible = lo, True
-    statistic_value = [h["statistic"] for h in history if h["value"] == value][-1]
-    from model.tables import summarize
-
+    statistic_value = [h["statistic_value_yuan"] for h in history if h["value"] == value][-1]
     variant, _ = at(value)
     summary = summarize(simulate(variant, draws, seed=seed), variant).tables["summary_by_year"]
     return GoalSeek(
@@ -277,114 +273,4 @@ def goal_seek(
     )
 
 
-# ------------------------------------------------------------------ command line
-def add_goal_seek_parser(subparsers) -> argparse.ArgumentParser:
-    """Register ``fiscalsim goalseek SCENARIO --year Y --budget B``."""
-    from model import cli
-
-    parser = subparsers.add_parser(
-        "goalseek",
-        help="the largest cap scale, cap or count "
-        "keeping a year's P95 (or mean) cost within a budget",
-    )
-    parser.add_argument("scenario", help="scenario file or name (e.g. baseline)")
-    parser.add_argument(
-        "--year", default="2026", help="the year whose cost is budgeted, or 'total' for the horizon"
-    )
-    parser.add_argument("--budget", type=float, required=True, help="budget, in --unit")
-    parser.add_argument("--statistic", choices=["p95", "mean"], default="p95")
-    parser.add_argument(
-        "--parameter",
-        default="cap_scale",
-        help="cap_scale (default), ITEM:cap (yuan) or ITEM:count (multiplier)",
-    )
-    parser.add_argument(
-        "--upper",
-        type=float,
-        help="upper bound of the search (default: the scenario's current value)",
-    )
-    cli.add_run_options(parser, draws=4_000, draws_help="draws per evaluation (default 4,000)")
-    parser.add_argument(
-        "--out", type=Path, help="output folder (default outputs/goalseek_<scenario>/)"
-    )
-    return parser
-
-
-def run_goal_seek(args: argparse.Namespace) -> int:
-    """Run ``fiscalsim goalseek``; exit status 1 when no value meets the budget."""
-    from model.paths import default_output_dir
-    from model.scenario import load_scenario
-
-    scenario = load_scenario(args.scenario)
-    if args.year == "total":
-        year = None
-    elif args.year.isdigit():
-        year = int(args.year)
-    else:
-        raise InputError([Problem("goalseek", None, "--year", f"{args.year!r}: a year or total")])
-    unit = args.unit
-    result = goal_seek(
-        scenario,
-        budget_yuan=args.budget * unit.divisor,
-        statistic=args.statistic,
-        year=year,
-        parameter=args.parameter,
-        draws=args.draws,
-        seed=args.seed,
-        upper=args.upper,
-    )
-    answer = pd.DataFrame(
-        [
-            {
-                "parameter": result.parameter,
-                "value": result.value,
-                "statistic": result.statistic,
-                "year": "total" if year is None else year,
-                "budget": result.budget_yuan,
-                "statistic_value": result.statistic_value,
-                "feasible": result.feasible,
-                "at_upper": result.at_upper,
-                "lower": result.lower,
-                "upper": result.upper,
-                "draws": result.draws,
-                "seed": result.seed,
-            }
-        ]
-    ).set_index("parameter")
-    history = result.history.rename(columns={"statistic": "statistic_value"})
-    out_dir = args.out or default_output_dir(f"goalseek_{scenario.name}")
-    manifest = run_manifest(scenario, "goalseek", seed=args.seed, draws=args.draws)
-    from model.tables import in_unit
-
-    tables = {
-        "goal_seek": table_in_unit(answer, unit, MONEY),
-        "goal_seek_history": table_in_unit(history, unit, MONEY),
-        "goal_seek_summary": in_unit(result.summary, unit),
-    }
-    files = write_outputs(Path(out_dir), tables, {}, manifest, unit)
-    where = "the horizon total" if year is None else str(year)
-    state = (
-        "the budget holds at the upper bound"
-        if result.at_upper
-        else "no value in range meets the budget"
-        if not result.feasible
-        else "found"
-    )
-    print(
-        f"{scenario.name}: {result.parameter} = {result.value:.6g} ({state}); "
-        f"{result.statistic} of {where}: {result.statistic_value / unit.divisor:,.1f} vs "
-        f"budget {args.budget:,.1f} {unit.label_zh}"
-    )
-    print(f"\nwrote {len(files) + 1} files to {out_dir}")
-    return 0 if result.feasible else 1
-
-
-__all__ = [
-    "GoalSeek",
-    "add_goal_seek_parser",
-    "goal_seek",
-    "parse_parameter",
-    "pin_uptake",
-    "run_goal_seek",
-    "stress",
-]
+__all__ = ["GoalSeek", "goal_seek", "parse_parameter", "pin_uptake", "stress"]

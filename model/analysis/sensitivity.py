@@ -1,52 +1,25 @@
 """Which assumptions drive the city's cost: the tornado (one factor at a time) and Sobol
 indices, their charts, and the ``fiscalsim sensitivity`` command.
 
-The factors and how they are swung are in :mod:`model.factors`; the Monte Carlo
+The factors and how they are swung are in :mod:`model.analysis.factors`; the Monte Carlo
 convergence check (``--method convergence``, ``--target-se``) is in
-:mod:`model.convergence`; stress pins and goal seeking are in :mod:`model.goalseek`.
+:mod:`model.analysis.convergence`; stress pins and goal seeking are in
+:mod:`model.analysis.goalseek`.
 """
 
 from __future__ import annotations
 
-import argparse
 import math
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from pathlib import Path
-from typing import Any
 
 import numpy as np
 import pandas as pd
 
-from model.compare import table_in_unit
-from model.convergence import convergence, convergence_chart
-from model.errors import InputError, Problem
-from model.factors import Factor, PairedRuns, swung, uncertain_factors
-from model.scenario import Scenario, check_draws
-from model.schema import Unit
-from model.streams import BLOCK_DRAWS, check_seed, stream
-
-#: Money columns of the sensitivity tables (converted for presentation).
-MONEY = (
-    "base_mean",
-    "base_p95",
-    "mean_low",
-    "mean_high",
-    "delta_mean_low",
-    "delta_mean_high",
-    "p95_low",
-    "p95_high",
-    "delta_p95_low",
-    "delta_p95_high",
-    "swing_mean",
-    "swing_p95",
-    "mean",
-    "se_mean",
-    "p95",
-    "se_p95",
-    "statistic_value",
-    "budget",
-)
+from model.analysis.factors import Factor, PairedRuns, swung, uncertain_factors
+from model.core.errors import InputError, Problem
+from model.core.streams import check_draws, check_seed, stream
+from model.policy.scenario import Scenario
 
 
 # ------------------------------------------------------------------ tornado
@@ -55,9 +28,9 @@ class Tornado:
     """The outcome of :func:`tornado`: one row per factor, biggest swing of the mean first.
 
     Table columns: multipliers ``low``/``high``; horizon-total mean and P95 at each end
-    and their change from the base (``delta_*``, yuan); the swung item's expected cost
-    relative to the base (``item_ratio_*``: the multiplier achieved after clipping);
-    ``swing_mean`` and ``swing_p95``, the widths of the bars.
+    and their change from the base (``delta_*``), in ``*_yuan`` columns; the swung item's
+    expected cost relative to the base (``item_ratio_*``: the multiplier achieved after
+    clipping); ``swing_mean_yuan`` and ``swing_p95_yuan``, the widths of the bars.
     """
 
     scenario_name: str
@@ -70,6 +43,7 @@ class Tornado:
 
     @property
     def factors(self) -> list[Factor]:
+        """The factors, biggest swing of the mean first."""
         return [Factor(row.item, row.kind, row.low, row.high) for row in self.table.itertuples()]
 
 
@@ -125,26 +99,27 @@ def tornado(
             variant = swung(scenario, {(factor.item, factor.kind): multiplier})
             item_mean = paired.changed_means(variant, [factor.item])
             delta = paired.delta_mean(variant, [factor.item], item_mean)
-            row[f"mean_{side}"], row[f"delta_mean_{side}"] = base_mean + delta, delta
+            row[f"mean_{side}_yuan"], row[f"delta_mean_{side}_yuan"] = base_mean + delta, delta
             base_item = paired.item_means[factor.item]
             row[f"item_ratio_{side}"] = (
                 float(item_mean.sum()) / base_item if base_item else math.nan
             )
             if draws:
                 p95 = float(np.percentile(paired.horizon_totals(variant, [factor.item]), 95))
-                row[f"p95_{side}"], row[f"delta_p95_{side}"] = p95, p95 - base_p95
+                row[f"p95_{side}_yuan"], row[f"delta_p95_{side}_yuan"] = p95, p95 - base_p95
         rows.append(row)
     columns = ["factor", "item", "kind", "article", "name_en", "low", "high"] + [
-        f"{stat}_{side}"
+        f"{stat}_{side}{'' if stat == 'item_ratio' else '_yuan'}"
         for stat in ("mean", "delta_mean", "item_ratio", "p95", "delta_p95")
         for side in ("low", "high")
         if draws or "p95" not in stat
     ]
     table = pd.DataFrame(rows, columns=columns)
-    table["swing_mean"] = (table["delta_mean_high"] - table["delta_mean_low"]).abs()
+    table["swing_mean_yuan"] = (table["delta_mean_high_yuan"] - table["delta_mean_low_yuan"]).abs()
     if draws:
-        table["swing_p95"] = (table["delta_p95_high"] - table["delta_p95_low"]).abs()
-    table = table.sort_values("swing_mean", ascending=False, kind="stable").set_index("factor")
+        table["swing_p95_yuan"] = (table["delta_p95_high_yuan"] - table["delta_p95_low_yuan"]).abs()
+    table = table.sort_values("swing_mean_yuan", ascending=False, kind="stable")
+    table = table.set_index("factor")
     return Tornado(scenario.name, base_mean, base_p95, draws, seed, swing, table)
 
 
@@ -308,242 +283,4 @@ def sobol(
     return SobolResult(scenario.name, n, seed, factors, table)
 
 
-# ------------------------------------------------------------------ charts
-def tornado_chart(result: Tornado, unit: Unit = Unit.WAN, top: int = 20):
-    """Sorted bars of the change in the horizon total's mean (and P95) at each end."""
-    import matplotlib.pyplot as plt
-
-    from model.plots import UNIT_NAMES
-
-    table = result.table.head(top).iloc[::-1]
-    panels = [("mean", result.base_mean)] + ([("p95", result.base_p95)] if result.draws else [])
-    from matplotlib.ticker import MaxNLocator, StrMethodFormatter
-
-    figure, axes = plt.subplots(
-        1,
-        len(panels),
-        figsize=(5 + 4 * len(panels), 0.32 * len(table) + 1.8),
-        layout="constrained",
-        squeeze=False,
-        sharey=True,
-    )
-    labels = [
-        f"{row.item} ({row.kind} ×{row.low:.2f}–{row.high:.2f})" for row in table.itertuples()
-    ]
-    y = np.arange(len(table))
-    for axis, (stat, base) in zip(axes[0], panels, strict=True):
-        for side, colour in (("low", "tab:blue"), ("high", "tab:orange")):
-            axis.barh(
-                y,
-                table[f"delta_{stat}_{side}"] / unit.divisor,
-                color=colour,
-                label=f"factor at its {side} end",
-            )
-        axis.axvline(0, color="black", linewidth=0.8)
-        axis.set_title(
-            f"horizon total {stat.upper() if stat == 'p95' else stat}: "
-            f"base {base / unit.divisor:,.0f}",
-            fontsize="medium",
-        )
-        axis.set_xlabel(f"change ({UNIT_NAMES[unit]})")
-        axis.xaxis.set_major_locator(MaxNLocator(5))
-        axis.xaxis.set_major_formatter(StrMethodFormatter("{x:,.0f}"))
-        axis.grid(alpha=0.3, axis="x")
-    axes[0][0].set_yticks(y, labels, fontsize="small")
-    axes[0][0].legend(fontsize="small", loc="lower right")
-    figure.suptitle(f"{result.scenario_name}: one factor at a time")
-    return figure
-
-
-def sobol_chart(result: SobolResult):
-    """First-order and total Sobol indices with 95% intervals, per output."""
-    import matplotlib.pyplot as plt
-
-    outputs = list(dict.fromkeys(result.table.index.get_level_values("output")))
-    figure, axes = plt.subplots(
-        1, len(outputs), figsize=(6 * len(outputs), 4.5), layout="constrained", squeeze=False
-    )
-    for k, (axis, output) in enumerate(zip(axes[0], outputs, strict=True)):
-        rows = result.table.loc[output].iloc[::-1]
-        y = np.arange(len(rows))
-        axis.barh(y - 0.2, rows["S1"], 0.4, xerr=rows["S1_conf"], label="first order S1")
-        axis.barh(y + 0.2, rows["ST"], 0.4, xerr=rows["ST_conf"], label="total ST")
-        axis.set_yticks(y, rows.index if k == 0 else [""] * len(y), fontsize="small")
-        axis.set_xlim(0, 1.05)
-        axis.set_title(f"horizon total: {output}")
-        axis.grid(alpha=0.3, axis="x")
-    axes[0][0].legend(fontsize="small")
-    figure.suptitle(f"{result.scenario_name}: Sobol indices (n = {result.n})")
-    return figure
-
-
-# ------------------------------------------------------------------ command line
-def run_manifest(scenario: Scenario, command: str, **fields) -> dict:
-    """The manifest of a sensitivity or goal-seek run: tool, version, scenario files and
-    digest, block size, and ``fields`` (seed, draws, method…)."""
-    from model.batch import package_version
-
-    return {
-        "tool": "fiscalsim",
-        "command": command,
-        "version": package_version(),
-        "scenario": scenario.name,
-        "scenario_files": list(scenario.files),
-        "scenario_sha256": scenario.digest(),
-        "block_draws": BLOCK_DRAWS,
-        **fields,
-    }
-
-
-def write_outputs(
-    out_dir: Path, tables: dict[str, pd.DataFrame], figures: dict, manifest: dict, unit: Unit
-) -> list[str]:
-    """Write tables (already in ``unit``), charts and a manifest atomically."""
-    from model.output import MANIFEST, atomic_directory, sha256_of, write_csv, write_json
-    from model.plots import save_figure
-
-    with atomic_directory(out_dir) as staging:
-        for name, table in tables.items():
-            write_csv(table, staging / f"{name}.csv")
-        for name, figure in figures.items():
-            save_figure(figure, staging / f"{name}.png")
-        files = {path.name: sha256_of(path) for path in sorted(staging.iterdir())}
-        write_json({**manifest, "unit": unit.value, "files_sha256": files}, staging / MANIFEST)
-    return sorted(files)
-
-
-def add_sensitivity_parser(subparsers) -> argparse.ArgumentParser:
-    """Register ``fiscalsim sensitivity SCENARIO --method tornado|sobol|convergence``."""
-    from model import cli
-
-    parser = subparsers.add_parser(
-        "sensitivity",
-        help="which assumptions drive the cost: tornado, Sobol indices, Monte Carlo convergence",
-    )
-    parser.add_argument("scenario", help="scenario file or name (e.g. baseline)")
-    parser.add_argument(
-        "--method",
-        choices=["tornado", "sobol", "convergence"],
-        default="tornado",
-        help="analysis (default tornado)",
-    )
-    cli.add_run_options(
-        parser,
-        draws=None,
-        draws_help=(
-            "tornado: draws for the P95 effects (default 10,000); sobol: draws for a "
-            "simulated-P95 output (default none); convergence: the most draws to use "
-            "(default 1,000,000)"
-        ),
-    )
-    parser.add_argument(
-        "--out", type=Path, help="output folder (default outputs/sensitivity_<scenario>/)"
-    )
-    parser.add_argument(
-        "--swing",
-        type=float,
-        help="swing every factor ±SWING (e.g. 0.2); "
-        "default: counts and awards between their P10 and P90",
-    )
-    parser.add_argument(
-        "--sobol-n",
-        type=int,
-        default=64,
-        help="Sobol base sample size, a power of two (default 64)",
-    )
-    parser.add_argument(
-        "--top",
-        type=int,
-        default=6,
-        help="Sobol: the top factors of the tornado to vary (default 6)",
-    )
-    parser.add_argument(
-        "--target-se",
-        type=float,
-        metavar="REL",
-        help="also run (or, with --method convergence, set) the convergence "
-        "check to this relative standard error (default 0.002)",
-    )
-    return parser
-
-
-def run_sensitivity(args: argparse.Namespace) -> int:
-    """Run ``fiscalsim sensitivity``: print the headline and write tables and charts."""
-    from model.paths import default_output_dir
-    from model.scenario import load_scenario
-
-    scenario = load_scenario(args.scenario)
-    if args.swing is not None and not 0 < args.swing < 1:
-        raise InputError([Problem("sensitivity", None, "--swing", "must be between 0 and 1")])
-    tables: dict[str, pd.DataFrame] = {}
-    figures: dict[str, Any] = {}
-    lines: list[str] = []
-    manifest = run_manifest(
-        scenario, "sensitivity", seed=args.seed, method=args.method, swing=args.swing
-    )
-    unit = args.unit
-    if args.method == "tornado":
-        ranked = tornado(scenario, swing=args.swing, draws=args.draws or 10_000, seed=args.seed)
-        tables["tornado"], figures["tornado"] = ranked.table, tornado_chart(ranked, unit)
-        manifest["draws"] = ranked.draws
-        lines.append(
-            f"{scenario.name}: base horizon total mean "
-            f"{ranked.base_mean / unit.divisor:,.1f} {unit.label_zh}; top factors:"
-        )
-        for name, row in ranked.table.head(10).iterrows():
-            lines.append(
-                f"  {name:<55} ×{row['low']:.2f}–{row['high']:.2f}: "
-                f"{row['delta_mean_low'] / unit.divisor:+,.1f} / "
-                f"{row['delta_mean_high'] / unit.divisor:+,.1f}"
-            )
-    elif args.method == "sobol":
-        try:
-            indices = sobol(
-                scenario,
-                n=args.sobol_n,
-                seed=args.seed,
-                top=args.top,
-                swing=args.swing,
-                p95_draws=args.draws or 0,
-            )
-        except ValueError as error:
-            raise InputError([Problem("sensitivity", None, "--sobol-n", str(error))]) from None
-        tables["sobol"], figures["sobol"] = indices.table, sobol_chart(indices)
-        manifest.update(sobol_n=indices.n, p95_draws=args.draws or 0)
-        lines.append(indices.table.to_string(float_format=lambda v: f"{v:.3f}"))
-    if args.method == "convergence" or args.target_se is not None:
-        target = args.target_se if args.target_se is not None else 0.002
-        max_draws = args.draws if args.method == "convergence" and args.draws else 1_000_000
-        checked = convergence(scenario, target_se=target, seed=args.seed, max_draws=max_draws)
-        tables["convergence"] = checked.table
-        figures["convergence"] = convergence_chart(checked, unit)
-        manifest.update(target_se=target, convergence_draws=checked.draws_used)
-        last = checked.table.iloc[-1]
-        lines.append(
-            f"convergence to relative SE {target:g}: "
-            f"{'reached' if checked.converged else 'NOT reached'} at "
-            f"{checked.draws_used:,} draws (mean ±{last['rel_se_mean']:.2%}, "
-            f"P95 ±{last['rel_se_p95']:.2%})"
-        )
-    out_dir = args.out or default_output_dir(f"sensitivity_{scenario.name}")
-    tables = {name: table_in_unit(table, unit, MONEY) for name, table in tables.items()}
-    files = write_outputs(Path(out_dir), tables, figures, manifest, unit)
-    print("\n".join(lines))
-    print(f"\nwrote {len(files) + 1} files to {out_dir}")
-    return 0
-
-
-__all__ = [
-    "MONEY",
-    "SobolResult",
-    "Tornado",
-    "add_sensitivity_parser",
-    "run_manifest",
-    "run_sensitivity",
-    "sobol",
-    "sobol_chart",
-    "sobol_indices",
-    "tornado",
-    "tornado_chart",
-    "write_outputs",
-]
+__all__ = ["SobolResult", "Tornado", "sobol", "sobol_indices", "tornado"]

@@ -3,8 +3,8 @@
 :class:`RunAccumulator` takes the chunks of a run and keeps only what the tables need:
 per-draw totals by year, per-draw totals by item over the horizon (exact percentiles),
 and exact running moments of every item × year. :func:`summarize` is the one-call
-version for results held in memory. Tables are in yuan; :func:`in_unit` converts them
-for presentation.
+version for results held in memory. Money is in yuan, in columns whose names end in
+``_yuan`` (:func:`model.report.units.to_unit` converts them for presentation).
 """
 
 from __future__ import annotations
@@ -14,38 +14,16 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from model.analytic import expected_city_cost, expected_demand
-from model.extras import summarize_extras
-from model.results import Results
-from model.scenario import Scenario
-from model.schema import CHAPTERS, Unit
-from model.stats import Moments, describe, describe_columns, z_scores
+from model.core.schema import CHAPTERS
+from model.core.stats import Moments, describe, describe_columns, z_scores
+from model.core.units import YUAN
+from model.finance.programme import summarize_programmes
+from model.policy.scenario import Scenario
+from model.sim.analytic import expected_city_cost, expected_demand
+from model.sim.results import Results
 
 #: Percentile bands of the fan chart (in percent).
 FAN_PERCENTILES = (5, 10, 25, 50, 75, 90, 95)
-#: Columns that hold money (converted by :func:`in_unit`); everything else is left alone.
-MONEY_STATS = (
-    "mean",
-    "sd",
-    "mcse",
-    "p5",
-    "p10",
-    "p25",
-    "p50",
-    "p75",
-    "p90",
-    "p95",
-    "p99",
-    "bar",
-    "gross_mean",
-    "demand_mean",
-    "unfunded_mean",
-    "analytic_mean",
-    "committed_mean",
-    "committed_p50",
-    "committed_p95",
-    "cap",
-)
 
 
 @dataclass(frozen=True)
@@ -60,10 +38,10 @@ class Summary:
         ``recipients_by_item``, ``analytic_check``, ``fan``.
     year_totals : pandas.DataFrame
         The city's total cost per draw (rows) and year (columns), yuan.
-    extra_tables : dict of str to pandas.DataFrame
+    programme_tables : dict of str to pandas.DataFrame
         The funds', 先投后股 and loan pool's own tables (``tolerance``, ``funds_by_year``,
-        ``conversion``, ``loan_compensation``, …), see :mod:`model.extras`.
-    extra_draws : dict
+        ``conversion``, ``loan_compensation``, …), see :mod:`model.finance.programme`.
+    programme_draws : dict
         Their draws, by item id (for charts).
     """
 
@@ -75,8 +53,8 @@ class Summary:
     budget_yuan: float | None
     tables: dict[str, pd.DataFrame]
     year_totals: pd.DataFrame = field(repr=False)
-    extra_tables: dict[str, pd.DataFrame] = field(default_factory=dict, repr=False)
-    extra_draws: dict = field(default_factory=dict, repr=False)
+    programme_tables: dict[str, pd.DataFrame] = field(default_factory=dict, repr=False)
+    programme_draws: dict = field(default_factory=dict, repr=False)
 
 
 class RunAccumulator:
@@ -99,7 +77,7 @@ class RunAccumulator:
         self._city, self._demand, self._funded = Moments(), Moments(), Moments()
         self._admitted_sum: np.ndarray | None = None
         self._meta: Results | None = None
-        self._extras: list[dict] = []
+        self._programme_draws: list[dict] = []
 
     def add(self, results: Results) -> None:
         """Reduce one chunk to what the tables need."""
@@ -124,8 +102,15 @@ class RunAccumulator:
         self._admitted_sum = (
             admitted if self._admitted_sum is None else (self._admitted_sum + admitted)
         )
-        if results.extras:
-            self._extras.append(results.extras)
+        if results.programme_draws:
+            self._programme_draws.append(results.programme_draws)
+
+    @property
+    def _items(self) -> pd.DataFrame:
+        """Metadata of the run's rows (from the first chunk)."""
+        if self._meta is None:
+            raise ValueError("no results were added")
+        return self._meta.items
 
     @property
     def _gross(self) -> Moments:
@@ -159,15 +144,18 @@ class RunAccumulator:
         }
         for group in ("article", "chapter", "unit"):
             tables[f"budget_by_{group}"] = self._by_group(group, item_horizon, horizon)
-        extra_draws = (
+        parts = self._programme_draws
+        programme_draws = (
             {
-                key: type(value).concat([part[key] for part in self._extras])
-                for key, value in self._extras[0].items()
+                key: type(value).concat([part[key] for part in parts])
+                for key, value in parts[0].items()
             }
-            if self._extras
+            if parts
             else {}
         )
-        extra_tables = summarize_extras(self.scenario, extra_draws) if extra_draws else {}
+        programme_tables = (
+            summarize_programmes(self.scenario, programme_draws) if programme_draws else {}
+        )
         return Summary(
             meta.scenario_name,
             self._city.n,
@@ -177,28 +165,28 @@ class RunAccumulator:
             self.budget_yuan,
             tables,
             year_totals,
-            extra_tables,
-            extra_draws,
+            programme_tables,
+            programme_draws,
         )
 
     # ------------------------------------------------------------ tables
     def _by_year(self, year_totals, unfunded, horizon) -> pd.DataFrame:
-        stats = describe_columns(year_totals[horizon], budget=self.budget_yuan)
-        total = describe(year_totals[horizon].sum(axis=1).to_numpy())
+        stats = describe_columns(year_totals[horizon], budget=self.budget_yuan, suffix=YUAN)
+        total = describe(year_totals[horizon].sum(axis=1).to_numpy(), suffix=YUAN)
         n_h = len(horizon)
-        stats["gross_mean"] = self._gross.mean.sum(axis=0)[:n_h]
-        stats["demand_mean"] = self._need.mean.sum(axis=0)[:n_h]
-        stats["unfunded_mean"] = unfunded[:, :n_h].mean(axis=0)
+        stats["gross_mean_yuan"] = self._gross.mean.sum(axis=0)[:n_h]
+        stats["demand_mean_yuan"] = self._need.mean.sum(axis=0)[:n_h]
+        stats["unfunded_mean_yuan"] = unfunded[:, :n_h].mean(axis=0)
         analytic = expected_city_cost(self.scenario).sum(axis=0, skipna=False).to_numpy()[:n_h]
-        stats["analytic_mean"] = analytic if not self.scenario.has_ceilings else np.nan
+        stats["analytic_mean_yuan"] = analytic if not self.scenario.has_ceilings else np.nan
         total_row = pd.DataFrame(
             [
                 {
                     **total,
-                    "gross_mean": stats["gross_mean"].sum(),
-                    "demand_mean": stats["demand_mean"].sum(),
-                    "unfunded_mean": stats["unfunded_mean"].sum(),
-                    "analytic_mean": stats["analytic_mean"].sum(min_count=1),
+                    "gross_mean_yuan": stats["gross_mean_yuan"].sum(),
+                    "demand_mean_yuan": stats["demand_mean_yuan"].sum(),
+                    "unfunded_mean_yuan": stats["unfunded_mean_yuan"].sum(),
+                    "analytic_mean_yuan": stats["analytic_mean_yuan"].sum(min_count=1),
                 }
             ],
             index=[f"{horizon[0]}–{horizon[-1]}"],
@@ -209,23 +197,23 @@ class RunAccumulator:
 
     def _by_item(self, item_horizon: pd.DataFrame, horizon) -> pd.DataFrame:
         n_h = len(horizon)
-        meta = self._meta.items
+        meta = self._items
         mean = self._city.mean
         table = meta[["article", "chapter", "name_zh", "name_en", "unit", "payment"]].copy()
-        table["cap"] = meta["cap_yuan"]
+        table["cap_yuan"] = meta["cap_yuan"]
         for j, year in enumerate(horizon):
-            table[f"mean_{year}"] = mean[:, j]
-        stats = describe_columns(item_horizon)
+            table[f"mean_{year}_yuan"] = mean[:, j]
+        stats = describe_columns(item_horizon, suffix=YUAN)
         table = table.join(stats)
-        table["committed_mean"] = mean[:, n_h:].sum(axis=1)
+        table["committed_mean_yuan"] = mean[:, n_h:].sum(axis=1)
         analytic = expected_city_cost(self.scenario).to_numpy()[:, :n_h].sum(axis=1)  # NaN: none
-        table["analytic_mean"] = analytic if not self.scenario.has_ceilings else np.nan
-        table["z"] = z_scores(table["mean"], table["analytic_mean"], table["mcse"])
+        table["analytic_mean_yuan"] = analytic if not self.scenario.has_ceilings else np.nan
+        table["z"] = z_scores(table["mean_yuan"], table["analytic_mean_yuan"], table["mcse_yuan"])
         table.index.name = "item"
         return table
 
     def _by_group(self, group: str, item_horizon: pd.DataFrame, horizon) -> pd.DataFrame:
-        meta = self._meta.items
+        meta = self._items
         keys = meta[group]
         if group == "chapter":  # 一 … 八 in the policy's order, not the strings' order
             keys = pd.Categorical(
@@ -235,11 +223,11 @@ class RunAccumulator:
         mean = pd.DataFrame(
             self._city.mean[:, : len(horizon)],
             index=meta.index,
-            columns=[f"mean_{y}" for y in horizon],
+            columns=[f"mean_{y}_yuan" for y in horizon],
         )
         by_year = mean.groupby(keys, sort=True, observed=True).sum()
         totals = item_horizon.T.groupby(keys, sort=True, observed=True).sum().T
-        table = by_year.join(describe_columns(totals))
+        table = by_year.join(describe_columns(totals, suffix=YUAN))
         table.insert(0, "items", keys.value_counts().reindex(table.index).to_numpy())
         if group == "article":
             chapters = meta.groupby("article")["chapter"].first()
@@ -250,32 +238,32 @@ class RunAccumulator:
     def _commitments(self, years, horizon, beyond) -> pd.DataFrame:
         n_h = len(horizon)
         later = years[n_h:]
-        meta = self._meta.items
+        meta = self._items
         mean = self._city.mean[:, n_h:]
         table = meta[["article", "name_zh", "name_en", "payment"]].copy()
         for j, year in enumerate(later):
-            table[f"mean_{year}"] = mean[:, j]
-        table["committed_mean"] = mean.sum(axis=1)
-        table = table[table["committed_mean"] > 0]
-        total = describe(beyond)
+            table[f"mean_{year}_yuan"] = mean[:, j]
+        table["committed_mean_yuan"] = mean.sum(axis=1)
+        table = table[table["committed_mean_yuan"] > 0]
+        total = describe(beyond, suffix=YUAN)
         total_row = {
             "article": pd.NA,
             "name_zh": "合计",
             "name_en": "Total",
             "payment": "",
-            **{f"mean_{y}": mean[:, j].sum() for j, y in enumerate(later)},
-            "committed_mean": total["mean"],
-            "committed_p50": total["p50"],
-            "committed_p95": total["p95"],
+            **{f"mean_{y}_yuan": mean[:, j].sum() for j, y in enumerate(later)},
+            "committed_mean_yuan": total["mean_yuan"],
+            "committed_p50_yuan": total["p50_yuan"],
+            "committed_p95_yuan": total["p95_yuan"],
         }
         table = pd.concat([table, pd.DataFrame([total_row], index=["total"])])
         table.index.name = "item"
         return table
 
     def _recipients(self, years) -> pd.DataFrame:
-        meta = self._meta.items
+        meta = self._items
         admitted = pd.DataFrame(
-            self._admitted_sum / self._city.n,
+            (self._admitted_sum if self._admitted_sum is not None else 0) / self._city.n,
             index=meta.index,
             columns=[f"recipients_{y}" for y in years],
         )
@@ -294,22 +282,24 @@ class RunAccumulator:
                     {
                         "item": item,
                         "year": year,
-                        "analytic_mean": expected.iat[i, j],
-                        "mean": mean[i, j],
-                        "mcse": mcse[i, j],
+                        "analytic_mean_yuan": expected.iat[i, j],
+                        "mean_yuan": mean[i, j],
+                        "mcse_yuan": mcse[i, j],
                     }
                 )
         table = pd.DataFrame(rows)
-        table["z"] = z_scores(table["mean"], table["analytic_mean"], table["mcse"])
+        table["z"] = z_scores(table["mean_yuan"], table["analytic_mean_yuan"], table["mcse_yuan"])
         return table.set_index(["item", "year"])
 
 
 def _fan(year_totals: pd.DataFrame) -> pd.DataFrame:
     quantiles = np.percentile(year_totals.to_numpy(), FAN_PERCENTILES, axis=0)
     table = pd.DataFrame(
-        quantiles.T, index=year_totals.columns, columns=[f"p{p}" for p in FAN_PERCENTILES]
+        quantiles.T,
+        index=year_totals.columns,
+        columns=[f"p{p}_yuan" for p in FAN_PERCENTILES],
     )
-    table["mean"] = year_totals.mean(axis=0).to_numpy()
+    table["mean_yuan"] = year_totals.mean(axis=0).to_numpy()
     return table
 
 
@@ -320,31 +310,4 @@ def summarize(results: Results, scenario: Scenario, *, budget_yuan: float | None
     return accumulator.finish()
 
 
-def in_unit(table: pd.DataFrame, unit: Unit) -> pd.DataFrame:
-    """A copy of a table with its money columns divided into ``unit`` and renamed
-    ``<stat>_<unit>`` (``mean_wan``); other columns are unchanged."""
-    out = table.copy()
-    renames = {}
-    for column in out.columns:
-        name = str(column)
-        stat = name.split("_")[0] if name.startswith(("mean_", "recipients_")) else name
-        if name in MONEY_STATS or (stat == "mean" and name != "mean"):
-            out[column] = out[column] / unit.divisor
-            renames[column] = f"{name}_{unit.value}"
-    return out.rename(columns=renames)
-
-
-def yuan_to_unit(table: pd.DataFrame, unit: Unit) -> pd.DataFrame:
-    """A copy of a fund, 先投后股 or loan table with its ``*_yuan`` columns divided into
-    ``unit`` and renamed ``*_<unit>`` (``expected_excess_loss_wan``)."""
-    out = table.copy()
-    renames = {}
-    for column in out.columns:
-        name = str(column)
-        if name.endswith("_yuan"):
-            out[column] = out[column] / unit.divisor
-            renames[column] = f"{name[:-5]}_{unit.value}"
-    return out.rename(columns=renames)
-
-
-__all__ = ["FAN_PERCENTILES", "RunAccumulator", "Summary", "in_unit", "summarize", "yuan_to_unit"]
+__all__ = ["FAN_PERCENTILES", "RunAccumulator", "Summary", "summarize"]

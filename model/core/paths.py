@@ -8,7 +8,7 @@ from __future__ import annotations
 from pathlib import Path
 
 #: Root of the source checkout (the folder holding ``pyproject.toml``).
-PROJECT_ROOT = Path(__file__).resolve().parent.parent
+PROJECT_ROOT = Path(__file__).resolve().parents[2]
 #: Policy catalog, baseline and variants.
 SCENARIOS_DIR = PROJECT_ROOT / "scenarios"
 #: Default destination of generated tables and charts.

@@ -1,15 +1,11 @@
-"""Shared building blocks of the input schemas: strict base model, enums, YAML reading."""
+"""Shared building blocks of the input schemas: the strict base model and closed sets of
+options (payment kinds, cap bases, modellers, the policy's chapters)."""
 
 from __future__ import annotations
 
 from enum import StrEnum
-from pathlib import Path
-from typing import Any
 
-import yaml
 from pydantic import BaseModel, ConfigDict
-
-from model.errors import InputError, Problem
 
 
 class StrictModel(BaseModel):
@@ -52,84 +48,11 @@ class CapBasis(StrEnum):
 class Modeller(StrEnum):
     """Which part of fiscalsim models a line item."""
 
-    ENGINE = "engine"  # the vectorized grant engine (model.engine)
+    ENGINE = "engine"  # the vectorized grant engine (model.sim.engine)
     FUNDS = "funds"  # fund portfolios under tolerance rates (article 20)
     CONVERSION = "conversion"  # 先投后股 grant-to-equity conversion (article 11)
     LOANS = "loans"  # loan-risk compensation pool (article 21)
 
 
-class Unit(StrEnum):
-    """Presentation unit of money (computation is always in yuan)."""
-
-    YUAN = "yuan"
-    WAN = "wan"
-    YI = "yi"
-
-    @property
-    def divisor(self) -> float:
-        """Yuan per presentation unit."""
-        return {"yuan": 1.0, "wan": 1e4, "yi": 1e8}[self.value]
-
-    @property
-    def label_zh(self) -> str:
-        """The unit's Chinese name (元, 万元, 亿元)."""
-        return {"yuan": "元", "wan": "万元", "yi": "亿元"}[self.value]
-
-
-class _UniqueKeyLoader(getattr(yaml, "CSafeLoader", yaml.SafeLoader)):  # type: ignore[misc]
-    """yaml.safe_load's rules (libyaml's parser where available, about ten times faster),
-    but a mapping that repeats a key is an error instead of keeping the last value."""
-
-    def construct_mapping(self, node, deep=False):
-        seen: dict = {}
-        for key_node, _ in node.value:
-            key = self.construct_object(key_node, deep=True)
-            if key in seen:
-                raise yaml.constructor.ConstructorError(
-                    None,
-                    None,
-                    f"duplicate key {key!r} (first at line {seen[key] + 1})",
-                    key_node.start_mark,
-                )
-            seen[key] = key_node.start_mark.line
-        return super().construct_mapping(node, deep=deep)
-
-
+#: The policy's chapters, in order (一 … 八).
 CHAPTERS = ("一", "二", "三", "四", "五", "六", "七", "八")
-
-
-def read_yaml(path: Path) -> Any:
-    """Read a YAML file with a safe loader, turning every failure into an InputError.
-
-    A missing file, an unreadable one, a syntax error and an empty document are each
-    reported with the file's name (and the line of a syntax error).
-    """
-    name = str(path)
-    if not path.exists():
-        raise InputError([Problem(name, None, None, "file not found")])
-    if path.is_dir():
-        raise InputError([Problem(name, None, None, "is a directory, not a YAML file")])
-    try:
-        text = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise InputError([Problem(name, None, None, f"cannot be read: {exc}")]) from None
-    try:
-        data = yaml.load(text, Loader=_UniqueKeyLoader)
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
-        reason = getattr(exc, "problem", None) or str(exc).splitlines()[0]
-        kind = (
-            "YAML error"
-            if isinstance(exc, yaml.constructor.ConstructorError)
-            else ("YAML syntax error")
-        )
-        message = f"{kind}{where}: {reason}"
-        raise InputError([Problem(name, None, None, message)]) from None
-    if data is None:
-        raise InputError([Problem(name, None, None, "file is empty")])
-    if not isinstance(data, dict):
-        raise InputError(
-            [Problem(name, None, None, f"top level must be a mapping, got {type(data).__name__}")]
-        )
-    return data

@@ -9,26 +9,34 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from model.core.units import YUAN
+
 #: Percentiles reported for every quantity (in percent).
 PERCENTILES = (5, 50, 95, 99)
 
 
-def describe(values: np.ndarray, *, budget: float | None = None) -> dict[str, float]:
+def describe(
+    values: np.ndarray, *, budget: float | None = None, suffix: str = ""
+) -> dict[str, float]:
     """Summary statistics of one quantity's draws.
 
     Parameters
     ----------
     values : ndarray, shape (draws,)
-        The quantity in each draw (yuan).
+        The quantity in each draw.
     budget : float, optional
-        A budget (yuan); adds ``p_exceed``, the share of draws above it.
+        A budget in the values' unit; adds ``p_exceed``, the share of draws above it.
+    suffix : str
+        Appended to the name of every statistic in the values' unit (``"_yuan"`` for
+        money, so that :func:`model.report.units.to_unit` finds it); ``p_exceed`` is a
+        probability and has none.
 
     Returns
     -------
     dict
         ``mean``, ``sd``, ``mcse`` (Monte Carlo standard error of the mean, ``sd/√n``),
-        ``p5``, ``p50``, ``p95``, ``p99``, ``bar`` (Budget-at-Risk, ``p95 − mean``) and,
-        with a budget, ``p_exceed``.
+        ``p5``, ``p50``, ``p95``, ``p99``, ``bar`` (Budget-at-Risk, ``p95 − mean``), each
+        with ``suffix``, and, with a budget, ``p_exceed``.
     """
     values = np.asarray(values, dtype=float)
     n = values.size
@@ -38,15 +46,21 @@ def describe(values: np.ndarray, *, budget: float | None = None) -> dict[str, fl
     stats = {"mean": mean, "sd": sd, "mcse": sd / np.sqrt(n)}
     stats.update({f"p{p}": float(q) for p, q in zip(PERCENTILES, quantiles, strict=True)})
     stats["bar"] = stats["p95"] - mean
+    stats = {f"{name}{suffix}": value for name, value in stats.items()}
     if budget is not None:
         stats["p_exceed"] = float(np.mean(values > budget))
     return stats
 
 
-def describe_columns(frame: pd.DataFrame, *, budget: float | None = None) -> pd.DataFrame:
+def describe_columns(
+    frame: pd.DataFrame, *, budget: float | None = None, suffix: str = ""
+) -> pd.DataFrame:
     """:func:`describe` applied to every column of a draws × quantities frame."""
     return pd.DataFrame(
-        {column: describe(frame[column].to_numpy(), budget=budget) for column in frame.columns}
+        {
+            column: describe(frame[column].to_numpy(), budget=budget, suffix=suffix)
+            for column in frame.columns
+        }
     ).T
 
 
@@ -80,25 +94,36 @@ class Moments:
             self._shift = values.mean(axis=0)
             self._sum = np.zeros_like(self._shift)
             self._sumsq = np.zeros_like(self._shift)
-        centred = values - self._shift
-        self._sum += centred.sum(axis=0)
-        self._sumsq += np.einsum("i...,i...->...", centred, centred)
+        shift, total, squares = self._sums()
+        centred = values - shift
+        total += centred.sum(axis=0)
+        squares += np.einsum("i...,i...->...", centred, centred)
         self.n += values.shape[0]
+
+    def _sums(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        if self._shift is None or self._sum is None or self._sumsq is None:
+            raise ValueError("no values were added")
+        return self._shift, self._sum, self._sumsq
 
     @property
     def mean(self) -> np.ndarray:
-        return self._shift + self._sum / self.n
+        """The mean of every quantity."""
+        shift, total, _ = self._sums()
+        return shift + total / self.n
 
     @property
     def sd(self) -> np.ndarray:
+        """The sample standard deviation of every quantity (0 with fewer than 2 values)."""
+        shift, total, squares = self._sums()
         if self.n < 2:
-            return np.zeros_like(self._shift)
-        var = (self._sumsq - self._sum**2 / self.n) / (self.n - 1)
+            return np.zeros_like(shift)
+        var = (squares - total**2 / self.n) / (self.n - 1)
         return np.sqrt(np.maximum(var, 0.0))
 
     @property
     def mcse(self) -> np.ndarray:
+        """The Monte Carlo standard error of every mean, ``sd/√n``."""
         return self.sd / np.sqrt(self.n)
 
 
-__all__ = ["PERCENTILES", "Moments", "describe", "describe_columns", "z_scores"]
+__all__ = ["PERCENTILES", "YUAN", "Moments", "describe", "describe_columns", "z_scores"]

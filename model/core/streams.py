@@ -14,8 +14,11 @@ engine uses to bound memory.
 from __future__ import annotations
 
 import hashlib
+from typing import Any
 
 import numpy as np
+
+from model.core.errors import InputError, Problem
 
 #: Draws per random-stream block. Part of the reproducibility contract: changing it
 #: changes every draw, so it is written into each run's manifest.
@@ -36,6 +39,32 @@ def check_seed(seed: int) -> int:
     if isinstance(seed, bool) or not isinstance(seed, int | np.integer) or seed < 0:
         raise ValueError(f"seed must be a non-negative integer, got {seed!r}")
     return int(seed)
+
+
+#: Largest number of draws accepted (beyond this a run is a mistake, not a study).
+MAX_DRAWS = 50_000_000
+
+
+def check_draws(draws: Any, *, source: str = "command line") -> int:
+    """Validate a number of Monte Carlo draws (1 … :data:`MAX_DRAWS`).
+
+    Raises
+    ------
+    InputError
+        Naming ``source`` and the field ``draws``.
+    """
+    if isinstance(draws, bool) or not isinstance(draws, int) or not 1 <= draws <= MAX_DRAWS:
+        raise InputError(
+            [
+                Problem(
+                    source,
+                    None,
+                    "draws",
+                    f"must be a whole number from 1 to {MAX_DRAWS:,}, got {draws!r}",
+                )
+            ]
+        )
+    return draws
 
 
 def stream(seed: int, *key: str | int) -> np.random.Generator:

@@ -3,7 +3,7 @@
 Article 11: 财政资金以科技项目方式向企业投入，在企业达到转股条件时将所投入的财政资金转化为
 相应股权. The city pays project grants; a project converts to equity when its firm raises a
 qualifying round inside a window (converted at that round's price, optionally at a
-discount). A converted stake then follows the equity outcome model of :mod:`model.funds`
+discount). A converted stake then follows the equity outcome model of :mod:`model.finance.funds`
 (write-off or exit at a heavy-tailed multiple); an unconverted grant is sunk, or partly
 recovered at the end of the window. The text gives no amounts: every number is an
 assumption of the scenario.
@@ -13,13 +13,12 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Self
 
 import numpy as np
 import pandas as pd
-from pydantic import Field, model_validator
 
-from model.draw_arrays import (
+from model.core.streams import stream
+from model.finance.draw_arrays import (
     VARIATE_DTYPE,
     check_draw_range,
     check_years,
@@ -30,61 +29,8 @@ from model.draw_arrays import (
     run_sums,
     to_horizon,
 )
-from model.outcomes import OutcomeSpec, StakeOutcomes
-from model.schema import StrictModel
-from model.streams import stream
-
-
-class ConversionSpec(StrictModel):
-    """Assumptions of the 先投后股 programme (amounts in yuan, times in whole years).
-
-    Each year from ``first_year`` to ``last_year`` the city funds
-    ``U{projects_per_year_min, …, projects_per_year_max}`` projects with grants
-    ``U(grant_min_yuan, grant_max_yuan)``, paid in the award year. A project converts with
-    probability ``conversion_prob``, ``U{conversion_years_min, …, conversion_years_max}``
-    years after the award, into a stake worth ``grant / (1 - conversion_discount)`` at the
-    round's price; the stake then follows ``equity_outcome``. An unconverted project
-    returns ``recovery_share`` of its grant with probability ``recovery_prob`` at the end
-    of the window (award year + ``conversion_years_max``).
-    """
-
-    id: str = Field(pattern=r"^[a-z][a-z0-9_]*$", max_length=64)
-    first_year: int = Field(ge=2000, le=2100)
-    last_year: int = Field(ge=2000, le=2100)
-    projects_per_year_min: int = Field(ge=0, le=10_000)
-    projects_per_year_max: int = Field(ge=0, le=10_000)
-    grant_min_yuan: float = Field(gt=0)
-    grant_max_yuan: float = Field(gt=0)
-    conversion_prob: float = Field(ge=0, le=1)
-    conversion_years_min: int = Field(ge=0, le=20)
-    conversion_years_max: int = Field(ge=0, le=20)
-    conversion_discount: float = Field(default=0.0, ge=0, le=0.9)
-    recovery_prob: float = Field(default=0.0, ge=0, le=1)
-    recovery_share: float = Field(default=0.0, ge=0, le=1)
-    equity_outcome: OutcomeSpec
-    basis: str = Field(min_length=1)
-
-    @model_validator(mode="after")
-    def _ranges(self) -> Self:
-        problems = []
-        if self.first_year > self.last_year:
-            problems.append("first_year must not be after last_year")
-        if self.projects_per_year_min > self.projects_per_year_max:
-            problems.append("projects_per_year_min must not exceed projects_per_year_max")
-        if self.grant_min_yuan > self.grant_max_yuan:
-            problems.append("grant_min_yuan must not exceed grant_max_yuan")
-        if self.conversion_years_min > self.conversion_years_max:
-            problems.append("conversion_years_min must not exceed conversion_years_max")
-        if problems:
-            raise ValueError("; ".join(problems))
-        return self
-
-    @property
-    def timeline_years(self) -> int:
-        """Length of the timeline from ``first_year`` that holds every cash flow."""
-        outcome = self.equity_outcome
-        realise = max(outcome.write_off_years_max, outcome.exit_years_max)
-        return self.last_year - self.first_year + self.conversion_years_max + realise + 1
+from model.finance.outcomes import StakeOutcomes
+from model.policy.programmes import ConversionSpec
 
 
 @dataclass(frozen=True)
@@ -382,4 +328,45 @@ def summarize_conversion(
     return {"conversion": by_year, "conversion_totals": totals}
 
 
-__all__ = ["ConversionDraws", "ConversionSpec", "simulate_conversion", "summarize_conversion"]
+@dataclass(frozen=True)
+class Conversion:
+    """The 先投后股 programme (article 11) as a :class:`~model.finance.programme.Programme`:
+    its city outlay is the grants paid."""
+
+    spec: ConversionSpec
+
+    @property
+    def id(self) -> str:
+        """The catalog id."""
+        return self.spec.id
+
+    @property
+    def last_year(self) -> int:
+        """The last calendar year a grant is paid."""
+        return self.spec.last_payment_year
+
+    def simulate(
+        self, years: Sequence[int], start: int, stop: int, *, seed: int
+    ) -> ConversionDraws:
+        """Draws ``[start, stop)`` on the run's year axis (see :func:`simulate_conversion`)."""
+        return simulate_conversion(self.spec, years, start, stop, seed=seed)
+
+    def summarize(self, draws: ConversionDraws) -> dict[str, pd.DataFrame]:
+        """The programme's tables (see :func:`summarize_conversion`)."""
+        return summarize_conversion(draws, self.spec)
+
+    def expected_outlay(self, years: Sequence[int]) -> np.ndarray:
+        """``E[projects]·E[grant]`` in each programme year (both uniform), yuan."""
+        spec = self.spec
+        per_year = (
+            (spec.projects_per_year_min + spec.projects_per_year_max)
+            / 2
+            * (spec.grant_min_yuan + spec.grant_max_yuan)
+            / 2
+        )
+        return np.array(
+            [per_year if spec.first_year <= year <= spec.last_year else 0.0 for year in years]
+        )
+
+
+__all__ = ["Conversion", "ConversionDraws", "simulate_conversion", "summarize_conversion"]

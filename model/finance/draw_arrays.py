@@ -1,7 +1,8 @@
 """Per-draw arrays of the fund, 先投后股 and loan-pool models, over random-stream blocks.
 
-The models of :mod:`model.funds`, :mod:`model.conversion` and :mod:`model.loans` simulate
-the rows of each random-stream block of :mod:`model.streams` (all rows up to the last one
+The models of :mod:`model.finance.funds`, :mod:`model.finance.conversion` and
+:mod:`model.finance.loans` simulate
+the rows of each random-stream block of :mod:`model.core.streams` (all rows up to the last one
 needed, so that every stream is consumed in row order and draw ``i`` is the same in any
 run), keep each block's rows as dicts of per-draw arrays (:func:`rows_of_blocks`), map
 their per-draw timelines onto the run's calendar years (:func:`to_horizon`) and join or
@@ -15,7 +16,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from model.streams import block_ranges
+from model.core.streams import block_ranges
 
 #: Precision of the standard variates behind deal outcomes, tickets, timing and loan
 #: sizes. Single precision halves the cost of the random numbers, the main cost of these

@@ -9,11 +9,12 @@ it: cumulative realised loss ÷ invested capital for the fund as a whole (one pr
 lose 100% inside the cap), with per-category and per-project rules as alternatives.
 
 Everything is vectorized over draws × deal slots. The only Python loops are over the
-random-stream blocks of :mod:`model.streams` (:func:`model.draw_arrays.rows_of_blocks`),
+random-stream blocks of :mod:`model.core.streams`
+(:func:`model.finance.draw_arrays.rows_of_blocks`),
 which is what makes draws ``[0, n)`` of a longer run identical to a run of ``n`` draws,
 and over chunks of a block's rows, which keeps the temporaries in the processor's cache
 without changing any draw (every stream is consumed in row order). Deal outcomes come
-from :mod:`model.outcomes`; each draw's timelines are accumulated with ``bincount`` on
+from :mod:`model.finance.outcomes`; each draw's timelines are accumulated with ``bincount`` on
 flattened (draw, year) indices; the running-total budget rules only accumulate the
 draws that come near their budget.
 """
@@ -22,259 +23,31 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from enum import StrEnum
-from typing import Annotated, Self
 
 import numpy as np
 import pandas as pd
-from matplotlib.figure import Figure
-from pydantic import Field, model_validator
 
-from model.draw_arrays import (
+from model.core.streams import stream
+from model.finance.draw_arrays import (
     VARIATE_DTYPE,
     check_draw_range,
     check_years,
-    concat_draws,
     join_rows,
-    quantiles,
     rows_of_blocks,
     to_horizon,
 )
-from model.outcomes import (
-    OutcomeSpec,
+from model.finance.fund_draws import NO_BREACH, FundDraws, first_true
+from model.finance.fund_tables import summarize_funds
+from model.finance.outcomes import (
     OutcomeTable,
     conditional_thresholds,
     copula_latent,
     per_category,
     sample_outcomes,
 )
-from model.schema import StrictModel
-from model.streams import stream
-
-#: ``first_breach_year`` of a draw that never breaches.
-NO_BREACH = 0
-
-_ID = r"^[a-z][a-z0-9_]*$"
-
-
-class Category(StrEnum):
-    """Investment stage of a deal, as tolerance rules group them."""
-
-    SEED = "seed"
-    ANGEL = "angel"
-    VENTURE = "venture"
-
-
-class ToleranceRule(StrEnum):
-    """How the tolerance rate is tested."""
-
-    FUND = "fund"  # cumulative loss ÷ invested, the fund as a whole
-    CATEGORY = "category"  # the same within each stage category, each its own rate
-    PER_PROJECT = "per_project"  # each project's loss ÷ its cost (the strict reading)
-
-
-class LossMeasure(StrEnum):
-    """What counts as loss in the numerator of the loss ratio."""
-
-    GROSS = "gross"  # realised losses only (write-offs, exits below cost)
-    NET = "net"  # realised losses less realised gains, floored at zero
-
-
-class StageSpec(StrictModel):
-    """The deals of one stage category inside a fund.
-
-    Each investment year the fund makes ``U{deals_per_year_min, …, deals_per_year_max}``
-    deals of this stage, with tickets ``U(ticket_min_yuan, ticket_max_yuan)`` (yuan).
-    """
-
-    category: Annotated[Category, Field(strict=False)]
-    deals_per_year_min: int = Field(ge=0, le=10_000)
-    deals_per_year_max: int = Field(ge=0, le=10_000)
-    ticket_min_yuan: float = Field(gt=0)
-    ticket_max_yuan: float = Field(gt=0)
-    tolerance: float = Field(ge=0, le=1, description="Rate used by the category rule.")
-    outcome: OutcomeSpec
-    basis: str = Field(min_length=1)
-
-    @model_validator(mode="after")
-    def _tickets(self) -> Self:
-        if self.ticket_min_yuan > self.ticket_max_yuan:
-            raise ValueError("ticket_min_yuan must not exceed ticket_max_yuan")
-        if self.deals_per_year_min > self.deals_per_year_max:
-            raise ValueError("deals_per_year_min must not exceed deals_per_year_max")
-        return self
-
-
-class FundSpec(StrictModel):
-    """A fund: size, the city's share, pacing, follow-ons, fees and its tolerance rule.
-
-    Fees are a fixed schedule on committed capital (``fee_rate_investment`` a year in the
-    investment period, ``fee_rate_after`` a year afterwards), so the capital left to invest
-    is ``size_yuan`` less all fees; ``follow_on_reserve`` of it is kept for follow-ons.
-    Capital calls (investments plus fees) never exceed ``size_yuan``. The manager's
-    carried interest is ``carry_rate`` of the fund's profit, taken from distributions
-    once the investors have got back everything they paid in (a whole-fund waterfall
-    without hurdle); profit concessions to social capital (让利) are not modelled.
-    ``outcome_correlation`` ties the outcomes of one draw's deals together through a
-    common factor (see :func:`draw_outcomes`).
-    """
-
-    id: str = Field(pattern=_ID, max_length=64)
-    name_zh: str | None = None
-    size_yuan: float = Field(gt=0)
-    city_share: float = Field(gt=0, le=1, description="City's share of the fund's capital.")
-    first_year: int = Field(ge=2000, le=2100)
-    investment_years: int = Field(ge=1, le=20)
-    life_years: int = Field(ge=1, le=30)
-    follow_on_reserve: float = Field(default=0.0, ge=0, lt=1)
-    follow_on_prob: float = Field(default=0.0, ge=0, le=1)
-    follow_on_ratio: float = Field(default=1.0, ge=0, le=20)
-    follow_on_lag_years: int = Field(default=2, ge=1, le=20)
-    fee_rate_investment: float = Field(default=0.0, ge=0, le=0.1)
-    fee_rate_after: float = Field(default=0.0, ge=0, le=0.1)
-    carry_rate: float = Field(default=0.0, ge=0, le=0.5)
-    outcome_correlation: float = Field(default=0.0, ge=0, lt=1)
-    tolerance: float = Field(ge=0, le=1, description="Tolerance rate (article 20).")
-    tolerance_rule: Annotated[ToleranceRule, Field(strict=False)] = ToleranceRule.FUND
-    loss_measure: Annotated[LossMeasure, Field(strict=False)] = LossMeasure.GROSS
-    stages: list[StageSpec] = Field(min_length=1, max_length=3)
-    basis: str = Field(min_length=1)
-
-    @model_validator(mode="after")
-    def _consistent(self) -> Self:
-        problems = []
-        if self.life_years < self.investment_years:
-            problems.append("life_years must be at least investment_years")
-        if self.fee_schedule().sum() >= self.size_yuan:
-            problems.append("management fees would use up the whole fund")
-        categories = [stage.category for stage in self.stages]
-        if len(set(categories)) != len(categories):
-            problems.append("each stage category may appear once")
-        if problems:
-            raise ValueError("; ".join(problems))
-        return self
-
-    def fee_schedule(self) -> np.ndarray:
-        """Management fees by year of the fund's life (yuan, length ``life_years``)."""
-        rates = np.where(
-            np.arange(self.life_years) < self.investment_years,
-            self.fee_rate_investment,
-            self.fee_rate_after,
-        )
-        return rates * self.size_yuan
-
-    @property
-    def investable_yuan(self) -> float:
-        """Capital available for deals: the fund size less all fees (yuan)."""
-        return float(self.size_yuan - self.fee_schedule().sum())
-
-    @property
-    def last_year(self) -> int:
-        """Liquidation year (calendar)."""
-        return self.first_year + self.life_years - 1
-
+from model.policy.programmes import FundSpec, LossMeasure, ToleranceRule
 
 # --------------------------------------------------------------------------- results
-
-
-@dataclass(frozen=True)
-class FundDraws:
-    """Simulated draws of one fund. Money in yuan; ``(n, Y)`` arrays follow ``years``.
-
-    Attributes
-    ----------
-    fund_id, years, first_year, city_share
-        Identity, the horizon, the fund's first calendar year and the city's share.
-    invested_cum_yuan : (n, Y)
-        Cumulative cost invested (initial tickets and follow-ons) at year-end.
-    calls_yuan, distributions_yuan : (n, Y)
-        Fund capital calls (investments + fees) and distributions to the investors (exit
-        proceeds and recoveries, less carried interest), by year.
-    city_calls_yuan, city_distributions_yuan : (n, Y)
-        The city's share of the calls and distributions.
-    realised_loss_cum_yuan : (n, Y)
-        Cumulative realised gross loss (write-offs, exits below cost) at year-end.
-    loss_ratio : (n, Y)
-        The fund-level loss ratio (per ``loss_measure``) at year-end.
-    breach : (n, Y) bool
-        The tolerance rule is breached at that year-end.
-    loss_ratio_life : (n, life_years)
-        The fund-level loss ratio at every year-end of the fund's life.
-    n_deals, invested_total_yuan, realised_loss_total_yuan : (n,)
-    liquidation_loss_ratio, liquidation_breach : (n,)
-        At the end of the fund's life (everything realised).
-    first_breach_year : (n,) int
-        First calendar year-end with a breach over the whole life, or ``NO_BREACH`` (0).
-    excess_loss_yuan : (n,)
-        Loss beyond the tolerance at liquidation, per the rule.
-    calls_before_yuan, distributions_before_yuan, calls_beyond_yuan,
-    distributions_beyond_yuan : (n,)
-        Fund flows in years before and after the horizon.
-    """
-
-    fund_id: str
-    years: tuple[int, ...]
-    first_year: int
-    city_share: float
-    invested_cum_yuan: np.ndarray
-    calls_yuan: np.ndarray
-    distributions_yuan: np.ndarray
-    city_calls_yuan: np.ndarray
-    city_distributions_yuan: np.ndarray
-    realised_loss_cum_yuan: np.ndarray
-    loss_ratio: np.ndarray
-    breach: np.ndarray
-    loss_ratio_life: np.ndarray
-    n_deals: np.ndarray
-    invested_total_yuan: np.ndarray
-    realised_loss_total_yuan: np.ndarray
-    liquidation_loss_ratio: np.ndarray
-    liquidation_breach: np.ndarray
-    first_breach_year: np.ndarray
-    excess_loss_yuan: np.ndarray
-    calls_before_yuan: np.ndarray
-    distributions_before_yuan: np.ndarray
-    calls_beyond_yuan: np.ndarray
-    distributions_beyond_yuan: np.ndarray
-
-    @classmethod
-    def concat(cls, parts: Sequence[FundDraws]) -> FundDraws:
-        """Join chunks of draws (in order) into one."""
-        return concat_draws(cls, list(parts))
-
-    @property
-    def n_draws(self) -> int:
-        """Number of draws."""
-        return int(self.n_deals.shape[0])
-
-    @property
-    def budget_outlay(self) -> np.ndarray:
-        """What the city pays in each horizon year: its capital calls (yuan, (n, Y))."""
-        return self.city_calls_yuan
-
-    @property
-    def budget_inflow(self) -> np.ndarray:
-        """What comes back to the city each year: its distributions (yuan, (n, Y))."""
-        return self.city_distributions_yuan
-
-    @property
-    def city_loss_yuan(self) -> np.ndarray:
-        """The city's share of the realised gross loss over the fund's life (yuan, (n,))."""
-        return self.city_share * self.realised_loss_total_yuan
-
-    @property
-    def city_net_cost_yuan(self) -> np.ndarray:
-        """City calls less city distributions over the fund's life (yuan; < 0 is a gain)."""
-        calls = self.calls_yuan.sum(1) + self.calls_before_yuan + self.calls_beyond_yuan
-        dists = (
-            self.distributions_yuan.sum(1)
-            + self.distributions_before_yuan
-            + self.distributions_beyond_yuan
-        )
-        return self.city_share * (calls - dists)
-
-
-# --------------------------------------------------------------------------- simulation
 
 
 def _cumulative_ratio(loss_by_year, gain_by_year, invest_by_year, measure):
@@ -285,11 +58,6 @@ def _cumulative_ratio(loss_by_year, gain_by_year, invest_by_year, measure):
     invested = np.cumsum(invest_by_year, axis=-1)
     ratio = np.divide(numerator, invested, out=np.zeros_like(numerator), where=invested > 0)
     return np.minimum(ratio, 1.0), numerator, invested
-
-
-def _first_true(flags: np.ndarray) -> np.ndarray:
-    """Index of the first True on the last axis, or the axis length when none."""
-    return np.where(flags.any(axis=-1), flags.argmax(axis=-1), flags.shape[-1])
 
 
 #: Rows of a block simulated together. The (rows × deal slots) temporaries of a chunk
@@ -562,7 +330,7 @@ def _fund_draws(spec: FundSpec, years: np.ndarray, rows: dict[str, np.ndarray]) 
     else:
         raise ValueError(f"unknown tolerance rule {rule!r}")
 
-    first = _first_true(breach_life)
+    first = first_true(breach_life)
     first_year = np.where(first < life, spec.first_year + first, NO_BREACH)
     fees = spec.fee_schedule()
     calls_life = invest_by_year + fees
@@ -641,181 +409,34 @@ def simulate_fund(
 # --------------------------------------------------------------------------- summaries
 
 
-def _rule_flags(draws: FundDraws, tolerance: float | None):
-    """Breach flags (by horizon year, at liquidation, first year) and excess loss."""
-    if tolerance is None:
-        return (
-            draws.breach,
-            draws.liquidation_breach,
-            draws.first_breach_year,
-            draws.excess_loss_yuan,
-        )
-    life = draws.loss_ratio_life > tolerance
-    first = _first_true(life)
-    first_year = np.where(first < life.shape[1], draws.first_year + first, NO_BREACH)
-    numerator = draws.liquidation_loss_ratio * draws.invested_total_yuan
-    excess = np.maximum(numerator - tolerance * draws.invested_total_yuan, 0.0)
-    return draws.loss_ratio > tolerance, life[:, -1], first_year, excess
+@dataclass(frozen=True)
+class Fund:
+    """A fund of article 20 as a :class:`~model.finance.programme.Programme`: its city
+    outlay is its share of the capital calls (investments and fees)."""
+
+    spec: FundSpec
+
+    @property
+    def id(self) -> str:
+        """The catalog id."""
+        return self.spec.id
+
+    @property
+    def last_year(self) -> int:
+        """The last calendar year the city may pay anything (liquidation)."""
+        return self.spec.last_payment_year
+
+    def simulate(self, years: Sequence[int], start: int, stop: int, *, seed: int) -> FundDraws:
+        """Draws ``[start, stop)`` on the run's year axis (see :func:`simulate_fund`)."""
+        return simulate_fund(self.spec, years, start, stop, seed=seed)
+
+    def summarize(self, draws: FundDraws) -> dict[str, pd.DataFrame]:
+        """The fund's tables (see :func:`summarize_funds`)."""
+        return summarize_funds(draws, self.spec)
+
+    def expected_outlay(self, years: Sequence[int]) -> np.ndarray:
+        """Capital calls have no closed form: NaN in every year."""
+        return np.full(len(years), np.nan)
 
 
-def summarize_funds(
-    draws: FundDraws, spec: FundSpec, *, tolerance: float | None = None
-) -> dict[str, pd.DataFrame]:
-    """Summary tables of one fund's draws.
-
-    Parameters
-    ----------
-    draws : FundDraws
-    spec : FundSpec
-        The spec the draws came from.
-    tolerance : float, optional
-        Test this rate against the fund-level loss ratio instead of the spec's rule
-        (``None``: the flags simulated with the spec's rule and rates).
-
-    Returns
-    -------
-    dict of str to DataFrame
-        ``funds_by_year`` (index fund, year): means and quantiles of invested capital,
-        calls, distributions, the city's flows, realised loss and the loss ratio, and
-        P(breach) at each year-end and P(first breach by then);
-        ``funds_totals`` (index fund, period): mean flows before, in and beyond the
-        horizon and over the life; ``tolerance`` (index fund): the liquidation loss-ratio
-        distribution, P(breach) with its standard error, expected excess loss and the
-        city's loss; ``first_breach_year`` (index fund, first_breach_year): shares.
-    """
-    rate = spec.tolerance if tolerance is None else tolerance
-    rule = str(spec.tolerance_rule) if tolerance is None else str(ToleranceRule.FUND)
-    breach, breach_liq, first_year, excess = _rule_flags(draws, tolerance)
-    n, years = draws.n_draws, list(draws.years)
-    first_by = (first_year[:, None] != NO_BREACH) & (first_year[:, None] <= np.array(years))
-    q = quantiles(draws.loss_ratio, [0.05, 0.5, 0.95])
-    by_year = pd.DataFrame(
-        {
-            "invested_cum_mean_yuan": draws.invested_cum_yuan.mean(0),
-            "calls_mean_yuan": draws.calls_yuan.mean(0),
-            "distributions_mean_yuan": draws.distributions_yuan.mean(0),
-            "city_calls_mean_yuan": draws.city_calls_yuan.mean(0),
-            "city_calls_p95_yuan": quantiles(draws.city_calls_yuan, [0.95])[0],
-            "city_distributions_mean_yuan": draws.city_distributions_yuan.mean(0),
-            "city_net_outlay_mean_yuan": (
-                draws.city_calls_yuan - draws.city_distributions_yuan
-            ).mean(0),
-            "realised_loss_cum_mean_yuan": draws.realised_loss_cum_yuan.mean(0),
-            "loss_ratio_mean": draws.loss_ratio.mean(0),
-            "loss_ratio_p05": q[0],
-            "loss_ratio_p50": q[1],
-            "loss_ratio_p95": q[2],
-            "p_breach": breach.mean(0),
-            "p_first_breach_by_year": first_by.mean(0),
-        },
-        index=pd.MultiIndex.from_product([[spec.id], years], names=["fund", "year"]),
-    )
-
-    share = draws.city_share
-    periods = {
-        "before_horizon": (draws.calls_before_yuan, draws.distributions_before_yuan),
-        "horizon": (draws.calls_yuan.sum(1), draws.distributions_yuan.sum(1)),
-        "beyond_horizon": (draws.calls_beyond_yuan, draws.distributions_beyond_yuan),
-    }
-    periods["life"] = tuple(sum(p[i] for p in periods.values()) for i in range(2))
-    totals = pd.DataFrame(
-        [
-            {
-                "calls_mean_yuan": c.mean(),
-                "distributions_mean_yuan": d.mean(),
-                "city_calls_mean_yuan": share * c.mean(),
-                "city_distributions_mean_yuan": share * d.mean(),
-                "city_net_outlay_mean_yuan": share * (c - d).mean(),
-            }
-            for c, d in periods.values()
-        ],
-        index=pd.MultiIndex.from_product([[spec.id], list(periods)], names=["fund", "period"]),
-    )
-
-    levels = [0.05, 0.25, 0.5, 0.75, 0.95, 0.99]
-    ql = quantiles(draws.liquidation_loss_ratio, levels)
-    p_breach = breach_liq.mean() if n else np.nan
-    row = {
-        "tolerance": rate,
-        "tolerance_rule": rule,
-        "loss_measure": str(spec.loss_measure),
-        "draws": n,
-        "mean_deals": draws.n_deals.mean(),
-        "mean_invested_yuan": draws.invested_total_yuan.mean(),
-        "loss_ratio_mean": draws.liquidation_loss_ratio.mean(),
-        **{f"loss_ratio_p{round(level * 100):02d}": v for level, v in zip(levels, ql, strict=True)},
-        "p_breach_liquidation": p_breach,
-        "p_breach_liquidation_se": np.sqrt(p_breach * (1 - p_breach) / n) if n else np.nan,
-        "p_breach_ever": (first_year != NO_BREACH).mean(),
-        "expected_excess_loss_yuan": excess.mean(),
-        "excess_loss_p95_yuan": quantiles(excess, [0.95])[0],
-        "city_share": share,
-        "expected_city_loss_yuan": draws.city_loss_yuan.mean(),
-        "city_net_cost_mean_yuan": draws.city_net_cost_yuan.mean(),
-        **{
-            f"city_net_cost_p{round(level * 100):02d}_yuan": v
-            for level, v in zip(
-                (0.05, 0.5, 0.95),
-                quantiles(draws.city_net_cost_yuan, [0.05, 0.5, 0.95]),
-                strict=True,
-            )
-        },
-        "p_city_net_loss": (draws.city_net_cost_yuan > 0).mean(),
-    }
-    tolerance_table = pd.DataFrame([row], index=pd.Index([spec.id], name="fund"))
-
-    labels = np.where(first_year == NO_BREACH, "none", first_year.astype(str))
-    values, counts = np.unique(labels, return_counts=True)
-    first_table = pd.DataFrame(
-        {"share": counts / max(n, 1)},
-        index=pd.MultiIndex.from_product([[spec.id], values], names=["fund", "first_breach_year"]),
-    )
-    return {
-        "funds_by_year": by_year,
-        "funds_totals": totals,
-        "tolerance": tolerance_table,
-        "first_breach_year": first_table,
-    }
-
-
-def plot_loss_ratio(draws: FundDraws, spec: FundSpec) -> Figure:
-    """Histogram of the liquidation loss ratio with the tolerance rate marked.
-
-    Built on :class:`matplotlib.figure.Figure` directly, so no GUI backend is involved.
-    """
-    figure = Figure(figsize=(7, 4), layout="constrained")
-    axes = figure.subplots()
-    axes.hist(
-        draws.liquidation_loss_ratio,
-        bins=list(np.linspace(0, 1, 51)),
-        color="#4c72b0",
-        alpha=0.85,
-        density=True,
-    )
-    axes.axvline(
-        spec.tolerance, color="#c44e52", linewidth=2, label=f"tolerance {spec.tolerance:.0%}"
-    )
-    p = draws.liquidation_breach.mean() if draws.n_draws else float("nan")
-    axes.set_title(
-        f"{spec.id}: loss ratio at liquidation ({spec.last_year})\n"
-        f"P(breach, {spec.tolerance_rule!s} rule) = {p:.1%}",
-        fontsize=10,
-    )
-    axes.set_xlabel(f"cumulative realised {spec.loss_measure!s} loss ÷ invested capital")
-    axes.set_ylabel("density")
-    axes.legend()
-    return figure
-
-
-__all__ = [
-    "NO_BREACH",
-    "Category",
-    "FundDraws",
-    "FundSpec",
-    "LossMeasure",
-    "StageSpec",
-    "ToleranceRule",
-    "plot_loss_ratio",
-    "simulate_fund",
-    "summarize_funds",
-]
+__all__ = ["Fund", "simulate_fund"]

@@ -17,14 +17,13 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Self
 
 import numpy as np
 import pandas as pd
-from pydantic import Field, model_validator
 from scipy import integrate, special
 
-from model.draw_arrays import (
+from model.core.streams import stream
+from model.finance.draw_arrays import (
     VARIATE_DTYPE,
     check_draw_range,
     check_years,
@@ -34,79 +33,7 @@ from model.draw_arrays import (
     run_sums,
     to_horizon,
 )
-from model.schema import StrictModel
-from model.streams import stream
-
-#: Article 21: 最高给予50万元补偿 (yuan per loss).
-ARTICLE_21_CAP_YUAN = 500_000.0
-
-
-class LoanPoolSpec(StrictModel):
-    """Assumptions of the loan-risk compensation pool (yuan; rates a year).
-
-    Loans made in year ``y`` (``first_year`` … ``last_year``) total
-    ``volume_median_yuan · (1 + volume_growth)^(y - first_year) · exp(volume_sigma · Z)``.
-    Their number of compensable losses is Poisson with mean
-    ``volume · default_rate · claim_share / E[loan size]``, where ``default_rate`` is drawn
-    once per draw from ``U(default_rate_min, default_rate_max)``. Loan sizes are lognormal
-    (``loan_size_sigma = 0``: fixed); LGD is beta with the given mean and sd (``lgd_sd =
-    0``: fixed).
-    """
-
-    id: str = Field(pattern=r"^[a-z][a-z0-9_]*$", max_length=64)
-    first_year: int = Field(ge=2000, le=2100)
-    last_year: int = Field(ge=2000, le=2100)
-    volume_median_yuan: float = Field(ge=0)
-    volume_sigma: float = Field(default=0.0, ge=0, le=3)
-    volume_growth: float = Field(default=0.0, ge=-0.5, le=2)
-    loan_size_median_yuan: float = Field(gt=0)
-    loan_size_sigma: float = Field(default=0.0, ge=0, le=3)
-    default_rate_min: float = Field(ge=0, le=1)
-    default_rate_max: float = Field(ge=0, le=1)
-    claim_share: float = Field(default=1.0, ge=0, le=1)
-    lgd_mean: float = Field(gt=0, le=1)
-    lgd_sd: float = Field(default=0.0, ge=0, le=0.5)
-    compensation_share: float = Field(ge=0, le=1)
-    cap_per_loss_yuan: float = Field(default=ARTICLE_21_CAP_YUAN, ge=0)
-    pool_ceiling_yuan: float | None = Field(default=None, ge=0)
-    payout_lag_years: int = Field(default=1, ge=0, le=10)
-    basis: str = Field(min_length=1)
-
-    @model_validator(mode="after")
-    def _consistent(self) -> Self:
-        problems = []
-        if self.first_year > self.last_year:
-            problems.append("first_year must not be after last_year")
-        if self.default_rate_min > self.default_rate_max:
-            problems.append("default_rate_min must not exceed default_rate_max")
-        if self.lgd_sd > 0 and (
-            self.lgd_mean >= 1 or self.lgd_sd**2 >= self.lgd_mean * (1 - self.lgd_mean)
-        ):
-            problems.append(
-                "lgd_sd too large for a beta distribution with mean lgd_mean "
-                "(need lgd_sd^2 < lgd_mean * (1 - lgd_mean))"
-            )
-        if problems:
-            raise ValueError("; ".join(problems))
-        return self
-
-    @property
-    def lgd_beta(self) -> tuple[float, float] | None:
-        """Beta parameters ``(a, b)`` of the LGD, or ``None`` when it is fixed."""
-        if self.lgd_sd == 0:
-            return None
-        concentration = self.lgd_mean * (1 - self.lgd_mean) / self.lgd_sd**2 - 1
-        return self.lgd_mean * concentration, (1 - self.lgd_mean) * concentration
-
-    @property
-    def mean_loan_size_yuan(self) -> float:
-        """E[loan size] (yuan)."""
-        return self.loan_size_median_yuan * float(np.exp(self.loan_size_sigma**2 / 2))
-
-    def volume_median(self, year: int) -> float:
-        """Median loan volume of loans made in ``year`` (yuan)."""
-        return self.volume_median_yuan * (1 + self.volume_growth) ** (year - self.first_year)
-
+from model.policy.programmes import LoanPoolSpec
 
 # --------------------------------------------------------------------------- closed form
 
@@ -452,10 +379,42 @@ def summarize_loans(
     return {"loan_compensation": table, "loan_compensation_totals": totals}
 
 
+@dataclass(frozen=True)
+class LoanPool:
+    """The loan-risk compensation pool (article 21) as a
+    :class:`~model.finance.programme.Programme`: its city outlay is the compensation paid."""
+
+    spec: LoanPoolSpec
+
+    @property
+    def id(self) -> str:
+        """The catalog id."""
+        return self.spec.id
+
+    @property
+    def last_year(self) -> int:
+        """The last calendar year compensation is paid."""
+        return self.spec.last_payment_year
+
+    def simulate(self, years: Sequence[int], start: int, stop: int, *, seed: int) -> LoanDraws:
+        """Draws ``[start, stop)`` on the run's year axis (see :func:`simulate_loans`)."""
+        return simulate_loans(self.spec, years, start, stop, seed=seed)
+
+    def summarize(self, draws: LoanDraws) -> dict[str, pd.DataFrame]:
+        """The pool's tables (see :func:`summarize_loans`)."""
+        return summarize_loans(draws, self.spec)
+
+    def expected_outlay(self, years: Sequence[int]) -> np.ndarray:
+        """:func:`expected_payout` by year, exact without a pool ceiling; NaN with one
+        (where it is only an upper bound)."""
+        if self.spec.pool_ceiling_yuan is not None:
+            return np.full(len(years), np.nan)
+        return np.array([expected_payout(self.spec, year) for year in years])
+
+
 __all__ = [
-    "ARTICLE_21_CAP_YUAN",
     "LoanDraws",
-    "LoanPoolSpec",
+    "LoanPool",
     "expected_compensation_per_loss",
     "expected_losses",
     "expected_payout",

@@ -1,12 +1,12 @@
 """Outcomes of equity stakes: write-off, recovery, exit multiple and realisation lag.
 
-Shared by the funds of article 20 (:mod:`model.funds`) and the converted stakes of
-先投后股, article 11 (:mod:`model.conversion`). A stake is written off (with a possible
+Shared by the funds of article 20 (:mod:`model.finance.funds`) and the converted stakes of
+先投后股, article 11 (:mod:`model.finance.conversion`). A stake is written off (with a possible
 partial recovery) or exits at a multiple of its cost drawn from a lognormal body with a
-Pareto tail; :func:`outcome_statistics` gives the model's exact moments, against which
-the samplers are tested. Normals are drawn only for body exits, and the one-factor
-copula's ``Φ`` and ``Φ⁻¹`` are only evaluated for the recoveries and tail exits of a
-correlated portfolio.
+Pareto tail; :mod:`model.finance.outcome_reference` gives the model's plain form and
+exact moments, against which the samplers are tested. Normals are drawn only for body
+exits, and the one-factor copula's ``Φ`` and ``Φ⁻¹`` are only evaluated for the
+recoveries and tail exits of a correlated portfolio.
 """
 
 from __future__ import annotations
@@ -15,51 +15,15 @@ import dataclasses
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Self
+from typing import Any
 
 import numpy as np
-from pydantic import Field, model_validator
-from scipy import special, stats
+from scipy import special
 
-from model.draw_arrays import VARIATE_DTYPE
-from model.schema import StrictModel
-from model.streams import stream
-
-
-class OutcomeSpec(StrictModel):
-    """Outcome of one equity stake, as a multiple of its cost and a realisation lag.
-
-    A stake is written off with probability ``write_off_prob`` (a share of write-offs
-    recover ``U(0, recovery_max)`` of cost); otherwise it exits at a multiple drawn from
-    a lognormal body (median ``body_median``, log-sd ``body_sigma``) or, with probability
-    ``tail_prob``, a Pareto tail ``tail_min · U^(-1/tail_alpha)``; multiples are capped at
-    ``multiple_cap``. Lags are whole years, uniform on the given ranges.
-    """
-
-    write_off_prob: float = Field(ge=0, le=1)
-    recovery_prob: float = Field(default=0.0, ge=0, le=1)
-    recovery_max: float = Field(default=0.0, ge=0, le=1)
-    body_median: float = Field(gt=0, le=100)
-    body_sigma: float = Field(ge=0, le=5)
-    tail_prob: float = Field(ge=0, le=1)
-    tail_min: float = Field(default=5.0, gt=0, le=1000)
-    tail_alpha: float = Field(default=1.16, gt=1, le=10)
-    multiple_cap: float = Field(default=100.0, gt=0, le=10_000)
-    write_off_years_min: int = Field(ge=0, le=30)
-    write_off_years_max: int = Field(ge=0, le=30)
-    exit_years_min: int = Field(ge=0, le=30)
-    exit_years_max: int = Field(ge=0, le=30)
-    basis: str = Field(min_length=1)
-
-    @model_validator(mode="after")
-    def _ranges(self) -> Self:
-        if self.write_off_years_min > self.write_off_years_max:
-            raise ValueError("write_off_years_min must not exceed write_off_years_max")
-        if self.exit_years_min > self.exit_years_max:
-            raise ValueError("exit_years_min must not exceed exit_years_max")
-        if self.multiple_cap < self.tail_min:
-            raise ValueError("multiple_cap must be at least tail_min")
-        return self
+from model.core.schema import StrictModel
+from model.core.streams import stream
+from model.finance.draw_arrays import VARIATE_DTYPE
+from model.policy.programmes import OutcomeSpec
 
 
 @dataclass(frozen=True)
@@ -88,88 +52,7 @@ def per_category(values: np.ndarray, category: np.ndarray | None):
     return values[category]
 
 
-def _param(
-    specs: Sequence[StrictModel], name: str, category: np.ndarray | None, dtype: type = np.float64
-):
-    """Parameter ``name`` of ``specs`` (one per category), per stake."""
-    return per_category(np.array([getattr(spec, name) for spec in specs], dtype=dtype), category)
-
-
-def outcomes_from_variates(
-    outcomes: Sequence[OutcomeSpec],
-    category: np.ndarray | None,
-    u_outcome: np.ndarray,
-    z_multiple: np.ndarray,
-    u_timing: np.ndarray,
-) -> DealOutcomes:
-    """Turn standard variates into stake outcomes (pure; no randomness of its own).
-
-    Parameters
-    ----------
-    outcomes : sequence of OutcomeSpec
-        One outcome model per category.
-    category : ndarray of int or None
-        Index into ``outcomes`` per stake, broadcastable against the variates (a fund
-        passes one per deal slot); ``None``: all use ``outcomes[0]``.
-    u_outcome : ndarray
-        Uniform [0, 1): picks write-off / body / tail and, rescaled within its branch,
-        the recovery share or the Pareto quantile.
-    z_multiple : ndarray
-        Standard normal: the lognormal body multiple.
-    u_timing : ndarray
-        Uniform [0, 1): the lag within the branch's year range.
-
-    Returns
-    -------
-    DealOutcomes
-    """
-    table = [_derived(outcome) for outcome in outcomes]
-
-    def p(name):
-        return _param(table, name, category, u_outcome.dtype.type)
-
-    written_off = u_outcome < p("write_off_prob")
-    multiple = p("body_sigma") * z_multiple
-    multiple += p("log_median")
-    np.exp(multiple, out=multiple)
-    np.minimum(multiple, p("multiple_cap"), out=multiple)
-    np.copyto(multiple, 0.0, where=written_off)
-    # within its branch u_outcome is again uniform: it also sets the recovery share and
-    # the Pareto quantile, so no extra variates are needed
-    for branch, value in (("recovery", _recovery), ("tail", _pareto)):
-        at = np.nonzero(
-            u_outcome < p("recovery_threshold")
-            if branch == "recovery"
-            else u_outcome >= p("tail_threshold")
-        )
-        if at[0].size:
-
-            def param(name, at=at):
-                value = p(name)
-                return np.broadcast_to(value, u_outcome.shape)[at] if np.ndim(value) else value
-
-            multiple[at] = value(u_outcome[at], param)
-    # whole years: truncate u * span (< span) first, then add the branch's minimum
-    span = np.where(written_off, p("write_off_span"), p("exit_span"))
-    span *= u_timing
-    lag = span.astype(np.int64)
-    lag += np.where(written_off, p("write_off_years_min"), p("exit_years_min")).astype(np.int64)
-    return DealOutcomes(multiple, lag, written_off)
-
-
-def _recovery(u, param):
-    """Recovered share of cost of a written-off stake, ``U(0, recovery_max)``."""
-    return u * param("recovery_slope")
-
-
-def _pareto(u, param):
-    """Multiple of a tail exit: Pareto from ``tail_min``, capped."""
-    quantile = (u - param("tail_threshold")) * param("tail_scale")
-    pareto = param("tail_min") * (1.0 - quantile.astype(np.float64)) ** param("tail_exponent")
-    return np.minimum(pareto, param("multiple_cap"))
-
-
-class _Derived(StrictModel):
+class Derived(StrictModel):
     """Per-category constants of an outcome model, in the form the sampler uses."""
 
     write_off_prob: float
@@ -193,10 +76,10 @@ class _Derived(StrictModel):
 _NEGLIGIBLE = 1e-30
 
 
-def _derived(outcome: OutcomeSpec) -> _Derived:
+def derived_constants(outcome: OutcomeSpec) -> Derived:
     p, r, t = outcome.write_off_prob, outcome.recovery_prob, outcome.tail_prob
     recovers, tails = p * r > _NEGLIGIBLE, (1 - p) * t > _NEGLIGIBLE
-    return _Derived(
+    return Derived(
         write_off_prob=p,
         log_median=float(np.log(outcome.body_median)),
         body_sigma=outcome.body_sigma,
@@ -216,7 +99,7 @@ def _derived(outcome: OutcomeSpec) -> _Derived:
 
 @dataclass(frozen=True)
 class OutcomeTable:
-    """The constants of :func:`_derived` as arrays by category, built once per call.
+    """The constants of :func:`derived_constants` as arrays by category, built once per call.
 
     Probabilities that set branches are kept in double precision (the conditional
     thresholds of correlated outcomes are computed from them) and in single precision
@@ -245,7 +128,7 @@ class OutcomeTable:
 
     @classmethod
     def of(cls, outcomes: Sequence[OutcomeSpec]) -> OutcomeTable:
-        derived = [_derived(outcome) for outcome in outcomes]
+        derived = [derived_constants(outcome) for outcome in outcomes]
 
         def column(name, dtype=np.float64):
             return np.array([getattr(d, name) for d in derived], dtype=dtype)
@@ -337,9 +220,9 @@ def sample_outcomes(
     table : OutcomeTable
     v : ndarray of float32
         Uniform [0, 1) per stake. Without ``latent`` it is the outcome variate ``u`` of
-        :func:`outcomes_from_variates`; with it, ``v = Φ(ε)`` of the copula and
-        ``u = Φ(latent(v))``, which is only computed for the recoveries and tail exits
-        that need their position within the branch.
+        :func:`~model.finance.outcome_reference.outcomes_from_variates`; with it,
+        ``v = Φ(ε)`` of the copula and ``u = Φ(latent(v))``, which is only computed for
+        the recoveries and tail exits that need their position within the branch.
     u_timing : ndarray of float32
         Uniform [0, 1) per stake: the lag within the branch's year range.
     normals : numpy.random.Generator
@@ -382,11 +265,11 @@ def sample_outcomes(
     multiple = np.zeros(v.shape)
     flat_multiple, flat_v = multiple.reshape(-1), v.reshape(-1)
 
-    def subset(mask):
+    def subset(mask: np.ndarray) -> tuple[np.ndarray, Any]:
         index = np.flatnonzero(mask)
         cache: list[np.ndarray] = []
 
-        def param(name):
+        def param(name: str) -> Any:
             if category_of is None or name in table.same:
                 return getattr(table, name)[0]
             if not cache:
@@ -525,74 +408,15 @@ class StakeOutcomes:
         return DealOutcomes(multiple, lag.astype(np.int64), written_off)
 
 
-def outcome_statistics(outcome: OutcomeSpec) -> dict[str, float]:
-    """Exact outcome statistics of a stake (closed forms, no simulation).
-
-    Returns
-    -------
-    dict
-        ``share_below_1x``, ``share_at_least_10x``, ``share_written_off``,
-        ``mean_multiple`` (cost-weighted pooled multiple with equal tickets),
-        ``loss_per_cost`` (expected realised gross loss ÷ cost) and
-        ``mean_lag_years`` (expected years to realisation).
-    """
-    p, t = outcome.write_off_prob, outcome.tail_prob
-    mu, sigma, cap = np.log(outcome.body_median), outcome.body_sigma, outcome.multiple_cap
-    xm, alpha = outcome.tail_min, outcome.tail_alpha
-
-    def body_cdf(x):
-        if sigma == 0:
-            return float(outcome.body_median < x)
-        return float(stats.norm.cdf((np.log(x) - mu) / sigma))
-
-    def body_partial(x):  # E[X; X < x] of the uncapped body
-        if sigma == 0:
-            return outcome.body_median * float(outcome.body_median < x)
-        scale = np.exp(mu + sigma**2 / 2)
-        return float(scale * stats.norm.cdf((np.log(x) - mu - sigma**2) / sigma))
-
-    def tail_cdf(x):
-        return 0.0 if x <= xm else 1.0 - (xm / x) ** alpha
-
-    def tail_partial(x):  # E[X; X < x] of the uncapped tail
-        return 0.0 if x <= xm else alpha * xm / (alpha - 1) * (1 - (xm / x) ** (alpha - 1))
-
-    recovery_mean = outcome.recovery_prob * outcome.recovery_max / 2
-    # a recovery is strictly below recovery_max <= 1, so every write-off is below 1x
-    below = p + (1 - p) * ((1 - t) * body_cdf(1.0) + t * tail_cdf(1.0))
-    at_least_10 = (
-        0.0 if cap < 10 else (1 - p) * ((1 - t) * (1 - body_cdf(10.0)) + t * (1 - tail_cdf(10.0)))
-    )
-    body_mean = body_partial(cap) + cap * (1 - body_cdf(cap))
-    tail_mean = tail_partial(cap) + cap * (1 - tail_cdf(cap))
-    mean = p * recovery_mean + (1 - p) * ((1 - t) * body_mean + t * tail_mean)
-    body_loss = body_cdf(1.0) - body_partial(1.0)
-    tail_loss = tail_cdf(1.0) - tail_partial(1.0)
-    loss = p * (1 - recovery_mean) + (1 - p) * ((1 - t) * body_loss + t * tail_loss)
-    lag = (
-        p * (outcome.write_off_years_min + outcome.write_off_years_max) / 2
-        + (1 - p) * (outcome.exit_years_min + outcome.exit_years_max) / 2
-    )
-    return {
-        "share_below_1x": below,
-        "share_at_least_10x": at_least_10,
-        "share_written_off": p,
-        "mean_multiple": mean,
-        "loss_per_cost": loss,
-        "mean_lag_years": lag,
-    }
-
-
 __all__ = [
     "DealOutcomes",
-    "OutcomeSpec",
+    "Derived",
     "OutcomeTable",
     "StakeOutcomes",
     "conditional_thresholds",
     "copula_latent",
+    "derived_constants",
     "draw_outcomes",
-    "outcome_statistics",
-    "outcomes_from_variates",
     "per_category",
     "sample_outcomes",
 ]

@@ -2,7 +2,7 @@
 
 The catalog holds only what the policy text says (amounts, payment pattern, who is
 responsible, the clause quoted word for word). What we *assume* — how many will apply,
-how much of the cap they get — lives in the scenario files (:mod:`model.scenario`).
+how much of the cap they get — lives in the scenario files (:mod:`model.policy.scenario`).
 """
 
 from __future__ import annotations
@@ -14,9 +14,10 @@ from typing import Annotated, Literal
 
 from pydantic import Field, ValidationError, model_validator
 
-from model.errors import InputError, Problem, problems_from_validation
-from model.paths import CATALOG_PATH
-from model.schema import CHAPTERS, CapBasis, Modeller, PaymentKind, StrictModel, read_yaml
+from model.core.errors import InputError, Problem, problems_from_validation
+from model.core.paths import CATALOG_PATH
+from model.core.schema import CHAPTERS, CapBasis, Modeller, PaymentKind, StrictModel
+from model.core.yamlio import read_yaml
 
 Chapter = Literal["一", "二", "三", "四", "五", "六", "七", "八"]
 ItemId = str
@@ -236,7 +237,8 @@ def _check_quotes_raw(data: dict, path: Path) -> list[Problem]:
             Problem(str(path), None, "policy.text_file", f"policy text not found at {text_path}")
         ]
     text = _normalise(text_path.read_text(encoding="utf-8"))
-    items = data.get("items") if isinstance(data.get("items"), list) else []
+    raw_items = data.get("items")
+    items: list = raw_items if isinstance(raw_items, list) else []
     return [
         Problem(
             str(path), str(entry.get("id")), "quote", "not found word for word in the policy text"

@@ -6,32 +6,34 @@ award as a fraction of the item's cap (or, for formula items, the formula's base
 Every spec carries a ``basis`` — the source or reasoning behind it — because every
 assumption in fiscalsim must say where it comes from.
 
-Counts are drawn by exact inversion of their CDF (a table per item and year, searched
-with ``numpy.searchsorted``): one uniform per draw, so a Gaussian-copula climate factor
-can be layered on, and raising a mean never lowers a count in the same draw.
+The engine draws counts by exact inversion of their CDF
+(:class:`model.sim.count_tables.CountTable`).
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from functools import cached_property
+from types import ModuleType
 from typing import Annotated, Literal
 
 import numpy as np
 from pydantic import Field, model_validator
-from scipy import special, stats
+from scipy import special
 
-from model.errors import register_union_tags
-from model.schema import StrictModel
+from model.core.errors import register_union_tags
+from model.core.schema import StrictModel
 
 Probability = Annotated[float, Field(ge=0.0, le=1.0)]
 NonNegative = Annotated[float, Field(ge=0.0)]
 Basis = Annotated[str, Field(min_length=3, description="Source or reasoning of the assumption.")]
 
-#: Probability mass left out of an inversion table's upper tail; draws that land there
-#: are resolved with scipy's exact ``ppf``.
-TAIL_MASS = 1e-12
-_U_MIN, _U_MAX = np.finfo(float).tiny, np.nextafter(1.0, 0.0)
+
+def _stats() -> ModuleType:
+    """``scipy.stats``, imported on first use: it takes about half a second to import, and
+    loading or validating a scenario never needs it (only drawing counts does)."""
+    import scipy.stats
+
+    return scipy.stats
 
 
 class _Spec(StrictModel):
@@ -71,7 +73,7 @@ class FixedCount(_CountSpec):
 
     def frozen(self, index, takeup):
         n = int(_pick(self.value, index))
-        return n if takeup >= 1.0 or n == 0 else stats.binom(n, takeup)
+        return n if takeup >= 1.0 or n == 0 else _stats().binom(n, takeup)
 
 
 class PoissonCount(_CountSpec):
@@ -86,7 +88,7 @@ class PoissonCount(_CountSpec):
 
     def frozen(self, index, takeup):
         lam = float(_pick(self.mean_count, index)) * takeup
-        return 0 if lam == 0 else stats.poisson(lam)
+        return 0 if lam == 0 else _stats().poisson(lam)
 
 
 class NegativeBinomialCount(_CountSpec):
@@ -106,7 +108,7 @@ class NegativeBinomialCount(_CountSpec):
     def frozen(self, index, takeup):
         m = float(_pick(self.mean_count, index)) * takeup
         k = self.dispersion
-        return 0 if m == 0 else stats.nbinom(k, k / (k + m))
+        return 0 if m == 0 else _stats().nbinom(k, k / (k + m))
 
 
 class BinomialCount(_CountSpec):
@@ -124,7 +126,7 @@ class BinomialCount(_CountSpec):
         q = self.p * takeup
         if n == 0 or q == 0:
             return 0
-        return n if q == 1 else stats.binom(n, q)
+        return n if q == 1 else _stats().binom(n, q)
 
 
 class StockFlowCount(_CountSpec):
@@ -176,78 +178,14 @@ class StockFlowCount(_CountSpec):
         if m == 0:
             return 0
         if self.dispersion is None:
-            return stats.poisson(m)
-        return stats.nbinom(self.dispersion, self.dispersion / (self.dispersion + m))
+            return _stats().poisson(m)
+        return _stats().nbinom(self.dispersion, self.dispersion / (self.dispersion + m))
 
 
 CountSpec = Annotated[
     FixedCount | PoissonCount | NegativeBinomialCount | BinomialCount | StockFlowCount,
     Field(discriminator="dist"),
 ]
-
-
-@dataclass(frozen=True)
-class CountTable:
-    """A discrete distribution prepared for drawing by inversion.
-
-    ``cdf[j]`` is ``F(offset + j)`` over the central ``1 − 2·TAIL_MASS`` of the mass;
-    the rare uniforms beyond either end are resolved with scipy's exact ``ppf``. A guide
-    table (the CDF's index at each multiple of ``1/G``) starts the search next to the
-    answer, so drawing costs a lookup and a step or two instead of a binary search; the
-    result is exactly ``searchsorted``'s.
-    """
-
-    offset: int
-    cdf: np.ndarray
-    dist: object
-    guide: np.ndarray | None = None
-    padded: np.ndarray | None = None  # the CDF with +inf appended, a sentinel for stepping
-
-    @classmethod
-    def build(cls, dist) -> CountTable:
-        """Prepare a scipy frozen discrete distribution, or an ``int`` point mass."""
-        if isinstance(dist, int):
-            return cls(dist, np.empty(0), dist)
-        low = max(int(dist.ppf(TAIL_MASS)) - 1, 0)
-        high = int(dist.ppf(1.0 - TAIL_MASS))
-        cdf = dist.cdf(np.arange(low, high + 1))
-        cells = 2 * cdf.size
-        guide = np.searchsorted(cdf, np.arange(cells + 1) / cells, side="left")
-        return cls(low, cdf, dist, guide, np.append(cdf, np.inf))
-
-    @property
-    def mean(self) -> float:
-        """Expected count."""
-        return float(self.dist) if isinstance(self.dist, int) else float(self.dist.mean())
-
-    def draw(self, uniforms: np.ndarray) -> np.ndarray:
-        """Exact inverse-CDF counts ``F⁻¹(u)`` (smallest ``k`` with ``F(k) ≥ u``), int64."""
-        if isinstance(self.dist, int):
-            return np.full(uniforms.shape, self.dist, dtype=np.int64)
-        cells = self.guide.size - 1
-        index = self.guide[(uniforms * cells).astype(np.intp)]
-        for _ in range(3):  # the answer is at most a few cells past the guide's entry
-            behind = self.padded[index] < uniforms
-            if not behind.any():
-                break
-            index += behind
-        else:
-            behind = self.padded[index] < uniforms
-            if behind.any():
-                index[behind] = np.searchsorted(self.cdf, uniforms[behind], side="left")
-        counts = index.astype(np.int64) + self.offset
-        outside = (index >= self.cdf.size) | ((index == 0) & (self.offset > 0))
-        if outside.any():
-            # u = 0 (possible from rng.random) and u = 1 (a saturated copula) have ppf
-            # -1 and inf; the nearest representable uniforms give the support's ends
-            edge = np.clip(uniforms[outside], _U_MIN, _U_MAX)
-            counts[outside] = self.dist.ppf(edge).astype(np.int64)
-        return counts
-
-
-def counts_from_uniforms(dist, uniforms: np.ndarray) -> np.ndarray:
-    """Exact inverse-CDF counts of ``dist`` (a scipy frozen distribution or an ``int``)."""
-    return CountTable.build(dist).draw(uniforms)
 
 
 # --------------------------------------------------------------------------- shares
@@ -283,7 +221,13 @@ class FixedShare(_ShareSpec):
     dist: Literal["fixed"]
     value: NonNegative
 
-    lower = upper = property(lambda self: self.value)
+    @property
+    def lower(self) -> float:
+        return self.value
+
+    @property
+    def upper(self) -> float:
+        return self.value
 
     def mean(self):
         return self.value
@@ -308,8 +252,13 @@ class UniformShare(_ShareSpec):
             raise ValueError("high must be at least low")
         return self
 
-    lower = property(lambda self: self.low)
-    upper = property(lambda self: self.high)
+    @property
+    def lower(self) -> float:
+        return self.low
+
+    @property
+    def upper(self) -> float:
+        return self.high
 
     def mean(self):
         return (self.low + self.high) / 2
@@ -335,8 +284,13 @@ class TriangularShare(_ShareSpec):
             raise ValueError("need low <= mode <= high and low < high")
         return self
 
-    lower = property(lambda self: self.low)
-    upper = property(lambda self: self.high)
+    @property
+    def lower(self) -> float:
+        return self.low
+
+    @property
+    def upper(self) -> float:
+        return self.high
 
     def mean(self):
         return (self.low + self.mode + self.high) / 3
@@ -368,8 +322,13 @@ class BetaShare(_ShareSpec):
             raise ValueError("high must be greater than low")
         return self
 
-    lower = property(lambda self: self.low)
-    upper = property(lambda self: self.high)
+    @property
+    def lower(self) -> float:
+        return self.low
+
+    @property
+    def upper(self) -> float:
+        return self.high
 
     def mean(self):
         return self.low + (self.high - self.low) * self.a / (self.a + self.b)
@@ -409,8 +368,13 @@ class FormulaLognormal(_ShareSpec):
             raise ValueError("formula distribution used before bind(rate, cap)")
         return float(np.log(self.cap_yuan / self.rate) - np.log(self.median_base_yuan))
 
-    lower = property(lambda self: 0.0)
-    upper = property(lambda self: 1.0)
+    @property
+    def lower(self) -> float:
+        return 0.0
+
+    @property
+    def upper(self) -> float:
+        return 1.0
 
     def _partial_moment(self, order: int) -> float:
         # E[(X/K')^order; X < K'] with K' = cap/rate, for lognormal(mu, s): exact
@@ -451,7 +415,13 @@ class FormulaFixed(_ShareSpec):
             raise ValueError("formula distribution used before bind(rate, cap)")
         return min(self.rate * self.base_yuan / self.cap_yuan, 1.0)
 
-    lower = upper = property(lambda self: self.share)
+    @property
+    def lower(self) -> float:
+        return self.share
+
+    @property
+    def upper(self) -> float:
+        return self.share
 
     def mean(self):
         return self.share
@@ -489,7 +459,6 @@ __all__ = [
     "BetaShare",
     "BinomialCount",
     "CountSpec",
-    "CountTable",
     "FixedCount",
     "FixedShare",
     "FormulaLognormal",
@@ -499,5 +468,4 @@ __all__ = [
     "StockFlowCount",
     "TriangularShare",
     "UniformShare",
-    "counts_from_uniforms",
 ]

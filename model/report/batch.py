@@ -2,35 +2,29 @@
 
 from __future__ import annotations
 
-import platform
 import time
 from dataclasses import dataclass
-from datetime import UTC, datetime
-from importlib import metadata
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
 from tqdm import tqdm
 
-from model.analytic import expected_demand
-from model.engine import EXACT_SUM_MAX_COUNT, payment_years, simulate_chunks
-from model.extras import extra_figures
-from model.output import (
-    MANIFEST,
-    DrawsWriter,
-    atomic_directory,
-    sha256_of,
-    write_csv,
-    write_json,
-    write_workbook,
-)
-from model.plots import fan_chart, save_figure
-from model.results import Results
-from model.scenario import Scenario, assumption_rows, check_draws
-from model.schema import Unit
-from model.streams import BLOCK_DRAWS, check_seed
-from model.tables import RunAccumulator, Summary, in_unit, yuan_to_unit
+from model.analysis.tables import RunAccumulator, Summary
+from model.core.streams import check_draws, check_seed
+from model.core.units import Unit
+from model.policy.scenario import Scenario, assumption_rows
+from model.report.manifest import build_manifest, write_manifest
+from model.report.output import DrawsWriter, atomic_directory, write_csv
+from model.report.outputs import manifest_sheet, write_figures, write_tables, write_timeline
+from model.report.plots import fan_chart, loss_ratio_charts
+from model.report.units import to_unit
+from model.report.workbook import write_workbook
+from model.sim.analytic import expected_demand
+from model.sim.engine import simulate_chunks
+from model.sim.results import Results
+from model.sim.timeline import timeline
 
 #: Tables written as CSV (and as sheets of the workbook), in this order.
 CSV_TABLES = (
@@ -45,14 +39,6 @@ CSV_TABLES = (
 )
 
 
-def package_version() -> str:
-    """The installed fiscalsim version (``0+unknown`` when run from a bare checkout)."""
-    try:
-        return metadata.version("fiscalsim")
-    except metadata.PackageNotFoundError:
-        return "0+unknown"
-
-
 @dataclass(frozen=True)
 class RunOutput:
     """What :func:`run_batch` produced."""
@@ -60,14 +46,14 @@ class RunOutput:
     summary: Summary
     out_dir: Path
     files: dict[str, str]
-    manifest: dict
+    manifest: dict[str, Any]
 
 
 def draw_columns(scenario: Scenario) -> list[tuple[int, int, str]]:
     """The (item position, year position, column name) of every item-year that can be
     non-zero, as ``"<item id>/<year>"``: the Parquet file's per-item columns."""
     expected = expected_demand(scenario)
-    years = payment_years(scenario)
+    years = scenario.payment_years
     values = expected.to_numpy()
     return [
         (i, j, f"{item}/{years[j]}")
@@ -132,14 +118,24 @@ def run_batch(
     """
     check_draws(draws)
     seed = check_seed(seed)
-    started = datetime.now(UTC)
+    if timeline_draws is not None:
+        check_draws(timeline_draws, source="--timeline-draws")
     clock = time.perf_counter()
     out_dir = Path(out_dir)
     accumulator = RunAccumulator(scenario, budget_yuan=budget_yuan)
     columns = draw_columns(scenario)
+    manifest = build_manifest(
+        "run",
+        [scenario],
+        seed=seed,
+        draws=draws,
+        unit=unit,
+        budget_yuan=budget_yuan,
+        horizon=[scenario.years[0], scenario.years[-1]],
+        years=scenario.payment_years,
+    )
     with atomic_directory(out_dir) as staging:
         writer = DrawsWriter(staging / "draws.parquet") if write_draws else None
-        chunks = simulate_chunks(scenario, draws, seed=seed)
         with tqdm(
             total=draws,
             unit="draw",
@@ -147,7 +143,7 @@ def run_batch(
             leave=False,
             mininterval=0.5,
         ) as bar:
-            for chunk in chunks:
+            for chunk in simulate_chunks(scenario, draws, seed=seed):
                 accumulator.add(chunk)
                 if writer is not None:
                     writer.write(draw_frame(chunk, columns))
@@ -155,67 +151,32 @@ def run_batch(
         if writer is not None:
             writer.close()
         summary = accumulator.finish()
-        tables = {name: in_unit(summary.tables[name], unit) for name in CSV_TABLES}
-        tables["fan"] = in_unit(summary.tables["fan"], unit)
         assumptions = pd.DataFrame(assumption_rows(scenario)).set_index("item")
         assumptions["value"] = assumptions["value"].map(str)
-        for name, table in tables.items():
-            if name != "fan":
-                write_csv(table, staging / f"{name}.csv")
+        tables = write_tables(staging, {name: summary.tables[name] for name in CSV_TABLES}, unit)
         write_csv(assumptions, staging / "assumptions.csv")
-        save_figure(fan_chart(summary, unit), staging / "fan_chart.png")
-        extra_tables = {
-            name: yuan_to_unit(table, unit) for name, table in summary.extra_tables.items()
-        }
-        for name, table in extra_tables.items():
-            write_csv(table, staging / f"{name}.csv")
-        for file_name, figure in extra_figures(scenario, summary.extra_draws).items():
-            save_figure(figure, staging / file_name)
-        manifest = {
-            "tool": "fiscalsim",
-            "version": package_version(),
-            "scenario": scenario.name,
-            "title_zh": scenario.title_zh,
-            "title_en": scenario.title_en,
-            "scenario_files": list(scenario.files),
-            "scenario_sha256": scenario.digest(),
-            "seed": seed,
-            "draws": draws,
-            "block_draws": BLOCK_DRAWS,
-            "exact_sum_max_count": EXACT_SUM_MAX_COUNT,
-            "unit": unit.value,
-            "budget_yuan": budget_yuan,
-            "horizon": [summary.horizon[0], summary.horizon[-1]],
-            "years": summary.years,
-            "started_utc": started.isoformat(timespec="seconds"),
-            "duration_s": round(time.perf_counter() - clock, 3),
-            "python": platform.python_version(),
-            "numpy": np.__version__,
-            "platform": platform.platform(),
-        }
-        workbook_tables = {
+        programme_tables = write_tables(staging, summary.programme_tables, unit)
+        figures = {"fan_chart": fan_chart(summary, unit)}
+        figures.update(loss_ratio_charts(scenario, summary.programme_draws))
+        write_figures(staging, figures)
+        manifest["duration_s"] = round(time.perf_counter() - clock, 3)
+        sheets = {
             **tables,
-            **extra_tables,
+            "fan": to_unit(summary.tables["fan"], unit),
+            **programme_tables,
             "assumptions": assumptions,
-            "manifest": pd.DataFrame({"value": {k: str(v) for k, v in manifest.items()}}),
+            "manifest": manifest_sheet(manifest),
         }
-        write_workbook(workbook_tables, staging / "budget.xlsx", unit)
+        write_workbook(sheets, staging / "budget.xlsx", unit)
         if timeline_draws is not None:
-            from model.timeline import timeline
-            from model.timeline_report import write_timeline
-
-            check_draws(timeline_draws)
             write_timeline(
-                timeline(scenario, timeline_draws, seed=seed), staging / "timeline", unit
+                timeline(scenario, timeline_draws, seed=seed),
+                staging / "timeline",
+                unit,
+                build_manifest("timeline", [scenario], seed=seed, draws=timeline_draws, unit=unit),
             )
-        files = {
-            str(path.relative_to(staging)): sha256_of(path)
-            for path in sorted(staging.rglob("*"))
-            if path.is_file()
-        }
-        manifest["files_sha256"] = files
-        write_json(manifest, staging / MANIFEST)
-    return RunOutput(summary, out_dir, files, manifest)
+        manifest = write_manifest(staging, manifest)
+    return RunOutput(summary, out_dir, manifest["files_sha256"], manifest)
 
 
-__all__ = ["CSV_TABLES", "RunOutput", "draw_columns", "draw_frame", "package_version", "run_batch"]
+__all__ = ["CSV_TABLES", "RunOutput", "draw_columns", "draw_frame", "run_batch"]

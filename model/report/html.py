@@ -1,4 +1,4 @@
-"""The HTML building blocks of the report (:mod:`model.report`): escaping, bilingual
+"""The HTML building blocks of the report (:mod:`model.report.report`): escaping, bilingual
 labels, number formatting, tables, figures as ``data:`` URIs, sections and the inline CSS.
 
 :func:`html_table` renders any DataFrame with bilingual headers and money in the
@@ -18,99 +18,11 @@ from typing import Any
 
 import pandas as pd
 
-from model.labels import COLUMN_LABELS, TABLE_TITLES, column_label
-from model.schema import Unit
-
-#: Decimals of money in each presentation unit.
-MONEY_DECIMALS = {Unit.YUAN: 0, Unit.WAN: 1, Unit.YI: 2}
-#: Units in English, for the tables' captions.
-UNIT_EN = {Unit.YUAN: "yuan", Unit.WAN: "10,000 yuan (wan)", Unit.YI: "100 million yuan (yi)"}
-#: Payment kinds (:class:`model.schema.PaymentKind`) in Chinese.
-PAYMENT_ZH = {
-    "one_time": "一次性",
-    "annual_for_years": "定期按年",
-    "recurring_annual": "持续按年",
-    "staged": "分阶段",
-    "per_event": "按次",
-    "formula": "按公式",
-    "fund": "基金出资",
-}
+from model.core.units import Unit
+from model.report.labels import COLUMNS, PAYMENT_KINDS, TITLES, column_names
 
 #: Columns dropped when they are zero throughout (and any column that is NaN throughout).
 OPTIONAL_COLUMNS = {"unfunded_mean", "committed_mean", "analytic_delta"}
-
-#: Bilingual names of the columns :mod:`model.labels` does not know (funds, comparison,
-#: assumptions, manifest), by column stem (money columns without their unit suffix).
-EXTRA_LABELS = {
-    "tolerance": ("容忍率", "tolerance rate"),
-    "tolerance_rule": ("容忍规则", "tolerance rule"),
-    "loss_measure": ("损失口径", "loss measure"),
-    "mean_invested": ("平均投资额", "mean invested"),
-    "loss_ratio_p05": ("清算亏损率 P5", "loss ratio at liquidation, P5"),
-    "loss_ratio_p50": ("清算亏损率中位数", "loss ratio at liquidation, median"),
-    "loss_ratio_p95": ("清算亏损率 P95", "loss ratio at liquidation, P95"),
-    "p_breach_liquidation": ("清算时超出容忍率概率", "P(breach at liquidation)"),
-    "p_breach_liquidation_se": ("其标准误", "its standard error"),
-    "p_breach_ever": ("任一年超出容忍率概率", "P(breach in any year)"),
-    "expected_excess_loss": ("超出容忍率的预期损失", "expected loss beyond tolerance"),
-    "expected_city_loss": ("市级承担的预期损失", "expected city share of losses"),
-    "city_net_cost_mean": ("市级净成本均值", "city net cost, mean"),
-    "city_net_cost_p95": ("市级净成本 P95", "city net cost, P95"),
-    "p_city_net_loss": ("市级净亏损概率", "P(city loses money)"),
-    "id": ("基金", "fund"),
-    "first_breach_year": ("首次超出年度", "first year of breach"),
-    "base_mean": ("基准均值", "base mean"),
-    "variant_mean": ("方案均值", "variant mean"),
-    "delta_mean": ("均值变动", "Δ mean"),
-    "delta_se": ("变动标准误", "standard error of Δ"),
-    "delta_ci_low": ("95% 区间下限", "95% interval, low"),
-    "delta_ci_high": ("95% 区间上限", "95% interval, high"),
-    "analytic_delta": ("解析变动", "analytic Δ"),
-    "delta_p50": ("中位数变动", "Δ median"),
-    "delta_p95": ("P95 变动", "Δ P95"),
-    "p_variant_higher": ("方案更高的概率", "P(variant costs more)"),
-    "variance_reduction": ("方差缩减倍数", "variance reduction ×"),
-    "rank": ("排序", "rank"),
-    "variant": ("方案", "variant"),
-    "assumption": ("假设", "assumption"),
-    "value": ("取值", "value"),
-    "basis": ("依据", "basis"),
-    "file": ("文件", "file"),
-    "sha256": ("SHA-256", "SHA-256"),
-    "name": ("名称", "name"),
-    "item": ("项目", "line item"),
-}
-#: Bilingual names of manifest entries (others are shown under their key).
-MANIFEST_LABELS = {
-    "scenario": ("情景", "scenario"),
-    "seed": ("随机种子", "root seed"),
-    "draws": ("模拟次数", "draws"),
-    "version": ("fiscalsim 版本", "fiscalsim version"),
-    "scenario_sha256": ("情景哈希", "scenario SHA-256"),
-    "scenario_files": ("情景文件", "scenario files"),
-    "unit": ("金额单位", "unit"),
-    "horizon": ("规划期", "horizon"),
-    "budget_yuan": ("年度预算 (元)", "yearly budget (yuan)"),
-    "block_draws": ("随机流分块", "draws per random-stream block"),
-    "exact_sum_max_count": ("精确求和上限", "exact-sum max count"),
-    "started_utc": ("开始时间 (UTC)", "started (UTC)"),
-    "duration_s": ("用时 (秒)", "duration (s)"),
-    "python": ("Python", "Python"),
-    "numpy": ("NumPy", "NumPy"),
-    "platform": ("平台", "platform"),
-    "tool": ("工具", "tool"),
-}
-#: Section titles of the report that are not tables of :data:`model.labels.TABLE_TITLES`.
-SECTION_TITLES = {
-    "headline": ("要点", "Headline"),
-    "fan_chart": ("年度市级支出扇形图", "Fan chart of the yearly cost to the city"),
-    "funds": ("基金与容忍率", "Funds against their tolerance rates (article 20)"),
-    "tolerance": ("容忍率突破风险", "Tolerance breach risk by fund"),
-    "first_breach_year": ("首次超出容忍率的年度", "First year of breach"),
-    "compare": ("方案对比", "Variants against the base"),
-    "compare_items": ("变动最大的项目", "Biggest movers (horizon total)"),
-    "files": ("输出文件", "Output files"),
-}
 
 _YEAR_MEAN = re.compile(r"^mean_\d{4}$")
 
@@ -135,19 +47,9 @@ def _stem(column: str, unit: Unit) -> tuple[str, bool]:
     return (column[: -len(suffix)], True) if column.endswith(suffix) else (column, False)
 
 
-def column_names(column: Any, unit: Unit) -> tuple[str, str]:
-    """The (Chinese, English) header of a column; money columns without their unit,
-    which the table's caption names."""
-    stem, _ = _stem(str(column), unit)
-    if stem in EXTRA_LABELS and stem not in COLUMN_LABELS:
-        return EXTRA_LABELS[stem]
-    zh, _, en = column_label(stem, unit).partition(" / ")
-    return zh, en
-
-
 def format_money(value: float, unit: Unit) -> str:
     """An amount already in ``unit``, with thousands separators and the unit's decimals."""
-    return f"{value:,.{MONEY_DECIMALS[unit]}f}"
+    return f"{value:,.{unit.decimals}f}"
 
 
 def _format(column: str, value: Any, unit: Unit) -> tuple[str, bool]:
@@ -197,10 +99,10 @@ def select_columns(table: pd.DataFrame, columns: Sequence[str], unit: Unit) -> p
 
 def _cell(column: str, value: Any, unit: Unit) -> str:
     """A ``<td>`` (contents escaped)."""
-    if column == "payment" and isinstance(value, str) and value in PAYMENT_ZH:
+    if column == "payment" and isinstance(value, str) and value in PAYMENT_KINDS:
         return (
             f'<td class="text" data-col="payment">'
-            f"{html_bilingual(PAYMENT_ZH[value], value.replace('_', ' '))}</td>"
+            f"{html_bilingual(PAYMENT_KINDS[value], value.replace('_', ' '))}</td>"
         )
     text, number = _format(column, value, unit)
     css = "num" if number else "text"
@@ -249,7 +151,7 @@ def html_table(
         if merge_names and column == "name_en":
             continue
         if merge_names and column == "name_zh":
-            names_of = EXTRA_LABELS["item" if ids_in_names else "name"]
+            names_of = COLUMNS["item" if ids_in_names else "name"]
         else:
             names_of = headers.get(column) or column_names(column, unit)
         head.append(f'<th scope="col">{html_bilingual(*names_of)}</th>')
@@ -273,7 +175,7 @@ def html_table(
         rows.append(f"<tr{row_class}>{''.join(cells)}</tr>")
     attribute = f' id="{esc(table_id)}"' if table_id else ""
     money = any(_stem(column, unit)[1] for column in columns)
-    unit_label = html_bilingual(f"金额单位：{unit.label_zh}", f"money in {UNIT_EN[unit]}")
+    unit_label = html_bilingual(f"金额单位：{unit.label_zh}", f"money in {unit.label_en}")
     caption = f"<caption>{unit_label}</caption>" if money else ""
     return (
         f'<div class="scroll"><table{attribute}>{caption}<thead><tr>{"".join(head)}</tr>'
@@ -303,7 +205,7 @@ def html_figure(uri: str, zh: str, en: str) -> str:
 # ------------------------------------------------------------------ sections
 def html_section(key: str, body: str, titles: tuple[str, str] | None = None, level: int = 2) -> str:
     """A titled ``<section>``, its titles from ``titles`` or the known table and section titles."""
-    zh, en = titles or TABLE_TITLES.get(key) or SECTION_TITLES[key]
+    zh, en = titles or TITLES[key]
     return f'<section id="{esc(key)}"><h{level}>{html_bilingual(zh, en)}</h{level}>{body}</section>'
 
 
@@ -391,13 +293,7 @@ footer{margin-top:40px;color:var(--muted);font-size:12px}
 
 __all__ = [
     "CSS",
-    "EXTRA_LABELS",
-    "MANIFEST_LABELS",
-    "MONEY_DECIMALS",
-    "PAYMENT_ZH",
-    "SECTION_TITLES",
-    "UNIT_EN",
-    "column_names",
+    "OPTIONAL_COLUMNS",
     "esc",
     "format_money",
     "html_bilingual",

@@ -1,11 +1,17 @@
-"""Bilingual names of tables and columns, for the Excel workbook, charts and reports."""
+"""Every bilingual name the outputs show, in one place: tables and report sections, columns,
+manifest entries and payment kinds, each as (Chinese, English).
+
+The workbook's sheet titles and headers, the HTML report's sections and headers and the
+charts' labels all come from here, so that one thing has one name in both languages.
+The tolerance rate is called 容错率, as the policy (article 20) calls it.
+"""
 
 from __future__ import annotations
 
-from model.schema import Unit
+from model.core.units import Unit
 
-#: Table name → (Chinese, English) sheet title.
-TABLE_TITLES = {
+#: Table or report-section key → (Chinese, English) title.
+TITLES = {
     "summary_by_year": ("年度汇总", "Summary by year"),
     "budget_by_item": ("分项预算", "Budget by line item"),
     "budget_by_article": ("分条款预算", "Budget by article"),
@@ -20,14 +26,31 @@ TABLE_TITLES = {
     "compare_items": ("分项变动", "Change by line item (horizon total)"),
     "tolerance": ("基金容错", "Funds against their tolerance"),
     "funds_by_year": ("基金年度", "Funds by year"),
+    "funds_totals": ("基金分期合计", "Funds by period"),
     "first_breach_year": ("首次突破年份", "First year of breach"),
     "conversion": ("先投后股", "先投后股 conversion programme"),
+    "conversion_totals": ("先投后股分期合计", "先投后股 by period"),
     "loan_compensation": ("贷款风险补偿", "Loan-risk compensation"),
+    "loan_compensation_totals": ("贷款风险补偿分期合计", "Loan-risk compensation by period"),
+    "tornado": ("单因素敏感性", "One factor at a time (tornado)"),
+    "sobol": ("Sobol 指数", "Sobol indices"),
+    "convergence": ("蒙特卡洛收敛", "Monte Carlo convergence"),
+    "goal_seek": ("目标求解", "Goal seek"),
+    "goal_seek_history": ("求解过程", "Goal-seek evaluations"),
+    "goal_seek_summary": ("求解结果年度汇总", "Summary by year at the answer"),
+    "monthly_cashflow": ("月度现金流", "Monthly cash out"),
+    "peak": ("支出峰值月份", "Peak month"),
+    "rationing": ("额度不足的申请", "Applications rationed"),
     "manifest": ("运行信息", "Run manifest"),
+    # sections of the HTML report
+    "headline": ("要点", "Headline"),
+    "fan_chart": ("年度市级支出扇形图", "Fan chart of the yearly cost to the city"),
+    "funds": ("基金与容错率", "Funds against their tolerance rates (article 20)"),
+    "files": ("输出文件", "Output files"),
 }
 
-#: Column stem → (Chinese, English).
-COLUMN_LABELS = {
+#: Column stem (money columns without their unit suffix) → (Chinese, English).
+COLUMNS = {
     "mean": ("均值", "mean"),
     "sd": ("标准差", "standard deviation"),
     "mcse": ("均值的蒙特卡洛标准误", "Monte Carlo standard error of the mean"),
@@ -46,7 +69,6 @@ COLUMN_LABELS = {
     "unfunded_mean": ("未获拨款均值", "unfunded mean"),
     "analytic_mean": ("解析期望", "analytic expectation"),
     "z": ("z 值", "z-score"),
-    "p_variant_higher": ("方案更贵的概率", "P(variant costs more)"),
     "committed_mean": ("跨期承诺均值", "committed beyond horizon, mean"),
     "committed_p50": ("跨期承诺中位数", "committed beyond horizon, median"),
     "committed_p95": ("跨期承诺 P95", "committed beyond horizon, P95"),
@@ -55,30 +77,111 @@ COLUMN_LABELS = {
     "chapter": ("章", "chapter"),
     "name_zh": ("名称", "name (Chinese)"),
     "name_en": ("英文名称", "name (English)"),
+    "name": ("名称", "name"),
     "unit": ("责任单位", "responsible unit"),
     "payment": ("支付方式", "payment"),
     "items": ("项目数", "line items"),
     "recipients": ("受益对象", "recipients"),
-    "item": ("项目", "item"),
+    "item": ("项目", "line item"),
     "year": ("年度", "year"),
+    # funds, 先投后股, loan pool
+    "id": ("编号", "id"),
+    "tolerance": ("容错率", "tolerance rate"),
+    "tolerance_rule": ("容错规则", "tolerance rule"),
+    "loss_measure": ("损失口径", "loss measure"),
+    "mean_invested": ("平均投资额", "mean invested"),
+    "loss_ratio_p05": ("清算亏损率 P5", "loss ratio at liquidation, P5"),
+    "loss_ratio_p50": ("清算亏损率中位数", "loss ratio at liquidation, median"),
+    "loss_ratio_p95": ("清算亏损率 P95", "loss ratio at liquidation, P95"),
+    "p_breach_liquidation": ("清算时超出容错率概率", "P(breach at liquidation)"),
+    "p_breach_liquidation_se": ("其标准误", "its standard error"),
+    "p_breach_ever": ("任一年超出容错率概率", "P(breach in any year)"),
+    "expected_excess_loss": ("超出容错率的预期损失", "expected loss beyond tolerance"),
+    "expected_city_loss": ("市级承担的预期损失", "expected city share of losses"),
+    "city_net_cost_mean": ("市级净成本均值", "city net cost, mean"),
+    "city_net_cost_p95": ("市级净成本 P95", "city net cost, P95"),
+    "p_city_net_loss": ("市级净亏损概率", "P(city loses money)"),
+    "first_breach_year": ("首次超出年度", "first year of breach"),
+    # comparisons
+    "base_mean": ("基准均值", "base mean"),
+    "variant_mean": ("方案均值", "variant mean"),
+    "delta_mean": ("均值变动", "Δ mean"),
+    "delta_se": ("变动标准误", "standard error of Δ"),
+    "delta_ci_low": ("95% 区间下限", "95% interval, low"),
+    "delta_ci_high": ("95% 区间上限", "95% interval, high"),
+    "analytic_delta": ("解析变动", "analytic Δ"),
+    "delta_p50": ("中位数变动", "Δ median"),
+    "delta_p95": ("P95 变动", "Δ P95"),
+    "p_variant_higher": ("方案成本更高的概率", "P(variant costs more)"),
+    "variance_reduction": ("方差缩减倍数", "variance reduction ×"),
+    "rank": ("排序", "rank"),
+    "variant": ("方案", "variant"),
+    # assumptions and files
+    "assumption": ("假设", "assumption"),
+    "value": ("取值", "value"),
+    "basis": ("依据", "basis"),
+    "file": ("文件", "file"),
+    "sha256": ("SHA-256", "SHA-256"),
+}
+
+#: Manifest entry → (Chinese, English); others are shown under their key.
+MANIFEST_KEYS = {
+    "scenario": ("情景", "scenario"),
+    "seed": ("随机种子", "root seed"),
+    "draws": ("模拟次数", "draws"),
+    "version": ("fiscalsim 版本", "fiscalsim version"),
+    "scenario_sha256": ("情景哈希", "scenario SHA-256"),
+    "scenario_files": ("情景文件", "scenario files"),
+    "unit": ("金额单位", "unit"),
+    "horizon": ("规划期", "horizon"),
+    "budget_yuan": ("年度预算 (元)", "yearly budget (yuan)"),
+    "block_draws": ("随机流分块", "draws per random-stream block"),
+    "exact_sum_max_count": ("精确求和上限", "exact-sum max count"),
+    "started_utc": ("开始时间 (UTC)", "started (UTC)"),
+    "duration_s": ("用时 (秒)", "duration (s)"),
+    "python": ("Python", "Python"),
+    "numpy": ("NumPy", "NumPy"),
+    "platform": ("平台", "platform"),
+    "tool": ("工具", "tool"),
+    "command": ("命令", "command"),
+}
+
+#: Payment kinds (:class:`model.core.schema.PaymentKind`) in Chinese.
+PAYMENT_KINDS = {
+    "one_time": "一次性",
+    "annual_for_years": "定期按年",
+    "recurring_annual": "持续按年",
+    "staged": "分阶段",
+    "per_event": "按次",
+    "formula": "按公式",
+    "fund": "基金出资",
 }
 
 
-def column_label(column: str, unit: Unit) -> str:
-    """A bilingual header such as ``均值 2025 / mean 2025 (万元)``."""
+def column_names(column: object, unit: Unit | None = None) -> tuple[str, str]:
+    """The (Chinese, English) names of a column, without its unit suffix.
+
+    A yearly column (``mean_2026``, ``recipients_2027``) is named after its statistic and
+    year; an unknown column is named by itself in both languages.
+    """
     name = str(column)
-    money = name.endswith(f"_{unit.value}")
-    if money:
-        name = name[: -len(unit.value) - 1]
-    stem, _, year = (
-        name.partition("_") if name.startswith(("mean_", "recipients_")) else (name, "", "")
-    )
-    if stem not in COLUMN_LABELS or (year and not year.isdigit()):
-        stem, year = name, ""
-    zh, en = COLUMN_LABELS.get(stem, (stem, stem))
-    suffix = f" {year}" if year else ""
-    unit_text = f" ({unit.label_zh})" if money else ""
-    return f"{zh}{suffix} / {en}{suffix}{unit_text}"
+    if unit is not None and name.endswith(unit.suffix):
+        name = name[: -len(unit.suffix)]
+    if name in COLUMNS:
+        return COLUMNS[name]
+    stem, _, year = name.rpartition("_")
+    if stem in COLUMNS and year.isdigit() and len(year) == 4:
+        zh, en = COLUMNS[stem]
+        return f"{zh} {year}", f"{en} {year}"
+    return name, name
 
 
-__all__ = ["COLUMN_LABELS", "TABLE_TITLES", "column_label"]
+def column_label(column: object, unit: Unit) -> str:
+    """A bilingual header in one line, with the unit of a money column:
+    ``均值 2025 / mean 2025 (万元)``."""
+    zh, en = column_names(column, unit)
+    money = str(column).endswith(unit.suffix)
+    return f"{zh} / {en}" + (f" ({unit.label_zh})" if money else "")
+
+
+__all__ = ["COLUMNS", "MANIFEST_KEYS", "PAYMENT_KINDS", "TITLES", "column_label", "column_names"]

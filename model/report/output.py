@@ -1,4 +1,4 @@
-"""Writing run outputs atomically: CSV, Excel, Parquet, JSON.
+"""Writing outputs atomically: output folders, CSV, JSON, Parquet and file hashes.
 
 A run writes into a hidden staging folder beside its destination and only when every
 file is complete swaps it into place, so a failed or interrupted run leaves nothing
@@ -20,12 +20,8 @@ from pathlib import Path
 from typing import Any
 
 import pandas as pd
-import pyarrow as pa
-import pyarrow.parquet as pq
 
-from model.errors import InputError, Problem
-from model.labels import TABLE_TITLES, column_label
-from model.schema import Unit
+from model.core.errors import InputError, Problem
 
 MANIFEST = "manifest.json"
 
@@ -117,10 +113,13 @@ class DrawsWriter:
 
     def __init__(self, path: Path):
         self.path = path
-        self._writer: pq.ParquetWriter | None = None
+        self._writer: Any = None  # a pyarrow.parquet.ParquetWriter once the first chunk came
 
     def write(self, frame: pd.DataFrame) -> None:
         """Append a chunk (same columns every time)."""
+        import pyarrow as pa  # only a run that writes draws needs pyarrow
+        import pyarrow.parquet as pq
+
         table = pa.Table.from_pandas(frame, preserve_index=False)
         if self._writer is None:
             self._writer = pq.ParquetWriter(self.path, table.schema, compression="zstd")
@@ -131,52 +130,6 @@ class DrawsWriter:
             self._writer.close()
 
 
-def write_workbook(tables: dict[str, pd.DataFrame], path: Path, unit: Unit) -> None:
-    """All tables in one Excel workbook: a sheet per table, bilingual headers,
-    thousands separators, frozen header row and first column.
-
-    Parameters
-    ----------
-    tables : dict of str to DataFrame
-        Tables already converted to ``unit`` (their money columns end in ``_<unit>``).
-    path : Path
-        The ``.xlsx`` file to write.
-    unit : Unit
-        The presentation unit, for the headers.
-    """
-    from openpyxl.styles import Alignment, Font, PatternFill
-    from openpyxl.utils import get_column_letter
-
-    header_font = Font(bold=True)
-    header_fill = PatternFill("solid", fgColor="DDEBF7")
-    with pd.ExcelWriter(path, engine="openpyxl") as writer:
-        for name, table in tables.items():
-            zh, en = TABLE_TITLES.get(name, (name, name))
-            sheet_name = zh[:31]
-            frame = table.reset_index() if _has_named_index(table) else table
-            frame = frame.rename(columns={c: column_label(str(c), unit) for c in frame.columns})
-            frame.to_excel(writer, sheet_name=sheet_name, index=False, startrow=1)
-            sheet = writer.sheets[sheet_name]
-            sheet.cell(row=1, column=1, value=f"{zh} / {en}").font = Font(bold=True, size=12)
-            for column_index, column in enumerate(frame.columns, start=1):
-                cell = sheet.cell(row=2, column=column_index)
-                cell.font, cell.fill = header_font, header_fill
-                cell.alignment = Alignment(wrap_text=True, vertical="top")
-                letter = get_column_letter(column_index)
-                sheet.column_dimensions[letter].width = min(40, max(10, len(str(column)) // 2 + 4))
-                if pd.api.types.is_float_dtype(frame[column]):
-                    number_format = (
-                        "0.000" if "z-score" in str(column) or "P(" in str(column) else "#,##0.0"
-                    )
-                    for row in range(3, len(frame) + 3):
-                        sheet.cell(row=row, column=column_index).number_format = number_format
-            sheet.freeze_panes = "B3"
-
-
-def _has_named_index(table: pd.DataFrame) -> bool:
-    return any(name is not None for name in table.index.names)
-
-
 __all__ = [
     "MANIFEST",
     "DrawsWriter",
@@ -184,5 +137,4 @@ __all__ = [
     "sha256_of",
     "write_csv",
     "write_json",
-    "write_workbook",
 ]

@@ -10,10 +10,10 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from model.engine import payment_years, plan_items
-from model.extras import scenario_extras
-from model.scenario import Scenario
-from model.schema import PaymentKind
+from model.core.schema import PaymentKind
+from model.finance.programme import programmes
+from model.policy.scenario import Scenario
+from model.sim.engine import plan_items
 
 
 def expected_demand(scenario: Scenario) -> pd.DataFrame:
@@ -28,14 +28,14 @@ def expected_demand(scenario: Scenario) -> pd.DataFrame:
       last paying year, with ``r`` the annual retention;
     * ``staged``: ``E[N_c]·(p_1⋯p_s)·share_s·A`` in year ``c + lag_1 + … + lag_s``;
     * funds, 先投后股 and the loan pool: their city outlay where a closed form exists
-      (:meth:`model.extras.Extra.expected_outlay`), else NaN.
+      (:meth:`model.finance.programme.Programme.expected_outlay`), else NaN.
 
     Returns
     -------
     pandas.DataFrame
         Index ``item`` (in run order), columns the run's years (yuan).
     """
-    years = payment_years(scenario)
+    years = scenario.payment_years
     expected = np.zeros((len(scenario.items), len(years)))
     for plan in plan_items(scenario, years):
         item, row = plan.item, expected[plan.index]
@@ -57,10 +57,10 @@ def expected_demand(scenario: Scenario) -> pd.DataFrame:
                 row[cohort : cohort + (item.years_paid or 1)] += count * share * amount
             else:
                 row[cohort] += count * share * amount
-    extras = scenario_extras(scenario)
-    if extras:
-        expected = np.vstack([expected, *[extra.expected_outlay(years) for extra in extras]])
-    index = [*scenario.items, *(extra.id for extra in extras)]
+    models = programmes(scenario)
+    if models:
+        expected = np.vstack([expected, *[model.expected_outlay(years) for model in models]])
+    index = [*scenario.items, *(model.id for model in models)]
     return pd.DataFrame(
         expected, index=pd.Index(index, name="item"), columns=pd.Index(years, name="year")
     )

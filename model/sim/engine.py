@@ -7,7 +7,7 @@ schedule onto a year axis that extends past the horizon, so that money committed
 later years is kept. All arithmetic is over arrays of draws; the only Python loops run
 over items, admission years and stages, never over draws.
 
-Random streams are keyed by item id and block (see :mod:`model.streams`): changing one
+Random streams are keyed by item id and block (see :mod:`model.core.streams`): changing one
 item never changes another's draws, and draw ``i`` is the same in every run with the
 same seed, however many draws the run has.
 """
@@ -20,12 +20,15 @@ from dataclasses import dataclass
 import numpy as np
 from scipy import special
 
-from model.distributions import CountTable, FixedShare, FormulaFixed
-from model.extras import scenario_extras
-from model.results import Results, item_frame
-from model.scenario import ResolvedItem, Scenario, check_draws
-from model.schema import PaymentKind
-from model.streams import BLOCK_DRAWS, block_ranges, check_seed, stream
+from model.core.schema import PaymentKind
+from model.core.streams import BLOCK_DRAWS, block_ranges, check_draws, check_seed, stream
+from model.finance.programme import programmes
+from model.policy.distributions import FixedShare, FormulaFixed
+from model.policy.resolve import ResolvedItem
+from model.policy.scenario import Scenario
+from model.sim.ceilings import apply_ceilings
+from model.sim.count_tables import CountTable
+from model.sim.results import Results, item_frame
 
 #: Sums of at most this many awards are drawn award by award (exact); larger sums use
 #: the normal approximation (exact mean and variance, clipped to the feasible range).
@@ -33,28 +36,6 @@ from model.streams import BLOCK_DRAWS, block_ranges, check_seed, stream
 EXACT_SUM_MAX_COUNT = 16
 #: Default memory budget of one chunk of draws (bytes of result arrays).
 CHUNK_BYTES = 256 * 2**20
-
-
-def payment_years(scenario: Scenario) -> list[int]:
-    """The year axis of a run: the horizon, extended to the last year anything is paid."""
-    last = scenario.spec.horizon.end
-    for item in scenario.items.values():
-        last = max(last, _last_payment_year(item))
-    for extra in scenario_extras(scenario):
-        last = max(last, extra.last_year)
-    return list(range(scenario.spec.horizon.start, last + 1))
-
-
-def _last_payment_year(item: ResolvedItem) -> int:
-    last_admission = item.admission_years[-1]
-    payment = item.line.payment
-    if payment is PaymentKind.ANNUAL_FOR_YEARS:
-        return last_admission + (item.years_paid or 1) - 1
-    if payment is PaymentKind.RECURRING_ANNUAL:
-        return max(last_admission, item.recurring_until)
-    if payment is PaymentKind.STAGED:
-        return last_admission + sum(stage.lag_years for stage in item.assumptions.stages or [])
-    return last_admission
 
 
 @dataclass(frozen=True)
@@ -139,7 +120,7 @@ def simulate(scenario: Scenario, draws: int, *, seed: int, start: int = 0) -> Re
         admitted by draw × item × year, and item metadata.
     """
     check_draws(draws, source="simulate")
-    years = payment_years(scenario)
+    years = scenario.payment_years
     return _simulate(scenario, years, plan_items(scenario, years), check_seed(seed), start, draws)
 
 
@@ -158,10 +139,10 @@ def simulate_chunks(
     """
     check_draws(draws, source="simulate")
     seed = check_seed(seed)
-    years = payment_years(scenario)
+    years = scenario.payment_years
     plans = plan_items(scenario, years)
     if chunk_draws is None:
-        per_draw = (len(plans) + len(scenario_extras(scenario)) + 1) * len(years) * 8 * 4
+        per_draw = (len(plans) + len(scenario.programmes) + 1) * len(years) * 8 * 4
         chunk_draws = CHUNK_BYTES // per_draw
     chunk_draws = max(BLOCK_DRAWS, chunk_draws // BLOCK_DRAWS * BLOCK_DRAWS)
     for first in range(0, draws, chunk_draws):
@@ -174,8 +155,8 @@ def _simulate(
     # storage is (items, years, draws), so that each item-year row filled by the engine
     # is contiguous; Results sees the (draws, items, years) transpose, a view, no copy.
     # Funds, 先投后股 and the loan pool follow the grant items as rows of their own.
-    extras = scenario_extras(scenario)
-    rows_total = len(plans) + len(extras)
+    models = programmes(scenario)
+    rows_total = len(plans) + len(models)
     demand = np.zeros((rows_total, len(years), draws))
     admitted = np.zeros((rows_total, len(years), draws), dtype=np.int32)
     row = 0
@@ -194,11 +175,11 @@ def _simulate(
                 admitted[plan.index, :, rows],
             )
         row += hi - lo
-    extra_draws = {}
-    for offset, extra in enumerate(extras):
-        draws_of_extra = extra.simulate(years, start, start + draws, seed=seed)
-        demand[len(plans) + offset] = draws_of_extra.budget_outlay.T
-        extra_draws[extra.id] = draws_of_extra
+    programme_draws = {}
+    for offset, model in enumerate(models):
+        simulated = model.simulate(years, start, start + draws, seed=seed)
+        demand[len(plans) + offset] = simulated.budget_outlay.T
+        programme_draws[model.id] = simulated
     demand = demand.transpose(2, 0, 1)
     return Results(
         scenario_name=scenario.name,
@@ -210,7 +191,7 @@ def _simulate(
         demand=demand,
         funded=apply_ceilings(scenario, years, demand),
         admitted=admitted.transpose(2, 0, 1),
-        extras=extra_draws,
+        programme_draws=programme_draws,
     )
 
 
@@ -279,7 +260,7 @@ def _simulate_item(
                 demand[t] += sums[lo:] * amount
         return
     sums = award_sums(item, counts, rng("award"), rng("award_clt"))[lo:] * amount
-    for k in range(item.years_paid if payment is PaymentKind.ANNUAL_FOR_YEARS else 1):
+    for k in range((item.years_paid or 1) if payment is PaymentKind.ANNUAL_FOR_YEARS else 1):
         for c, cohort in enumerate(plan.cohorts):
             demand[cohort + k] += sums[:, c]
 
@@ -341,54 +322,10 @@ def award_sums(
     return np.where(large, approx, exact)
 
 
-# ------------------------------------------------------------------ ceilings
-def ceiling_by_year(value, years: list[int], horizon: list[int]) -> np.ndarray:
-    """An appropriation ceiling as an array over the run's years (inf where none applies)."""
-    limits = np.full(len(years), np.inf)
-    for i, year in enumerate(years):
-        if isinstance(value, dict):
-            limits[i] = value.get(year, np.inf)
-        elif year in horizon:
-            limits[i] = value
-    return limits
-
-
-def apply_ceilings(scenario: Scenario, years: list[int], demand: np.ndarray) -> np.ndarray:
-    """Funded amounts after annual appropriation ceilings, rationed pro rata (yuan).
-
-    Item ceilings apply first; then each group's ceiling scales its items' funded
-    amounts down by the same factor. Without ceilings the demand array is returned.
-    """
-    ids = list(scenario.items)
-    horizon = scenario.years
-    item_limits = {
-        i: ceiling_by_year(item.assumptions.ceiling_yuan, years, horizon)
-        for i, item in enumerate(scenario.items.values())
-        if item.assumptions.ceiling_yuan is not None
-    }
-    if not item_limits and not scenario.spec.ceilings:
-        return demand
-    funded = demand.copy()
-    for index, limit in item_limits.items():
-        np.minimum(funded[:, index, :], limit, out=funded[:, index, :])
-    for group in scenario.spec.ceilings:
-        members = [ids.index(i) for i in group.items if i in scenario.items]
-        if not members:
-            continue
-        limit = ceiling_by_year(group.annual_yuan, years, horizon)
-        total = funded[:, members, :].sum(axis=1)
-        with np.errstate(divide="ignore", invalid="ignore"):
-            factor = np.where(total > limit, limit / total, 1.0)
-        funded[:, members, :] *= factor[:, None, :]
-    return funded
-
-
 __all__ = [
     "EXACT_SUM_MAX_COUNT",
     "ItemPlan",
-    "apply_ceilings",
     "award_sums",
-    "payment_years",
     "plan_items",
     "simulate",
     "simulate_chunks",

@@ -8,8 +8,7 @@ from functools import cached_property
 import numpy as np
 import pandas as pd
 
-from model.extras import scenario_extras
-from model.scenario import Scenario
+from model.policy.scenario import Scenario
 
 
 def item_frame(scenario: Scenario) -> pd.DataFrame:
@@ -29,12 +28,12 @@ def item_frame(scenario: Scenario) -> pd.DataFrame:
         for item in scenario.items.values()
     ]
     # funds, 先投后股 and the loan pool: their rows hold the city's own outlay already
-    for extra in scenario_extras(scenario):
-        line = scenario.catalog.by_id[extra.id]
-        size = getattr(extra.spec, "size_yuan", None)
+    for spec in scenario.programmes:
+        line = scenario.catalog.by_id[spec.id]
+        size = getattr(spec, "size_yuan", None)
         rows.append(
             {
-                "item": extra.id,
+                "item": spec.id,
                 "article": line.article,
                 "chapter": line.chapter,
                 "name_zh": line.name_zh,
@@ -71,8 +70,8 @@ class Results:
         Gross amounts paid after ceilings, yuan (``demand`` itself when none apply).
     admitted : ndarray of int, shape (draws, items, years)
         New recipients admitted (after take-up) in each admission year.
-    extras : dict of str to draws
-        The draws of each fund, the 先投后股 programme and the loan pool (their own
+    programme_draws : dict of str to ProgrammeDraws
+        The draws of each fund, the 先投后股 programme and the loan pool, by id (their own
         tables come from them); their city outlays are rows of the arrays above.
     """
 
@@ -85,7 +84,7 @@ class Results:
     demand: np.ndarray = field(repr=False)
     funded: np.ndarray = field(repr=False)
     admitted: np.ndarray = field(repr=False)
-    extras: dict = field(default_factory=dict, repr=False)
+    programme_draws: dict = field(default_factory=dict, repr=False)
 
     @property
     def draws(self) -> int:
@@ -156,9 +155,9 @@ class Results:
             demand=np.concatenate([p.demand for p in parts]),
             funded=np.concatenate([p.funded for p in parts]),
             admitted=np.concatenate([p.admitted for p in parts]),
-            extras={
-                key: type(value).concat([p.extras[key] for p in parts])
-                for key, value in first.extras.items()
+            programme_draws={
+                key: type(value).concat([p.programme_draws[key] for p in parts])
+                for key, value in first.programme_draws.items()
             },
         )
 

@@ -1,4 +1,4 @@
-"""Variants against a base on common random numbers (model/compare.py).
+"""Variants against a base on common random numbers (model/analysis/compare.py).
 
 References are known independently of the comparison code: exact identities of paired
 differences, the engine's draws of each scenario, and the closed-form expectations.
@@ -6,33 +6,25 @@ differences, the engine's draws of each scenario, and the closed-form expectatio
 
 from __future__ import annotations
 
-import argparse
-
 import numpy as np
 import pandas as pd
 import pytest
 
 from model import expected_city_cost, load_scenario, simulate
-from model.compare import Z95, add_compare_parser, compare, paired_stats, run_compare
-from model.engine import payment_years
+from model.analysis.compare import Z95, compare, paired_stats
 
 DRAWS = 2_000
 SEED = 20250101
 VARIANTS = ("cap_cut_20", "two_more_labs", "lower_takeup")
 DELTA_STATS = (
-    "delta_mean",
-    "delta_se",
-    "delta_ci_low",
-    "delta_ci_high",
-    "delta_p50",
-    "delta_p95",
+    "delta_mean_yuan",
+    "delta_se_yuan",
+    "delta_ci_low_yuan",
+    "delta_ci_high_yuan",
+    "delta_p50_yuan",
+    "delta_p95_yuan",
     "p_variant_higher",
 )
-
-
-@pytest.fixture(scope="module")
-def baseline():
-    return load_scenario("baseline")
 
 
 @pytest.fixture(scope="module")
@@ -46,7 +38,7 @@ def test_a_scenario_compared_with_itself_differs_by_exactly_zero(baseline):
     for column in DELTA_STATS:
         assert (table[column] == 0.0).all(), column
     items = result.tables["compare_items"]
-    assert (items[["delta_mean", "delta_se"]] == 0.0).all().all()
+    assert (items[["delta_mean_yuan", "delta_se_yuan"]] == 0.0).all().all()
 
 
 def test_a_one_item_variant_leaves_every_other_item_unchanged_draw_by_draw(baseline):
@@ -60,11 +52,11 @@ def test_a_one_item_variant_leaves_every_other_item_unchanged_draw_by_draw(basel
 
 def test_the_item_table_moves_only_the_changed_item(comparison):
     items = comparison.tables["compare_items"].loc["two_more_labs"]
-    moved = items[items["delta_mean"] != 0]
+    moved = items[items["delta_mean_yuan"] != 0]
     assert list(moved.index) == ["provincial_lab_funding"]
     # one more laboratory from 2026 and one from 2027, 1亿 a year each (article 2), to 2030
-    assert moved.loc["provincial_lab_funding", "delta_mean"] == pytest.approx(9e8, abs=1e-3)
-    assert (items.drop(index="provincial_lab_funding")["delta_se"] == 0).all()
+    assert moved.loc["provincial_lab_funding", "delta_mean_yuan"] == pytest.approx(9e8, abs=1e-3)
+    assert (items.drop(index="provincial_lab_funding")["delta_se_yuan"] == 0).all()
 
 
 @pytest.mark.parametrize("variant", VARIANTS)
@@ -79,10 +71,16 @@ def test_the_95_interval_of_the_mean_change_covers_the_analytic_change(
     rows = comparison.tables["compare"].loc[variant]
     total = rows.loc[comparison.total_label]
     tolerance = 1e-9 * abs(change.sum()) + 1e-3  # zero-width intervals of exact changes
-    assert total["delta_ci_low"] - tolerance <= change.sum() <= total["delta_ci_high"] + tolerance
+    assert (
+        total["delta_ci_low_yuan"] - tolerance
+        <= change.sum()
+        <= total["delta_ci_high_yuan"] + tolerance
+    )
     for year in horizon:  # and each year within 4 standard errors
         row = rows.loc[str(year)]
-        assert abs(row["delta_mean"] - change[year]) <= 4 * row["delta_se"] + tolerance, year
+        assert abs(row["delta_mean_yuan"] - change[year]) <= 4 * row["delta_se_yuan"] + tolerance, (
+            year
+        )
 
 
 def test_common_random_numbers_reduce_the_variance_of_a_cap_cut(comparison):
@@ -110,14 +108,14 @@ def test_extra_costs_are_added_to_the_totals(baseline):
 
     def extra(scenario, draws, seed):  # 1百万 a year, but only in the variant
         value = 1e6 if scenario.name == "two_more_labs" else 0.0
-        return np.full((draws, len(payment_years(scenario))), value)
+        return np.full((draws, len(scenario.payment_years)), value)
 
     plain = compare(baseline, [variant], 300, seed=5).tables["compare"]
     with_extra = compare(baseline, [variant], 300, seed=5, extra_costs=extra).tables["compare"]
     label = f"{baseline.years[0]}–{baseline.years[-1]}"
     shift = 1e6 * len(baseline.years)
-    assert with_extra.loc[("two_more_labs", label), "delta_mean"] == pytest.approx(
-        plain.loc[("two_more_labs", label), "delta_mean"] + shift
+    assert with_extra.loc[("two_more_labs", label), "delta_mean_yuan"] == pytest.approx(
+        plain.loc[("two_more_labs", label), "delta_mean_yuan"] + shift
     )
 
 
@@ -127,25 +125,3 @@ def test_same_seed_gives_identical_tables(baseline):
     second = compare(baseline, [variant], 300, seed=11)
     for name in ("compare", "compare_items", "fan"):
         pd.testing.assert_frame_equal(first.tables[name], second.tables[name])
-
-
-def test_the_command_writes_tables_charts_and_a_manifest(tmp_path, in_project_root, capsys):
-    parser = argparse.ArgumentParser()
-    add_compare_parser(parser.add_subparsers(dest="command"))
-    out = tmp_path / "cmp"
-    args = parser.parse_args(
-        ["compare", "baseline", "cap_cut_20", "--draws", "200", "--seed", "1", "--out", str(out)]
-    )
-    assert run_compare(args) == 0
-    names = {p.name for p in out.iterdir()}
-    assert {
-        "compare.csv",
-        "compare_items.csv",
-        "compare.xlsx",
-        "compare_delta.png",
-        "compare_fan.png",
-        "manifest.json",
-    } <= names
-    table = pd.read_csv(out / "compare.csv", encoding="utf-8-sig")
-    assert "delta_mean_wan" in table.columns
-    assert "cap_cut_20" in capsys.readouterr().out

@@ -1,4 +1,4 @@
-"""Tests of model.conversion (先投后股, article 11) against hand-computed answers."""
+"""Tests of model.finance.conversion (先投后股, article 11) against hand-computed answers."""
 
 from __future__ import annotations
 
@@ -9,16 +9,12 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-import model.conversion
-import model.streams
-from model.conversion import (
-    ConversionDraws,
-    ConversionSpec,
-    simulate_conversion,
-    summarize_conversion,
-)
-from model.draw_arrays import slice_draws
-from model.outcomes import outcome_statistics
+import model.core.streams
+import model.finance.conversion
+from model.finance.conversion import ConversionDraws, simulate_conversion, summarize_conversion
+from model.finance.draw_arrays import slice_draws
+from model.finance.outcome_reference import outcome_statistics
+from model.policy.programmes import ConversionSpec
 
 YEARS = range(2025, 2031)
 GRANT = 2_000_000.0
@@ -161,7 +157,7 @@ def test_reproducible_and_prefix(monkeypatch):
     run = simulate_conversion(spec, YEARS, 0, 200, seed=6)
     assert_same(run, simulate_conversion(spec, YEARS, 0, 200, seed=6))
     assert_same(slice_draws(run, 0, 100), simulate_conversion(spec, YEARS, 0, 100, seed=6))
-    monkeypatch.setattr(model.streams, "BLOCK_DRAWS", 32)
+    monkeypatch.setattr(model.core.streams, "BLOCK_DRAWS", 32)
     long = simulate_conversion(spec, YEARS, 0, 200, seed=6)
     assert_same(slice_draws(long, 0, 100), simulate_conversion(spec, YEARS, 0, 100, seed=6))
     assert_same(
@@ -220,5 +216,5 @@ def test_chunks_of_draws_do_not_change_draws(monkeypatch):
         recovery_share=0.5,
     )
     whole = simulate_conversion(spec, YEARS, 0, 300, seed=12)
-    monkeypatch.setattr(model.conversion, "_CHUNK_ROWS", 7)
+    monkeypatch.setattr(model.finance.conversion, "_CHUNK_ROWS", 7)
     assert_same(whole, simulate_conversion(spec, YEARS, 0, 300, seed=12))

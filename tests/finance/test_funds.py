@@ -1,8 +1,9 @@
-"""Tests of model.funds against answers known independently of the code.
+"""Tests of model.finance.funds against answers known independently of the code.
 
 With equal tickets where each deal is independently written off with probability p and
 otherwise returns exactly 1×, the liquidation loss ratio is Binomial(n, p) / n, so every
-tolerance rule has an exact breach probability from scipy's binomial distribution.
+tolerance rule has an exact breach probability from scipy's binomial distribution
+(the funds of ``helpers.funds``).
 """
 
 from __future__ import annotations
@@ -11,99 +12,18 @@ import math
 
 import numpy as np
 import pytest
+from helpers.funds import TICKET, YEARS, assert_probability, binary_fund, binary_outcome, stage
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from matplotlib.figure import Figure
 from scipy import integrate, stats
 
-import model.funds
-import model.streams
-from model.draw_arrays import run_sums, slice_draws, to_horizon
-from model.funds import (
-    NO_BREACH,
-    FundDraws,
-    FundSpec,
-    _keep_within,
-    plot_loss_ratio,
-    simulate_fund,
-    summarize_funds,
-)
-from model.loans import ARTICLE_21_CAP_YUAN
-from model.outcomes import (
-    OutcomeSpec,
-    OutcomeTable,
-    StakeOutcomes,
-    conditional_thresholds,
-    copula_latent,
-    draw_outcomes,
-    outcome_statistics,
-    outcomes_from_variates,
-    sample_outcomes,
-)
-
-YEARS = range(2025, 2031)
-TICKET = 1_000_000.0
-
-
-def binary_outcome(p: float, survivor_multiple: float = 1.0) -> dict:
-    """Write-off with probability p (nothing recovered), else exactly ``survivor_multiple``."""
-    return dict(
-        write_off_prob=p,
-        body_median=survivor_multiple,
-        body_sigma=0.0,
-        tail_prob=0.0,
-        write_off_years_min=1,
-        write_off_years_max=1,
-        exit_years_min=1,
-        exit_years_max=2,
-        basis="test",
-    )
-
-
-def stage(category="seed", n=20, p=0.45, tolerance=0.5, multiple=1.0, **extra) -> dict:
-    return (
-        dict(
-            category=category,
-            deals_per_year_min=n,
-            deals_per_year_max=n,
-            ticket_min_yuan=TICKET,
-            ticket_max_yuan=TICKET,
-            tolerance=tolerance,
-            outcome=binary_outcome(p, multiple),
-            basis="test",
-        )
-        | extra
-    )
-
-
-def binary_fund(
-    stages=None, *, tolerance=0.5, rule="fund", measure="gross", fund_id="test_fund", **extra
-) -> FundSpec:
-    stages = stages or [stage()]
-    size = TICKET * sum(s["deals_per_year_max"] for s in stages)
-    return FundSpec.model_validate(
-        dict(
-            id=fund_id,
-            size_yuan=size,
-            city_share=0.4,
-            first_year=2025,
-            investment_years=1,
-            life_years=3,
-            tolerance=tolerance,
-            tolerance_rule=rule,
-            loss_measure=measure,
-            stages=stages,
-            basis="test",
-        )
-        | extra
-    )
-
-
-def assert_probability(draws_flags: np.ndarray, exact: float) -> None:
-    n = draws_flags.size
-    se = math.sqrt(exact * (1 - exact) / n)
-    assert abs(draws_flags.mean() - exact) < 4 * se + 1e-12, (draws_flags.mean(), exact, se)
-
+import model.core.streams
+import model.finance.funds
+from model.finance.draw_arrays import slice_draws
+from model.finance.fund_draws import NO_BREACH, FundDraws
+from model.finance.fund_tables import summarize_funds
+from model.finance.funds import _keep_within, simulate_fund
+from model.policy.programmes import ARTICLE_21_CAP_YUAN, FundSpec
 
 DRAWS = 20_000
 
@@ -209,50 +129,6 @@ def test_carried_interest_comes_out_of_profit_only():
     np.testing.assert_allclose(
         flat.distributions_yuan.sum(1), 20 * TICKET * (1 - flat.liquidation_loss_ratio)
     )
-
-
-def _statistics_of(sampled):
-    """(name, per-deal values) pairs whose means estimate ``outcome_statistics``."""
-    return [
-        ("share_below_1x", sampled.multiple < 1),
-        ("share_at_least_10x", sampled.multiple >= 10),
-        ("share_written_off", sampled.written_off),
-        ("mean_multiple", sampled.multiple),
-        ("loss_per_cost", np.maximum(1 - sampled.multiple, 0)),
-        ("mean_lag_years", sampled.lag_years),
-    ]
-
-
-def test_outcome_statistics_match_sampling():
-    outcome = OutcomeSpec(
-        write_off_prob=0.4,
-        recovery_prob=0.3,
-        recovery_max=0.3,
-        body_median=0.8,
-        body_sigma=1.0,
-        tail_prob=0.13,
-        tail_min=5.0,
-        tail_alpha=1.16,
-        multiple_cap=100.0,
-        write_off_years_min=1,
-        write_off_years_max=5,
-        exit_years_min=3,
-        exit_years_max=9,
-        basis="test",
-    )
-    rng = np.random.default_rng(1)
-    n = 400_000
-    sampled = outcomes_from_variates(
-        [outcome], None, rng.random(n), rng.standard_normal(n), rng.random(n)
-    )
-    exact = outcome_statistics(outcome)
-    for name, values in _statistics_of(sampled):
-        se = values.std() / math.sqrt(n)
-        assert abs(values.mean() - exact[name]) < 4 * se, name
-    assert sampled.lag_years[sampled.written_off].min() == 1
-    assert sampled.lag_years[sampled.written_off].max() == 5
-    assert sampled.lag_years[~sampled.written_off].max() == 9
-    assert sampled.multiple.max() <= 100.0
 
 
 # ----------------------------------------------------------------- invariants
@@ -414,7 +290,7 @@ def test_same_seed_same_draws():
 def test_prefix_and_chunks_across_blocks(monkeypatch):
     spec = realistic_fund()
     default_blocks = simulate_fund(spec, YEARS, 0, 200, seed=5)
-    monkeypatch.setattr(model.streams, "BLOCK_DRAWS", 64)
+    monkeypatch.setattr(model.core.streams, "BLOCK_DRAWS", 64)
     long = simulate_fund(spec, YEARS, 0, 200, seed=5)
     # draws [0, n) of a 2n run equal an n run, across block boundaries
     assert_same(simulate_fund(spec, YEARS, 0, 100, seed=5), slice_draws(long, 0, 100))
@@ -458,43 +334,11 @@ def test_bad_inputs():
     assert empty.n_draws == 0 and empty.calls_yuan.shape == (0, 6)
 
 
-# ----------------------------------------------------------------- tables and chart
-
-
-def test_summary_tables(binary_draws):
-    spec = binary_fund()
-    tables = summarize_funds(binary_draws, spec)
-    by_year = tables["funds_by_year"]
-    assert list(by_year.index.get_level_values("year")) == list(YEARS)
-    assert by_year.index.names == ["fund", "year"]
-    # write-offs are realised after one year: 2026 and later equal the liquidation value
-    assert by_year.loc[("test_fund", 2025), "p_breach"] == 0
-    assert by_year.loc[("test_fund", 2027), "p_breach"] == pytest.approx(
-        binary_draws.liquidation_breach.mean()
-    )
-    tol = tables["tolerance"].loc["test_fund"]
-    assert tol["tolerance"] == 0.5 and tol["draws"] == DRAWS
-    first = tables["first_breach_year"]["share"]
-    assert first.sum() == pytest.approx(1.0)
-    assert first.loc[("test_fund", "2026")] == pytest.approx(binary_draws.liquidation_breach.mean())
-    totals = tables["funds_totals"].loc["test_fund"]
-    assert totals.loc["life", "calls_mean_yuan"] == pytest.approx(20 * TICKET)
-
-
-def test_plot_loss_ratio(binary_draws):
-    figure = plot_loss_ratio(binary_draws, binary_fund())
-    assert isinstance(figure, Figure)
-    axes = figure.axes[0]
-    assert any(np.allclose(line.get_xdata(), 0.5) for line in axes.get_lines())
-
-
 # ----------------------------------------------------------------- shipped baseline
 
 
-def test_baseline_sections_validate_and_follow_the_policy():
-    from model import load_scenario
-
-    scenario = load_scenario("baseline")
+def test_baseline_sections_validate_and_follow_the_policy(baseline):
+    scenario = baseline
     funds = scenario.spec.funds
     assert set(funds) == {"future_seed_fund", "angel_funds"}
     # article 20: 10亿元规模未来种子基金, 种子基金容错率50%, 天使基金容错率40%
@@ -525,120 +369,7 @@ def test_options_given_as_plain_strings():
     )
 
 
-# ----------------------------------------------------------------- the vectorized sampler
-
-
-def copula_reference(outcome: OutcomeSpec, rho: float, rows: int, stakes: int, seed: int):
-    """The correlated outcomes straight from their definition: u = Φ(√ρ·Z + √(1-ρ)·ε)
-    for every stake, turned into outcomes by outcomes_from_variates."""
-    rng = np.random.default_rng(seed)
-    latent = math.sqrt(rho) * rng.standard_normal((rows, 1)) + math.sqrt(
-        1 - rho
-    ) * rng.standard_normal((rows, stakes))
-    u = np.minimum(stats.norm.cdf(latent), np.nextafter(1.0, 0.0))
-    return outcomes_from_variates(
-        [outcome], None, u, rng.standard_normal((rows, stakes)), rng.random((rows, stakes))
-    )
-
-
-HEAVY_OUTCOME = OutcomeSpec(
-    **binary_outcome(0.4)
-    | dict(
-        recovery_prob=0.3,
-        recovery_max=0.3,
-        body_median=0.8,
-        body_sigma=1.0,
-        tail_prob=0.13,
-        write_off_years_max=5,
-        exit_years_min=3,
-        exit_years_max=9,
-    )
-)
-
-
-def test_correlated_sampler_matches_the_copula_definition():
-    # The sampler compares a uniform with thresholds conditional on the row's factor and
-    # computes u only for recoveries and tail exits. Row (portfolio) statistics carry
-    # the common factor, including its effect on the recovery shares and tail sizes.
-    rho, rows, stakes = 0.3, 20_000, 12
-    reference = copula_reference(HEAVY_OUTCOME, rho, rows, stakes, seed=3)
-    sampled = draw_outcomes(
-        [HEAVY_OUTCOME], None, (rows, stakes), seed=3, key=("test",), block=0, correlation=rho
-    )
-
-    def recovered(o):
-        return np.where(o.written_off, o.multiple, 0.0).sum(axis=1)
-
-    def tail_log(o):
-        return np.log(np.maximum(o.multiple, 5.0) / 5.0).sum(axis=1)
-
-    for name, statistic in [
-        ("mean multiple", lambda o: o.multiple.mean(axis=1)),
-        ("written off", lambda o: o.written_off.sum(axis=1)),
-        ("recovered", recovered),
-        ("tail", tail_log),
-        ("lag", lambda o: o.lag_years.sum(axis=1)),
-    ]:
-        test = stats.ks_2samp(statistic(reference), statistic(sampled))
-        assert test.pvalue > 1e-4, (name, test)
-
-
-@pytest.mark.parametrize("z", [-1.5, 0.0, 1.5])
-def test_correlated_branches_given_the_factor(z):
-    # Given the row's factor Z, u = Φ(√ρ·Z + √(1-ρ)·ε) has
-    # P(u < x | Z) = Φ((Φ⁻¹(x) - √ρ·Z) / √(1-ρ)). The sampler picks branches with that
-    # and computes u only for recoveries and tail exits: their sizes must follow u given
-    # Z too (not the uniform's position in the branch, which ignores the factor).
-    rho, rows, stakes = 0.5, 2_000, 50
-    p, r, t, alpha = 0.4, 0.3, 0.13, 1.16
-    outcome = OutcomeSpec(
-        **binary_outcome(p, 0.8)
-        | dict(recovery_prob=r, recovery_max=0.3, tail_prob=t, tail_min=5.0, tail_alpha=alpha)
-    )
-    table = OutcomeTable.of([outcome])
-    factor = np.full(rows, z)
-    rng = np.random.default_rng(round(10 * z) + 100)
-    thresholds = tuple(c[:, :1] for c in conditional_thresholds(table, factor, rho))
-    multiple, _, written_off = sample_outcomes(
-        table,
-        rng.random((rows, stakes), dtype=np.float32),
-        rng.random((rows, stakes), dtype=np.float32),
-        rng,
-        thresholds=thresholds,
-        latent=copula_latent(factor, rho, stakes),
-    )
-    loading, noise = math.sqrt(rho), math.sqrt(1 - rho)
-
-    def cdf(x):
-        return stats.norm.cdf((stats.norm.ppf(x) - loading * z) / noise)
-
-    assert_probability(written_off, cdf(p))
-    recovered = written_off & (multiple > 0)
-    assert_probability(recovered, cdf(p * r))
-    # E[u | u < p·r, Z] over ε below its branch boundary, scaled to the recovery share
-    edge = (stats.norm.ppf(p * r) - loading * z) / noise
-    mean_u = integrate.quad(
-        lambda e: stats.norm.cdf(loading * z + noise * e) * stats.norm.pdf(e), -np.inf, edge
-    )[0] / stats.norm.cdf(edge)
-    shares = multiple[recovered]
-    assert abs(shares.mean() - mean_u * 0.3 / (p * r)) < 4 * shares.std() / math.sqrt(shares.size)
-    # a tail exit is at least 10x when 1 - q <= (5 / 10)^alpha (the body is fixed at 0.8x)
-    tail_from = p + (1 - p) * (1 - t)
-    assert_probability(multiple >= 5, 1 - cdf(tail_from))
-    assert_probability(multiple >= 10, 1 - cdf(tail_from + (1 - tail_from) * (1 - 0.5**alpha)))
-
-
-def test_correlated_marginals_are_the_outcome_model():
-    outcome = HEAVY_OUTCOME
-    rows, stakes = 40_000, 10
-    sampled = draw_outcomes(
-        [outcome], None, (rows, stakes), seed=5, key=("test",), block=0, correlation=0.3
-    )
-    exact = outcome_statistics(outcome)
-    for name, values in _statistics_of(sampled):
-        per_row = values.mean(axis=1)  # stakes of a row are dependent: rows are not
-        se = per_row.std() / math.sqrt(rows)
-        assert abs(per_row.mean() - exact[name]) < 4 * se, name
+# ----------------------------------------------------------------- the budget cut
 
 
 def test_stage_outcomes_with_correlation_match_each_stage():
@@ -671,7 +402,7 @@ def test_stage_outcomes_with_correlation_match_each_stage():
 def test_row_chunks_do_not_change_draws(monkeypatch, changes):
     spec = FundSpec.model_validate(realistic_fund().model_dump() | changes)
     whole = simulate_fund(spec, YEARS, 0, 300, seed=3)
-    monkeypatch.setattr(model.funds, "_CHUNK_ROWS", 7)
+    monkeypatch.setattr(model.finance.funds, "_CHUNK_ROWS", 7)
     assert_same(whole, simulate_fund(spec, YEARS, 0, 300, seed=3))
 
 
@@ -700,63 +431,3 @@ def test_budget_cut_is_the_running_total_rule(seed, slots, whole, per_row, bindi
     _keep_within(cut, budget, used)
     np.testing.assert_array_equal(used, expected)
     np.testing.assert_array_equal(cut, np.where(expected, amounts, 0.0))
-
-
-def test_to_horizon_maps_years_by_definition():
-    rng = np.random.default_rng(0)
-    years = np.arange(2025, 2031)
-    for span in range(1, 9):
-        for first_year in range(2017, 2034):
-            values = rng.random((3, span))
-            calendar = first_year + np.arange(span)
-            flow, before, beyond = to_horizon(values, first_year, years, stock=False)
-            stock = to_horizon(values, first_year, years, stock=True)[0]
-            for k, year in enumerate(years):
-                column = values[:, calendar == year]
-                np.testing.assert_array_equal(flow[:, k], column[:, 0] if column.size else 0)
-                held = values[:, calendar <= year]
-                np.testing.assert_array_equal(stock[:, k], held[:, -1] if held.size else 0)
-            np.testing.assert_allclose(before, values[:, calendar < years[0]].sum(axis=1))
-            np.testing.assert_allclose(beyond, values[:, calendar > years[-1]].sum(axis=1))
-
-
-@settings(max_examples=60, deadline=None)
-@given(seed=st.integers(0, 2**32 - 1), cells=st.integers(0, 60))
-def test_run_sums_depend_on_each_run_alone(seed, cells):
-    # a run's sum must not change when more runs follow it (the prefix property of
-    # per-draw totals): numpy's pairwise sum groups elements by the run's length
-    rng = np.random.default_rng(seed)
-    counts = rng.choice([0, 1, 7, 8, 15, 16, 23, 40], size=cells)
-    values = rng.random(int(counts.sum())) * 1e6
-    ends = np.cumsum(counts)
-    # each run reduced on its own (reduceat's order: the first value, then the rest)
-    expected = [
-        np.add.reduceat(values[end - count : end], [0])[0] if count else 0.0
-        for end, count in zip(ends, counts, strict=True)
-    ]
-    np.testing.assert_array_equal(run_sums(values, counts), np.array(expected, dtype=float))
-    largest = [
-        values[end - count : end].max() if count else 0.0
-        for end, count in zip(ends, counts, strict=True)
-    ]
-    np.testing.assert_array_equal(run_sums(values, counts, np.maximum), largest)
-    for m in range(cells + 1):
-        head = int(counts[:m].sum())
-        np.testing.assert_array_equal(
-            run_sums(values[:head], counts[:m]), run_sums(values, counts)[:m]
-        )
-
-
-def test_stake_outcomes_continue_across_calls():
-    def stakes():
-        return StakeOutcomes(HEAVY_OUTCOME, seed=6, key=("test",), block=2)
-
-    whole = draw_outcomes([HEAVY_OUTCOME], None, (2000,), seed=6, key=("test",), block=2)
-    in_one = stakes()(2000)
-    calls = stakes()
-    parts = [calls(size) for size in (0, 1, 13, 986, 1000)]
-    for name in ("multiple", "lag_years", "written_off"):
-        np.testing.assert_array_equal(getattr(in_one, name), getattr(whole, name))
-        np.testing.assert_array_equal(
-            np.concatenate([getattr(p, name) for p in parts]), getattr(whole, name)
-        )

@@ -1,4 +1,4 @@
-"""Tests of model.loans: the closed form against independent integrals, the simulation
+"""Tests of model.finance.loans: the closed form against independent integrals, the simulation
 against the closed form, and invariants (article 21: at most 500,000 yuan per loss)."""
 
 from __future__ import annotations
@@ -11,13 +11,12 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from scipy import integrate, stats
 
-import model.loans
-import model.streams
-from model.draw_arrays import slice_draws
-from model.loans import (
-    ARTICLE_21_CAP_YUAN,
+import model.core.streams
+import model.finance.loans
+from model.core.streams import stream
+from model.finance.draw_arrays import slice_draws
+from model.finance.loans import (
     LoanDraws,
-    LoanPoolSpec,
     _symmetric_beta,
     expected_compensation_per_loss,
     expected_losses,
@@ -25,7 +24,7 @@ from model.loans import (
     simulate_loans,
     summarize_loans,
 )
-from model.streams import stream
+from model.policy.programmes import ARTICLE_21_CAP_YUAN, LoanPoolSpec
 
 YEARS = range(2025, 2031)
 
@@ -204,7 +203,7 @@ def test_reproducible_and_prefix(monkeypatch):
     run = simulate_loans(spec, YEARS, 0, 300, seed=8)
     assert_same(run, simulate_loans(spec, YEARS, 0, 300, seed=8))
     assert_same(slice_draws(run, 0, 150), simulate_loans(spec, YEARS, 0, 150, seed=8))
-    monkeypatch.setattr(model.streams, "BLOCK_DRAWS", 50)
+    monkeypatch.setattr(model.core.streams, "BLOCK_DRAWS", 50)
     long = simulate_loans(spec, YEARS, 0, 300, seed=8)
     assert_same(slice_draws(long, 0, 150), simulate_loans(spec, YEARS, 0, 150, seed=8))
     assert_same(
@@ -267,5 +266,5 @@ def test_simulated_mean_matches_closed_form_for_other_lgds(changes):
 def test_chunks_of_draws_do_not_change_draws(monkeypatch, lgd_mean):
     spec = pool(lgd_mean=lgd_mean)
     whole = simulate_loans(spec, YEARS, 0, 300, seed=10)
-    monkeypatch.setattr(model.loans, "_CHUNK_ROWS", 7)
+    monkeypatch.setattr(model.finance.loans, "_CHUNK_ROWS", 7)
     assert_same(whole, simulate_loans(spec, YEARS, 0, 300, seed=10))

@@ -13,9 +13,9 @@ from functools import cache
 
 import pytest
 
-from model.catalog import Catalog, LineItem, load_catalog
-from model.paths import CATALOG_PATH
-from model.schema import CapBasis, Modeller, PaymentKind
+from model.core.paths import CATALOG_PATH
+from model.core.schema import CapBasis, Modeller, PaymentKind
+from model.policy.catalog import Catalog, LineItem, load_catalog
 
 WAN = 10_000
 YI = 100_000_000

@@ -1,5 +1,5 @@
-"""The batch run's files: they exist, agree with each other, repeat byte for byte, and
-are written atomically."""
+"""The batch run's files (model/report/batch.py): they exist, agree with each other, repeat
+byte for byte, and are written atomically."""
 
 from __future__ import annotations
 
@@ -10,18 +10,12 @@ import pandas as pd
 import pyarrow.parquet as pq
 import pytest
 
-from model import load_scenario, run_batch
-from model.cli import main
-from model.errors import InputError
-from model.output import sha256_of
-from model.schema import Unit
+from model import run_batch
+from model.core.errors import InputError
+from model.core.units import Unit
+from model.report.output import sha256_of
 
 DRAWS = 1500
-
-
-@pytest.fixture(scope="module")
-def baseline():
-    return load_scenario("baseline")
 
 
 @pytest.fixture(scope="module")
@@ -88,7 +82,7 @@ def test_fund_tables_are_written_in_the_run_unit(run):
     """The fund, 先投后股 and loan CSVs follow --unit like the budget tables: 1万元 is
     10,000 yuan, and no written table keeps a yuan column when the unit is 万元."""
     written = _csv(run.out_dir, "tolerance").set_index("id")
-    in_memory = run.summary.extra_tables["tolerance"]
+    in_memory = run.summary.programme_tables["tolerance"]
     for column in ("mean_invested", "expected_excess_loss", "city_net_cost_p95"):
         np.testing.assert_allclose(
             written[f"{column}_wan"] * 10_000,
@@ -174,7 +168,7 @@ def test_a_failed_run_leaves_earlier_results_untouched(baseline, tmp_path, monke
     def broken(*args, **kwargs):
         raise RuntimeError("disk full")
 
-    monkeypatch.setattr("model.batch.write_workbook", broken)
+    monkeypatch.setattr("model.report.batch.write_workbook", broken)
     with pytest.raises(RuntimeError, match="disk full"):
         run_batch(baseline, draws=300, seed=2, out_dir=out)
     assert {p.name: p.read_bytes() for p in out.iterdir()} == before
@@ -189,121 +183,3 @@ def test_refuses_to_replace_a_folder_it_did_not_write(baseline, tmp_path):
     with pytest.raises(InputError, match="not a fiscalsim output folder"):
         run_batch(baseline, draws=10, seed=1, out_dir=foreign)
     assert (foreign / "thesis.docx").read_text() == "precious"
-
-
-def test_cli_run_prints_the_budget_table(tmp_path, capsys):
-    status = main(
-        [
-            "run",
-            "baseline",
-            "--draws",
-            "400",
-            "--out",
-            str(tmp_path / "cli"),
-            "--unit",
-            "yi",
-            "--budget",
-            "9",
-            "--quiet",
-        ]
-    )
-    assert status == 0
-    assert capsys.readouterr().out == ""
-    status = main(["run", "baseline", "--draws", "400", "--out", str(tmp_path / "cli")])
-    out = capsys.readouterr().out
-    assert status == 0
-    assert "cost to the city, 万元" in out and "2025–2030" in out and "P95" in out
-
-
-@pytest.mark.parametrize("draws", ["0", "-5", "abc", "100000000000"])
-def test_cli_rejects_absurd_draw_counts(draws, tmp_path, capsys):
-    status = _status(["run", "baseline", "--draws", draws, "--out", str(tmp_path / "x")])
-    assert status == 2
-    err = capsys.readouterr().err
-    assert "draws" in err and "Traceback" not in err
-    assert not (tmp_path / "x").exists()
-
-
-def _status(argv):
-    try:
-        return main(argv)
-    except SystemExit as exit_:  # argparse rejects what is not a number
-        return exit_.code
-
-
-def test_funds_command(tmp_path, capsys):
-    status = main(["funds", "baseline", "--draws", "2000", "--out", str(tmp_path / "f")])
-    out = capsys.readouterr().out
-    assert status == 0
-    assert "future_seed_fund" in out and "50%" in out and "angel_funds" in out
-    tolerance = pd.read_csv(tmp_path / "f" / "tolerance.csv", encoding="utf-8-sig")
-    assert set(tolerance["id"]) == {"future_seed_fund", "angel_funds"}
-    assert tolerance["p_breach_liquidation"].between(0, 1).all()
-    # --unit yi: the same draws (same seed), money columns in 亿元 (10⁸ yuan)
-    assert (
-        main(
-            ["funds", "baseline", "--draws", "2000", "--unit", "yi", "--out", str(tmp_path / "yi")]
-        )
-        == 0
-    )
-    in_yi = pd.read_csv(tmp_path / "yi" / "tolerance.csv", encoding="utf-8-sig")
-    np.testing.assert_allclose(
-        in_yi["expected_city_loss_yi"] * 1e8, tolerance["expected_city_loss_wan"] * 1e4, rtol=1e-9
-    )
-    assert "(亿元)" in capsys.readouterr().out
-
-
-def test_catalog_json_lists_every_item(capsys):
-    assert main(["catalog", "--format", "json"]) == 0
-    rows = json.loads(capsys.readouterr().out)
-    assert len(rows) == 42
-    required = {
-        "id",
-        "article",
-        "chapter",
-        "name_zh",
-        "name_en",
-        "payment",
-        "cap_yuan",
-        "fixed",
-        "years_paid",
-        "responsible_units",
-    }
-    assert all(required <= set(row) for row in rows)
-    by_id = {row["id"]: row for row in rows}
-    assert by_id["provincial_lab_funding"]["cap_yuan"] == 100_000_000
-    assert by_id["provincial_lab_funding"]["years_paid"] == 5
-
-
-def test_run_with_timeline_writes_it_inside_the_run(tmp_path):
-    from model.timeline import timeline
-
-    out = tmp_path / "with_timeline"
-    assert (
-        main(
-            [
-                "run",
-                "baseline",
-                "--draws",
-                "300",
-                "--out",
-                str(out),
-                "--timeline",
-                "--timeline-draws",
-                "40",
-                "--quiet",
-            ]
-        )
-        == 0
-    )
-    monthly = pd.read_csv(out / "timeline" / "monthly_cashflow.csv", encoding="utf-8-sig")
-    assert len(monthly) > 0
-    manifest = json.loads((out / "manifest.json").read_text(encoding="utf-8"))
-    assert "timeline/monthly_cashflow.csv" in manifest["files_sha256"]
-    # the timeline's months add up to the engine's years for the same draws
-    from model import simulate
-
-    scenario = load_scenario("baseline")
-    annual = timeline(scenario, 40, seed=20250101).annual_item_cash()
-    engine = simulate(scenario, 40, seed=20250101).demand  # no ceilings in the baseline
-    assert np.allclose(annual, engine, rtol=1e-9, atol=1e-3)

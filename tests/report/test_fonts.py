@@ -1,4 +1,4 @@
-"""The CJK font for charts (model/fonts.py): Chinese draws without missing glyphs, and
+"""The CJK font for charts (model/report/fonts.py): Chinese draws without missing glyphs, and
 labels fall back to English, with one notice, when no CJK font exists."""
 
 from __future__ import annotations
@@ -15,10 +15,10 @@ import matplotlib
 import pytest
 from matplotlib.figure import Figure
 
-from model import fonts
-from model.catalog import load_catalog
-from model.fonts import configure_cjk_font, find_cjk_font, label
-from model.paths import CATALOG_PATH
+from model.core.paths import CATALOG_PATH
+from model.policy.catalog import load_catalog
+from model.report import fonts
+from model.report.fonts import configure_cjk_font, find_cjk_font, label
 
 
 @pytest.fixture(autouse=True)
@@ -57,7 +57,7 @@ def _glyph_problems(messages: list[str]) -> list[str]:
 def test_importing_the_module_changes_nothing():
     code = (
         "import matplotlib; before = list(matplotlib.rcParams['font.sans-serif']); "
-        "import model.fonts as f; "
+        "import model.report.fonts as f; "
         "assert list(matplotlib.rcParams['font.sans-serif']) == before; "
         "assert f.find_cjk_font.cache_info().currsize == 0"
     )
@@ -113,13 +113,13 @@ def test_label_falls_back_to_english_with_one_notice(monkeypatch, caplog):
     monkeypatch.setattr(fonts, "find_cjk_font", lambda: None)
     monkeypatch.setattr(fonts, "_fallback_noted", False)
     before = list(matplotlib.rcParams["font.sans-serif"])
-    caplog.set_level(logging.INFO, logger="model.fonts")
+    caplog.set_level(logging.INFO, logger="model.report.fonts")
     with warnings.catch_warnings():
         warnings.simplefilter("error")  # a notice in the log, not a warning
         assert label("年度汇总", "Summary by year") == "Summary by year"
         assert label("均值", "mean") == "mean"
         assert configure_cjk_font() is None
-    notices = [r for r in caplog.records if r.name == "model.fonts"]
+    notices = [r for r in caplog.records if r.name == "model.report.fonts"]
     assert len(notices) == 1 and "English" in notices[0].getMessage()
     assert list(matplotlib.rcParams["font.sans-serif"]) == before
 

@@ -11,7 +11,7 @@ approximation of large sums, no arrays over draws)::
                 draw every recipient's award share and pay it by the item's schedule
 
 It models the same thing as :func:`model.simulate` (the baseline's grant line items),
-so the two must agree in distribution (``tests/test_loop_reference.py``), and it is the
+so the two must agree in distribution (``tests/sim/test_loop_reference.py``), and it is the
 baseline against which ``benchmarks/bench_engine.py`` measures the engine's speed-up.
 
 Differences from the engine, all deliberate:
@@ -44,10 +44,9 @@ from collections.abc import Callable
 import numpy as np
 from scipy import special
 
-from model.engine import payment_years
-from model.scenario import ResolvedItem, Scenario, check_draws
-from model.schema import PaymentKind
-from model.streams import check_seed
+from model.core.schema import PaymentKind
+from model.core.streams import check_draws, check_seed
+from model.policy.scenario import ResolvedItem, Scenario
 
 #: numpy's sampler for each scipy discrete distribution the count specs produce, by
 #: scipy's name; the frozen distribution's positional ``args`` are the same parameters
@@ -80,11 +79,11 @@ def simulate_loop(scenario: Scenario, draws: int, *, seed: int) -> np.ndarray:
         Gross demand of the grant line items in yuan, before appropriation ceilings (none
         are applied), with the items and years in the order of :func:`model.simulate`:
         ``scenario.items`` (the engine's first rows) and
-        :func:`model.engine.payment_years`.
+        :attr:`~model.policy.scenario.Scenario.payment_years`.
     """
     check_draws(draws, source="simulate_loop")
     rng = np.random.default_rng(check_seed(seed))
-    years = payment_years(scenario)
+    years = scenario.payment_years
     position = {year: j for j, year in enumerate(years)}
     items = list(scenario.items.values())
     count_draws = [

@@ -11,8 +11,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from model import load_scenario, simulate
-from model.paths import SCENARIOS_DIR
+from model import apply_variant, simulate
 
 WAN = 10_000.0
 
@@ -61,11 +60,6 @@ EXPECTED_WAN = {
 }
 
 
-@pytest.fixture(scope="module")
-def deterministic():
-    return load_scenario(SCENARIOS_DIR / "checks" / "deterministic.yaml")
-
-
 def test_hand_computed_totals(deterministic):
     results = simulate(deterministic, 5, seed=11)
     totals = results.totals_by_year()
@@ -79,8 +73,6 @@ def test_every_draw_is_the_same(deterministic):
 
 
 def test_cap_scale_scales_every_cap_but_not_the_floor(deterministic):
-    from model import apply_variant
-
     cut = apply_variant(deterministic, {"cap_scale": 0.8})
     base = simulate(deterministic, 1, seed=0).totals_by_year()
     scaled = simulate(cut, 1, seed=0).totals_by_year()

@@ -10,17 +10,12 @@ from hypothesis import strategies as st
 from scipy import stats
 
 from model import apply_variant, expected_demand, load_scenario, simulate, simulate_chunks
-from model.engine import EXACT_SUM_MAX_COUNT
-from model.results import Results
-from model.stats import z_scores
-from model.streams import BLOCK_DRAWS
+from model.core.stats import z_scores
+from model.core.streams import BLOCK_DRAWS
+from model.sim.engine import EXACT_SUM_MAX_COUNT
+from model.sim.results import Results
 
 B = "test basis"
-
-
-@pytest.fixture(scope="module")
-def baseline():
-    return load_scenario("baseline")
 
 
 @pytest.fixture(scope="module")

@@ -1,4 +1,5 @@
-"""The vectorized engine against the plain per-draw loop of ``benchmarks/loop_reference.py``.
+"""The vectorized engine against the plain per-draw loop of ``tests/sim/loop_reference.py``
+(also the baseline of ``benchmarks/bench_engine.py``).
 
 The loop shares none of the engine's machinery (random streams, inversion tables, the
 normal approximation of large award sums, arrays over draws), so agreement in
@@ -14,11 +15,9 @@ import numpy as np
 import pytest
 from scipy import stats
 
-from model import load_scenario, simulate
-from model.engine import payment_years
-from model.paths import SCENARIOS_DIR
+from model import simulate
 
-REFERENCE_PATH = Path(__file__).resolve().parent.parent / "benchmarks" / "loop_reference.py"
+REFERENCE_PATH = Path(__file__).resolve().parent / "loop_reference.py"
 #: The loop runs at 300–500 draws a second on the baseline: 3,000 draws take 6–10 s.
 LOOP_DRAWS = 3_000
 ENGINE_DRAWS = 20_000
@@ -32,11 +31,6 @@ def _load_reference():
 
 
 simulate_loop = _load_reference().simulate_loop
-
-
-@pytest.fixture(scope="module")
-def baseline():
-    return load_scenario("baseline")
 
 
 def _grant_demand(results, scenario) -> np.ndarray:
@@ -57,7 +51,7 @@ def both_runs(baseline):
 
 def test_loop_returns_the_engines_axes(baseline, both_runs):
     engine, loop = both_runs
-    assert loop.shape == (LOOP_DRAWS, len(baseline.items), len(payment_years(baseline)))
+    assert loop.shape == (LOOP_DRAWS, len(baseline.items), len(baseline.payment_years))
     assert loop.shape[1:] == engine.shape[1:]
     assert np.all(loop >= 0)
 
@@ -71,7 +65,7 @@ def test_item_year_means_agree(baseline, both_runs):
     se = np.sqrt(engine.var(axis=0, ddof=1) / ENGINE_DRAWS + loop.var(axis=0, ddof=1) / LOOP_DRAWS)
     scale = np.maximum(np.abs(loop.mean(axis=0)), 1.0)
     ok = np.abs(gap) <= 5 * se + 1e-9 * scale
-    years = payment_years(baseline)
+    years = baseline.payment_years
     bad = [
         f"{item} {years[j]}: gap {gap[i, j]:,.0f} yuan, se {se[i, j]:,.0f}"
         for i, item in enumerate(baseline.items)
@@ -86,15 +80,15 @@ def test_yearly_totals_have_the_same_distribution(baseline, both_runs):
     """Two-sample Kolmogorov–Smirnov test of each year's total over the grant items."""
     engine, loop = both_runs
     engine_totals, loop_totals = engine.sum(axis=1), loop.sum(axis=1)
-    for j, year in enumerate(payment_years(baseline)):
+    for j, year in enumerate(baseline.payment_years):
         if not engine_totals[:, j].any() and not loop_totals[:, j].any():
             continue  # nothing is paid that year in either run
         pvalue = stats.ks_2samp(engine_totals[:, j], loop_totals[:, j]).pvalue
         assert pvalue > 1e-3, f"{year}: KS p = {pvalue:.2e}"
 
 
-def test_deterministic_scenario_gives_identical_arrays():
-    scenario = load_scenario(SCENARIOS_DIR / "checks" / "deterministic.yaml")
+def test_deterministic_scenario_gives_identical_arrays(deterministic):
+    scenario = deterministic
     engine = _grant_demand(simulate(scenario, 20, seed=1), scenario)
     loop = simulate_loop(scenario, 20, seed=2)
     assert engine.any()

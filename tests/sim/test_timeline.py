@@ -1,32 +1,25 @@
-"""The event model: monthly cash flow against the engine's years, first-come-first-served
-rationing identities, deferral conservation, keyed timing streams, outputs."""
+"""The event model (model/sim/timeline.py): monthly cash flow against the engine's years,
+first-come-first-served rationing identities, deferral conservation, keyed timing
+streams, hooks and settings."""
 
 from __future__ import annotations
-
-import argparse
-import math
 
 import numpy as np
 import pandas as pd
 import pytest
+from helpers.timeline import rationed
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from scipy import stats
 
 from model import apply_variant, load_scenario
-from model.errors import InputError
-from model.timeline import ExternalEvents, _DrawLoop, appropriations, timeline
-from model.timeline_report import add_timeline_parser, run_timeline, summarize_timeline
-from model.timing import SLOTS_PER_MONTH, TimingSettings
+from model.core.errors import InputError
+from model.sim.appropriations import appropriations
+from model.sim.timeline import ExternalEvents, timeline
 
 DRAWS = 40
 #: Money identities hold to the fen (amounts are settled to the fen) and float rounding.
 FEN = 0.01
-
-
-@pytest.fixture(scope="module")
-def baseline():
-    return load_scenario("baseline")
 
 
 @pytest.fixture(scope="module")
@@ -49,23 +42,6 @@ def ceiling_runs(ceilings):
         for rule in ("reject", "defer")
         for divisible in (False, True)
     }
-
-
-def _outcome(result, outcome: str) -> np.ndarray:
-    """Rationed amounts of one outcome by draw × item × year due (yuan)."""
-    out = np.zeros(result.engine.demand.shape)
-    chosen = result.rationing[result.rationing["outcome"] == outcome]
-    position = {item: i for i, item in enumerate(result.items.index)}
-    np.add.at(
-        out,
-        (
-            chosen["draw"].to_numpy(dtype=np.int64),
-            chosen["item"].map(position).to_numpy(dtype=np.int64),
-            chosen["year"].map(result.years.index).to_numpy(dtype=np.int64),
-        ),
-        chosen["amount_yuan"].to_numpy(),
-    )
-    return out
 
 
 def _pots(scenario, result):
@@ -155,7 +131,7 @@ def test_divisible_reject_pays_exactly_the_engines_funded_amount(ceilings, ceili
     but each appropriation pays min(demand, ceiling) a year either way."""
     result = ceiling_runs["reject", True]
     paid = result.annual_item_cash()
-    rejected = _outcome(result, "rejected")
+    rejected = rationed(result, "rejected")
     engine = result.engine
     for name, _, members in _pots(ceilings, result):
         np.testing.assert_allclose(
@@ -183,7 +159,7 @@ def test_whole_reject_falls_short_of_the_ceiling_by_less_than_one_application(
     result = ceiling_runs["reject", False]
     paid = result.annual_item_cash()
     demand = result.engine.demand
-    np.testing.assert_allclose(paid + _outcome(result, "rejected"), demand, rtol=1e-9, atol=FEN)
+    np.testing.assert_allclose(paid + rationed(result, "rejected"), demand, rtol=1e-9, atol=FEN)
     for name, limit, members in _pots(ceilings, result):
         group_paid = paid[:, members].sum(axis=1)
         group_demand = demand[:, members].sum(axis=1)
@@ -192,7 +168,7 @@ def test_whole_reject_falls_short_of_the_ceiling_by_less_than_one_application(
         shortfall = np.minimum(group_demand, limit) - group_paid
         assert (shortfall > -FEN).all() and (shortfall < largest + FEN).all(), name
     engine_unfunded = result.engine.unfunded.sum()
-    assert _outcome(result, "rejected").sum() >= engine_unfunded - FEN
+    assert rationed(result, "rejected").sum() >= engine_unfunded - FEN
 
 
 def test_divisible_defer_follows_the_backlog_recursion(ceilings, ceiling_runs):
@@ -214,7 +190,7 @@ def test_divisible_defer_follows_the_backlog_recursion(ceilings, ceiling_runs):
                 err_msg=f"{name} {result.years[y]}",
             )
             backlog += group_demand[:, y] - expected
-        outstanding = _outcome(result, "outstanding")[:, members].sum(axis=(1, 2))
+        outstanding = rationed(result, "outstanding")[:, members].sum(axis=(1, 2))
         np.testing.assert_allclose(outstanding, backlog, rtol=1e-9, atol=1.0)
 
 
@@ -223,7 +199,7 @@ def test_deferral_loses_nothing_and_pays_each_january(ceilings, ceiling_runs, di
     result = ceiling_runs["defer", divisible]
     paid = result.annual_item_cash()
     demand = result.engine.demand
-    outstanding = _outcome(result, "outstanding").sum(axis=2)
+    outstanding = rationed(result, "outstanding").sum(axis=2)
     np.testing.assert_allclose(
         paid.sum(axis=2) + outstanding, demand.sum(axis=2), rtol=1e-9, atol=FEN
     )
@@ -235,54 +211,6 @@ def test_deferral_loses_nothing_and_pays_each_january(ceilings, ceiling_runs, di
     assert (paid_month.month == 1).all() and (paid_month.year > deferred["year"]).all()
     assert (deferred["wait_months"] > 0).all()
     assert (result.item_cash >= 0).all()
-
-
-def _loop(rule: str, limits: list[float], *, divisible: bool = False) -> _DrawLoop:
-    return _DrawLoop(
-        [limits], [(0,)], len(limits), TimingSettings(on_shortfall=rule, divisible=divisible)
-    )
-
-
-def _due(slot: int) -> float:
-    return (slot + 0.5) / SLOTS_PER_MONTH
-
-
-def test_hand_computed_rejections():
-    # 100 yuan; day 10: 3 applications of 40; day 20: one of 30
-    paid, late, records = _loop("reject", [100.0, 100.0]).run(
-        [10, 20], [0, 0], [0, 0], [3, 1], [40.0, 30.0]
-    )
-    assert paid == [80.0, 0.0] and late == []
-    assert [r[:4] for r in records] == [(0, 0, 1, 40.0), (1, 0, 1, 30.0)]
-    paid, _, records = _loop("reject", [100.0, 100.0], divisible=True).run(
-        [10, 20], [0, 0], [0, 0], [3, 1], [40.0, 30.0]
-    )
-    assert paid == [100.0, 0.0]
-    assert [r[:4] for r in records] == [(0, 0, 0.5, 20.0), (1, 0, 1, 30.0)]
-
-
-def test_hand_computed_deferrals_queue_first_come_first_served():
-    # the day-20 application would fit (20 left) but queues behind the deferred one
-    paid, late, records = _loop("defer", [100.0, 100.0]).run(
-        [10, 20], [0, 0], [0, 0], [3, 1], [40.0, 10.0]
-    )
-    assert paid == [80.0, 0.0]
-    assert late == [(0, 1, 40.0), (1, 1, 10.0)]
-    assert [r[:5] for r in records] == [(0, 1, 1, 40.0, 360), (1, 1, 1, 10.0, 360)]
-    assert records[0][5] == pytest.approx(12 - _due(10))
-    # next year's 50 pays the first claim only; the second is outstanding at the end
-    paid, late, records = _loop("defer", [100.0, 50.0]).run(
-        [10, 20], [0, 0], [0, 0], [3, 1], [40.0, 30.0]
-    )
-    assert late == [(0, 1, 40.0)]
-    assert records[-1][:4] == (1, 2, 1, 30.0) and math.isnan(records[-1][5])
-
-
-def test_same_day_batches_are_served_in_catalog_order():
-    # item 1's call process starts first, but item 0 comes first within the day
-    loop = _DrawLoop([[50.0]], [(0,), (0,)], 1, TimingSettings())
-    paid, _, records = loop.run([10, 10], [1, 0], [0, 0], [1, 1], [40.0, 40.0])
-    assert paid == [0.0, 40.0] and [r[:2] for r in records] == [(0, 0)]
 
 
 # ------------------------------------------------------------------ reproducibility
@@ -404,57 +332,8 @@ def test_rationing_invariants_for_any_ceiling(baseline, ceiling, rule, divisible
     positions = [list(result.items.index).index(m) for m in members]
     limit = np.array([ceiling if y in result.horizon else np.inf for y in result.years])
     assert (paid[:, positions].sum(axis=1) <= limit + FEN).all()
-    lost = _outcome(result, "rejected") + _outcome(result, "outstanding")
+    lost = rationed(result, "rejected") + rationed(result, "outstanding")
     np.testing.assert_allclose(
         paid.sum(axis=2) + lost.sum(axis=2), result.engine.demand.sum(axis=2), rtol=1e-9, atol=FEN
     )
     assert (result.item_cash >= 0).all()
-
-
-# ------------------------------------------------------------------ tables and CLI
-def test_summary_tables(baseline_run, ceiling_runs):
-    tables = summarize_timeline(baseline_run)
-    cashflow = tables["monthly_cashflow"]
-    total = cashflow.xs("total", level="group")
-    np.testing.assert_allclose(total["mean"], baseline_run.total.mean(axis=0))
-    assert (total["p5"] <= total["p50"]).all() and (total["p50"] <= total["p95"]).all()
-    peak = tables["peak"]
-    assert peak.loc["all", "draws"] == DRAWS
-    assert peak.drop(index="all")["draws"].sum() == DRAWS
-    np.testing.assert_allclose(peak.loc["all", "mean"], baseline_run.peak_yuan.mean())
-    rationing = summarize_timeline(ceiling_runs["reject", False])["rationing"]
-    assert rationing["mean_rejected"].sum() * DRAWS == pytest.approx(
-        _outcome(ceiling_runs["reject", False], "rejected").sum()
-    )
-
-
-def test_cli_writes_the_outputs_and_can_rerun(tmp_path):
-    parser = argparse.ArgumentParser()
-    add_timeline_parser(parser.add_subparsers(dest="command"))
-    out = tmp_path / "timeline"
-    argv = [
-        "timeline",
-        "appropriation_ceilings",
-        "--draws",
-        "8",
-        "--seed",
-        "3",
-        "--out",
-        str(out),
-        "--on-shortfall",
-        "defer",
-        "--quiet",
-    ]
-    assert run_timeline(parser.parse_args(argv)) == 0
-    assert run_timeline(parser.parse_args(argv)) == 0  # replaces its own earlier output
-    names = sorted(p.name for p in out.iterdir())
-    assert names == [
-        "manifest.json",
-        "monthly_cashflow.csv",
-        "monthly_cashflow.png",
-        "peak_month.csv",
-        "rationing.csv",
-    ]
-    rationing = pd.read_csv(out / "rationing.csv", encoding="utf-8-sig")
-    assert {"mean_deferred_wan", "wait_months_mean"} <= set(rationing.columns)
-    assert parser.parse_args(["timeline", "baseline"]).draws == 200

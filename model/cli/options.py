@@ -1,0 +1,88 @@
+"""Options shared by the commands: ``--draws``, ``--seed``, ``--unit`` and ``--out``.
+
+Imported by every command module and importing none of them, so that the commands'
+options are spelled and checked the same way everywhere.
+"""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+from model.core.units import Unit
+
+#: Default root seed: runs are reproducible unless a seed is chosen.
+DEFAULT_SEED = 20250101
+#: Default number of Monte Carlo draws of a run.
+DEFAULT_DRAWS = 10_000
+
+
+def whole_number(text: str) -> int:
+    """An argument such as ``10000``, ``10_000`` or ``10,000``."""
+    try:
+        return int(text.replace("_", "").replace(",", ""))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a whole number: {text!r}") from None
+
+
+def seed(text: str) -> int:
+    """A root seed: a whole number, 0 or more."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a whole number: {text!r}") from None
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"must be 0 or more, got {value}")
+    return value
+
+
+def add_run_options(
+    parser: argparse.ArgumentParser,
+    *,
+    draws: int | None = DEFAULT_DRAWS,
+    draws_help: str | None = None,
+) -> None:
+    """The options every simulating command shares: ``--draws``, ``--seed``, ``--unit``.
+
+    Parameters
+    ----------
+    draws : int or None
+        The command's default number of draws.
+    draws_help : str, optional
+        Help text for ``--draws`` when the command uses draws in its own way.
+    """
+    default_text = f"{draws:,}" if draws is not None else "none"
+    parser.add_argument(
+        "--draws",
+        type=whole_number,
+        default=draws,
+        help=draws_help or f"Monte Carlo draws (default {default_text})",
+    )
+    parser.add_argument(
+        "--seed",
+        type=seed,
+        default=DEFAULT_SEED,
+        help=f"root seed (default {DEFAULT_SEED}); same seed, same tables",
+    )
+    parser.add_argument(
+        "--unit",
+        type=Unit,
+        choices=list(Unit),
+        default=Unit.WAN,
+        help="presentation unit: yuan, wan (万元, default) or yi (亿元)",
+    )
+
+
+def add_out_option(parser: argparse.ArgumentParser, default: str) -> None:
+    """``--out``: the output folder (``default`` names it under ``outputs/``)."""
+    parser.add_argument("--out", type=Path, help=f"output folder (default {default})")
+
+
+__all__ = [
+    "DEFAULT_DRAWS",
+    "DEFAULT_SEED",
+    "add_out_option",
+    "add_run_options",
+    "seed",
+    "whole_number",
+]

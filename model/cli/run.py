@@ -1,0 +1,103 @@
+"""``fiscalsim run SCENARIO``: simulate a scenario and write its budget tables."""
+
+from __future__ import annotations
+
+import argparse
+
+from model.analysis.tables import Summary
+from model.cli.options import add_out_option, add_run_options, whole_number
+from model.core.paths import default_output_dir
+from model.core.units import Unit
+from model.policy.scenario import load_scenario
+from model.report.batch import run_batch
+from model.report.report import attach_report
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    """The options of ``fiscalsim run``."""
+    parser.add_argument(
+        "scenario",
+        help="scenario file or name (baseline, variants/cap_cut_20, baseline+cap_cut_20)",
+    )
+    add_run_options(parser)
+    add_out_option(parser, "outputs/<scenario>/")
+    parser.add_argument(
+        "--budget", type=float, help="yearly budget in --unit, for P(total > budget)"
+    )
+    parser.add_argument("--no-draws-file", action="store_true", help="do not write draws.parquet")
+    parser.add_argument("--quiet", action="store_true", help="print nothing but errors")
+    parser.add_argument(
+        "--report",
+        action="store_true",
+        help="also write report.html, a self-contained bilingual HTML report",
+    )
+    parser.add_argument(
+        "--timeline",
+        action="store_true",
+        help="add the monthly cash flow (SimPy timeline) in timeline/",
+    )
+    parser.add_argument(
+        "--timeline-draws",
+        type=whole_number,
+        default=500,
+        help="draws of the timeline (default 500; ~50 KB of memory each)",
+    )
+
+
+def run(args: argparse.Namespace) -> int:
+    """Run ``fiscalsim run``."""
+    scenario = load_scenario(args.scenario)
+    out_dir = args.out or default_output_dir(scenario.name)
+    budget = args.budget * args.unit.divisor if args.budget is not None else None
+    output = run_batch(
+        scenario,
+        draws=args.draws,
+        seed=args.seed,
+        out_dir=out_dir,
+        unit=args.unit,
+        budget_yuan=budget,
+        write_draws=not args.no_draws_file,
+        progress=None if not args.quiet else False,
+        timeline_draws=args.timeline_draws if args.timeline else None,
+    )
+    if args.report:
+        attach_report(output, scenario, args.unit)
+    if not args.quiet:
+        print(format_summary(output.summary, args.unit))
+        print(f"\nwrote {len(output.files) + 1 + args.report} files to {output.out_dir}")
+    return 0
+
+
+def format_summary(summary: Summary, unit: Unit) -> str:
+    """The compact budget table printed by ``fiscalsim run``."""
+    by_year = summary.tables["summary_by_year"]
+    headers = {
+        "mean_yuan": "mean",
+        "p5_yuan": "P5",
+        "p50_yuan": "P50",
+        "p95_yuan": "P95",
+        "p99_yuan": "P99",
+        "bar_yuan": "BaR(P95-mean)",
+    }
+    table = (by_year[list(headers)] / unit.divisor).rename(columns=headers)
+    if "p_exceed" in by_year:
+        table["P(>budget)"] = by_year["p_exceed"]
+    lines = [
+        f"{summary.scenario_name}: cost to the city, {unit.label_zh} ({unit.value}); "
+        f"{summary.draws:,} draws, seed {summary.seed}",
+        table.to_string(float_format=lambda v: f"{v:,.1f}", na_rep=""),
+    ]
+    commitments = summary.tables["commitments"]
+    committed = commitments.loc["total", "committed_mean_yuan"] / unit.divisor
+    lines.append(f"committed after {summary.horizon[-1]}: mean {committed:,.1f} {unit.label_zh}")
+    items = summary.tables["budget_by_item"].nlargest(5, "mean_yuan")
+    lines.append("largest items (mean over the horizon):")
+    for item_id, row in items.iterrows():
+        lines.append(
+            f"  art.{row['article']:>2} {row['name_zh']} ({item_id}): "
+            f"{row['mean_yuan'] / unit.divisor:,.1f}"
+        )
+    return "\n".join(lines)
+
+
+__all__ = ["add_arguments", "format_summary", "run"]

@@ -1,0 +1,200 @@
+"""Scenario and variant documents: reading, following ``extends``, merging, provenance.
+
+A *variant* names the scenario it ``extends`` and overrides fields by item id; variants
+chain (``baseline+cap_cut_20+two_more_labs``). Merging works on raw YAML documents, so
+applying a variant never changes the scenario it extends, and every field remembers the
+file that set it, so that an error names the file the user must edit.
+"""
+
+from __future__ import annotations
+
+import copy
+import os
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from model.core.errors import InputError, Problem
+from model.core.paths import resolve_scenario_path
+from model.core.yamlio import read_yaml
+from model.policy.scenario_schema import ITEM_KEYS, VARIANT_KEYS
+
+
+def merge(base: Any, overlay: Any) -> Any:
+    """Deep-merge ``overlay`` into a copy of ``base``.
+
+    Mappings merge key by key, except a mapping with a ``dist`` key, which replaces the
+    whole distribution (so a switch from poisson to fixed keeps no stale parameter).
+    Lists and scalars replace.
+    """
+    if isinstance(base, dict) and isinstance(overlay, dict) and "dist" not in overlay:
+        merged = dict(base)
+        for key, value in overlay.items():
+            merged[key] = merge(base[key], value) if key in base else copy.deepcopy(value)
+        return merged
+    return copy.deepcopy(overlay)
+
+
+def display_path(path: Path) -> str:
+    """A path as a user reads it: relative to the working directory when inside it."""
+    try:
+        return os.path.relpath(path)
+    except ValueError:  # another drive (Windows)
+        return str(path)
+
+
+@dataclass
+class Document:
+    """A scenario or variant chain merged into one raw document (not yet validated).
+
+    Attributes
+    ----------
+    data : dict
+        The merged YAML document.
+    files : list of str
+        The files read, the base first.
+    base_dir : Path
+        The base scenario's folder (where its catalog is looked up).
+    provenance : dict
+        ``(top key[, item id[, field]])`` → the file that set it, for error messages.
+    problems : list of Problem
+        Problems found while merging, reported with the schema's and the resolution's.
+    """
+
+    data: dict
+    files: list[str]
+    base_dir: Path
+    provenance: dict[tuple, str]  # (top key[, item id[, field]]) -> file that set it
+    problems: list[Problem] = field(default_factory=list)  # found while merging, reported
+
+
+def read_document(path: Path, seen: tuple[Path, ...] = ()) -> Document:
+    """Read a scenario or a variant (following ``extends``) into one raw document."""
+    path = Path(os.path.normpath(path))
+    name = str(path)
+    resolved = path.resolve()
+    if resolved in seen:
+        chain = " -> ".join(display_path(p) for p in (*seen, resolved))
+        raise InputError([Problem(name, None, "extends", f"variants extend in a cycle: {chain}")])
+    data = read_yaml(path)
+    if "extends" not in data:
+        provenance: dict[tuple, str] = {(key,): name for key in data}
+        items = data.get("items")
+        if isinstance(items, dict):
+            for item_id, fields in items.items():
+                if isinstance(fields, dict):
+                    provenance.update({("items", item_id, key): name for key in fields})
+        return Document(data, [name], path.parent, provenance)
+    parent_ref = data["extends"]
+    if not isinstance(parent_ref, str):
+        raise InputError([Problem(name, None, "extends", "must be a file path or scenario name")])
+    parent_path = path.parent / parent_ref
+    if not parent_path.exists():
+        parent_path = resolve_scenario_path(parent_ref)
+    if not parent_path.exists():
+        raise InputError(
+            [
+                Problem(
+                    name,
+                    None,
+                    "extends",
+                    f"{parent_ref!r} not found (looked "
+                    f"beside this file, in {path.parent}, and among the "
+                    "shipped scenarios)",
+                )
+            ]
+        )
+    base = read_document(parent_path, (*seen, resolved))
+    return apply_overlay(base, data, name)
+
+
+def apply_overlay(base: Document, overlay: dict, name: str) -> Document:
+    """Check a variant's keys and merge it over ``base`` (which is not modified)."""
+    problems = [
+        Problem(name, None, str(key), f"unknown field; allowed fields are {sorted(VARIANT_KEYS)}")
+        for key in overlay
+        if key not in VARIANT_KEYS
+    ]
+    items = overlay.get("items") or {}
+    if not isinstance(items, dict):
+        problems.append(Problem(name, None, "items", "must be a mapping of item id to fields"))
+        items = {}
+    raw_base_items = base.data.get("items")
+    base_items: dict = raw_base_items if isinstance(raw_base_items, dict) else {}
+    for item_id, fields in items.items():
+        if item_id not in base_items:
+            problems.append(
+                Problem(
+                    name,
+                    str(item_id),
+                    None,
+                    "unknown item id: the scenario "
+                    "it extends has no such grant item (funds, 先投后股 and loan "
+                    "compensation have sections of their own)",
+                )
+            )
+        elif not isinstance(fields, dict):
+            problems.append(Problem(name, str(item_id), None, "overrides must be a mapping"))
+        else:
+            problems.extend(
+                Problem(
+                    name,
+                    str(item_id),
+                    str(key),
+                    f"unknown field; allowed fields are {sorted(ITEM_KEYS)}",
+                )
+                for key in fields
+                if key not in ITEM_KEYS
+            )
+    # what cannot be merged is dropped and reported with every later problem
+    body = {
+        key: value
+        for key, value in overlay.items()
+        if key in VARIANT_KEYS and key not in ("extends", "items")
+    }
+    body["items"] = {
+        item_id: {k: v for k, v in fields.items() if k in ITEM_KEYS}
+        for item_id, fields in items.items()
+        if item_id in base_items and isinstance(fields, dict)
+    }
+    if isinstance(body.get("catalog"), str):  # a variant's own catalog, beside the variant
+        folder = Path(name).parent if Path(name).exists() else Path.cwd()
+        body["catalog"] = str((folder / body["catalog"]).resolve())
+    provenance = dict(base.provenance)
+    for key in body:
+        if key != "items" or items:
+            provenance[(key,)] = name
+    for item_id, fields in body["items"].items():
+        provenance.update({("items", item_id, key): name for key in fields})
+    if isinstance(body.get("funds"), dict):
+        provenance.update({("funds", fund_id): name for fund_id in body["funds"]})
+    return Document(
+        merge(base.data, body),
+        [*base.files, name],
+        base.base_dir,
+        provenance,
+        [*base.problems, *problems],
+    )
+
+
+def blamer(document: Document) -> Callable[[str | None, str | None], str]:
+    """A function naming the file that set a given (item, field)."""
+
+    def blame(item: str | None, field_path: str | None) -> str:
+        head = field_path.split(".")[0] if field_path else None
+        group = item.split("[")[0] if item and item.startswith("ceilings[") else None
+        for key in (
+            ("items", item, head),
+            ("funds", item),
+            (group,),
+            (head,) if item is None else None,
+        ):
+            if key is not None and key in document.provenance:
+                return document.provenance[key]
+        return document.files[-1] if item is None else document.files[0]
+
+    return blame
+
+
+__all__ = ["Document", "apply_overlay", "blamer", "display_path", "merge", "read_document"]

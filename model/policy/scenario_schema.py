@@ -1,0 +1,159 @@
+"""The schema of a scenario file (after its variants are merged).
+
+A scenario names its catalog, horizon and admission window, and for every line item
+modelled by the grant engine says how many recipients there will be, how much of the
+cap each gets, the take-up, the city's share of the cost and any appropriation ceiling
+— each with its ``basis`` — and configures the capital programmes and the timeline.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from pydantic import Field, model_validator
+
+from model.core.schema import StrictModel
+from model.policy.distributions import Basis, CountSpec, Probability, ShareSpec
+from model.policy.programmes import ConversionSpec, FundSpec, LoanPoolSpec
+from model.policy.timing_settings import TimingOverride, TimingSettings
+
+Year = Annotated[int, Field(ge=2000, le=2100)]
+
+
+Amount = Annotated[float, Field(ge=0)]
+
+
+class YearRange(StrictModel):
+    """An inclusive range of calendar years."""
+
+    start: Year
+    end: Year
+
+    @model_validator(mode="after")
+    def _order(self) -> YearRange:
+        if self.end < self.start:
+            raise ValueError(f"end ({self.end}) is before start ({self.start})")
+        return self
+
+    @property
+    def years(self) -> list[int]:
+        """The years, in order."""
+        return list(range(self.start, self.end + 1))
+
+
+class Assumed(StrictModel):
+    """A single assumed probability or share, with its basis."""
+
+    value: Probability
+    basis: Basis
+
+
+class Stage(StrictModel):
+    """One stage of a staged award (article 19's listing reward is paid 分阶段)."""
+
+    name_zh: str = Field(min_length=1)
+    name_en: str = Field(min_length=1)
+    share: Annotated[float, Field(gt=0, le=1)] = Field(description="Fraction of the cap paid.")
+    probability: Probability = Field(description="Chance of reaching it from the previous stage.")
+    lag_years: Annotated[int, Field(ge=0, le=15)] = Field(
+        description="Years after the previous stage (the first: after admission)."
+    )
+    basis: Basis
+
+
+class ItemAssumptions(StrictModel):
+    """What a scenario assumes about one line item."""
+
+    uptake: CountSpec
+    award: ShareSpec | None = None
+    takeup: Assumed | None = None
+    retention: Assumed | None = None
+    stages: list[Stage] | None = None
+    city_share: Assumed | None = None
+    ceiling_yuan: Amount | dict[Year, Amount] | None = None
+    climate_loading: Probability = 0.0
+    admission_years: YearRange | None = None
+    recurring_until: Year | None = None
+    cap_yuan: Annotated[float, Field(ge=0)] | None = None
+    years_paid: Annotated[int, Field(ge=1, le=30)] | None = None
+    timing: TimingOverride | None = None
+    notes: str | None = None
+
+
+class Climate(StrictModel):
+    """A common "innovation climate" factor moving uptake of all programmes together.
+
+    Yearly values follow a stationary AR(1) Gaussian process with the given persistence;
+    each item's uptake loads on it with its ``climate_loading`` (Gaussian copula).
+    """
+
+    persistence: Annotated[float, Field(ge=0, lt=1)]
+    basis: Basis
+
+
+class CeilingGroup(StrictModel):
+    """An annual appropriation shared by several items, rationed pro rata."""
+
+    id: str = Field(pattern=r"^[a-z][a-z0-9_]*$")
+    name_zh: str
+    name_en: str
+    items: list[str] = Field(min_length=1)
+    annual_yuan: Amount | dict[Year, Amount]
+    basis: Basis
+
+
+class ScenarioFile(StrictModel):
+    """The schema of a resolved scenario document (after variants are merged)."""
+
+    name: str = Field(pattern=r"^[A-Za-z0-9_.+-]+$", max_length=200)
+    title_zh: str
+    title_en: str
+    description: str | None = None
+    catalog: str = "catalog.yaml"
+    horizon: YearRange
+    admission_years: YearRange
+    cap_scale: Annotated[float, Field(gt=0, le=10)] = Field(
+        default=1.0,
+        description="Multiplies every grant item's cap or fixed amount (not the "
+        "不少于 floor, fund sizes, 先投后股 grants or the loan pool's cap per loss).",
+    )
+    climate: Climate | None = None
+    ceilings: list[CeilingGroup] = Field(default_factory=list)
+    items: dict[str, ItemAssumptions]
+    funds: dict[str, FundSpec] = Field(default_factory=dict)
+    conversion: ConversionSpec | None = None
+    loan_compensation: LoanPoolSpec | None = None
+    timing: TimingSettings | None = None
+
+    @model_validator(mode="before")
+    @classmethod
+    def _fund_ids(cls, data: Any) -> Any:
+        # funds are keyed by their catalog id; the key is the fund's id
+        if isinstance(data, dict) and isinstance(data.get("funds"), dict):
+            data = {
+                **data,
+                "funds": {
+                    key: {"id": key, **value} if isinstance(value, dict) else value
+                    for key, value in data["funds"].items()
+                },
+            }
+        return data
+
+
+VARIANT_KEYS = {"extends"} | set(ScenarioFile.model_fields)
+
+
+ITEM_KEYS = set(ItemAssumptions.model_fields)
+
+
+__all__ = [
+    "ITEM_KEYS",
+    "VARIANT_KEYS",
+    "Assumed",
+    "CeilingGroup",
+    "Climate",
+    "ItemAssumptions",
+    "ScenarioFile",
+    "Stage",
+    "YearRange",
+]
