@@ -7,9 +7,8 @@ import argparse
 
 from model.analysis.compare import compare
 from model.cli.options import add_out_option, add_run_options
-from model.core.paths import default_output_dir
+from model.cli.run import batch
 from model.policy.scenario import load_scenario
-from model.report.batch import run_batch
 from model.report.report import attach_report
 
 
@@ -42,17 +41,7 @@ def run(args: argparse.Namespace) -> int:
     if args.compare:  # before the run, so that a bad variant leaves no output behind
         variants = [load_scenario(ref) for ref in args.compare]
         comparison = compare(scenario, variants, args.draws, seed=args.seed)
-    out_dir = args.out or default_output_dir(scenario.name)
-    budget = args.budget * args.unit.divisor if args.budget is not None else None
-    output = run_batch(
-        scenario,
-        draws=args.draws,
-        seed=args.seed,
-        out_dir=out_dir,
-        unit=args.unit,
-        budget_yuan=budget,
-        progress=False if args.quiet else None,
-    )
+    output = batch(scenario, args)
     path = attach_report(output, scenario, args.unit, comparison=comparison)
     if not args.quiet:
         print(f"wrote {path}")

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import argparse
+from typing import Any
 
 from model.analysis.tables import Summary
 from model.cli.options import add_out_option, add_run_options, whole_number
 from model.core.paths import default_output_dir
 from model.core.units import Unit
-from model.policy.scenario import load_scenario
-from model.report.batch import run_batch
+from model.policy.scenario import Scenario, load_scenario
+from model.report.batch import RunOutput, run_batch
 from model.report.report import attach_report
 
 
@@ -44,20 +45,30 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
 
 
-def run(args: argparse.Namespace) -> int:
-    """Run ``fiscalsim run``."""
-    scenario = load_scenario(args.scenario)
-    out_dir = args.out or default_output_dir(scenario.name)
+def batch(scenario: Scenario, args: argparse.Namespace, **options: Any) -> RunOutput:
+    """A batch run of ``scenario`` with the options ``run`` and ``report`` share
+    (``--draws``, ``--seed``, ``--unit``, ``--out``, ``--budget``, ``--quiet``) and
+    ``options`` of :func:`~model.report.batch.run_batch`."""
     budget = args.budget * args.unit.divisor if args.budget is not None else None
-    output = run_batch(
+    return run_batch(
         scenario,
         draws=args.draws,
         seed=args.seed,
-        out_dir=out_dir,
+        out_dir=args.out or default_output_dir(scenario.name),
         unit=args.unit,
         budget_yuan=budget,
+        progress=False if args.quiet else None,
+        **options,
+    )
+
+
+def run(args: argparse.Namespace) -> int:
+    """Run ``fiscalsim run``."""
+    scenario = load_scenario(args.scenario)
+    output = batch(
+        scenario,
+        args,
         write_draws=not args.no_draws_file,
-        progress=None if not args.quiet else False,
         timeline_draws=args.timeline_draws if args.timeline else None,
     )
     if args.report:
@@ -100,4 +111,4 @@ def format_summary(summary: Summary, unit: Unit) -> str:
     return "\n".join(lines)
 
 
-__all__ = ["add_arguments", "format_summary", "run"]
+__all__ = ["add_arguments", "batch", "format_summary", "run"]

@@ -18,6 +18,7 @@ import numpy as np
 import pandas as pd
 
 from model.core.streams import stream
+from model.finance.contract import SpecModel
 from model.finance.draw_arrays import (
     VARIATE_DTYPE,
     check_draw_range,
@@ -329,21 +330,9 @@ def summarize_conversion(
 
 
 @dataclass(frozen=True)
-class Conversion:
-    """The 先投后股 programme (article 11) as a :class:`~model.finance.programme.Programme`:
+class Conversion(SpecModel[ConversionSpec]):
+    """The 先投后股 programme (article 11) as a :class:`~model.finance.contract.Programme`:
     its city outlay is the grants paid."""
-
-    spec: ConversionSpec
-
-    @property
-    def id(self) -> str:
-        """The catalog id."""
-        return self.spec.id
-
-    @property
-    def last_year(self) -> int:
-        """The last calendar year a grant is paid."""
-        return self.spec.last_payment_year
 
     def simulate(
         self, years: Sequence[int], start: int, stop: int, *, seed: int

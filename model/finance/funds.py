@@ -28,6 +28,7 @@ import numpy as np
 import pandas as pd
 
 from model.core.streams import stream
+from model.finance.contract import SpecModel
 from model.finance.draw_arrays import (
     VARIATE_DTYPE,
     check_draw_range,
@@ -410,21 +411,9 @@ def simulate_fund(
 
 
 @dataclass(frozen=True)
-class Fund:
-    """A fund of article 20 as a :class:`~model.finance.programme.Programme`: its city
+class Fund(SpecModel[FundSpec]):
+    """A fund of article 20 as a :class:`~model.finance.contract.Programme`: its city
     outlay is its share of the capital calls (investments and fees)."""
-
-    spec: FundSpec
-
-    @property
-    def id(self) -> str:
-        """The catalog id."""
-        return self.spec.id
-
-    @property
-    def last_year(self) -> int:
-        """The last calendar year the city may pay anything (liquidation)."""
-        return self.spec.last_payment_year
 
     def simulate(self, years: Sequence[int], start: int, stop: int, *, seed: int) -> FundDraws:
         """Draws ``[start, stop)`` on the run's year axis (see :func:`simulate_fund`)."""

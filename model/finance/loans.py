@@ -23,6 +23,7 @@ import pandas as pd
 from scipy import integrate, special
 
 from model.core.streams import stream
+from model.finance.contract import SpecModel
 from model.finance.draw_arrays import (
     VARIATE_DTYPE,
     check_draw_range,
@@ -380,21 +381,9 @@ def summarize_loans(
 
 
 @dataclass(frozen=True)
-class LoanPool:
+class LoanPool(SpecModel[LoanPoolSpec]):
     """The loan-risk compensation pool (article 21) as a
-    :class:`~model.finance.programme.Programme`: its city outlay is the compensation paid."""
-
-    spec: LoanPoolSpec
-
-    @property
-    def id(self) -> str:
-        """The catalog id."""
-        return self.spec.id
-
-    @property
-    def last_year(self) -> int:
-        """The last calendar year compensation is paid."""
-        return self.spec.last_payment_year
+    :class:`~model.finance.contract.Programme`: its city outlay is the compensation paid."""
 
     def simulate(self, years: Sequence[int], start: int, stop: int, *, seed: int) -> LoanDraws:
         """Draws ``[start, stop)`` on the run's year axis (see :func:`simulate_loans`)."""

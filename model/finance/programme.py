@@ -1,8 +1,9 @@
-"""The contract of the capital programmes, and running them inside a scenario.
+"""Running the capital programmes inside a scenario.
 
 The seed and angel funds (article 20), 先投后股 (article 11) and the loan-risk
-compensation pool (article 21) are one kind of thing: a :class:`Programme` that pays
-city money by year and has tables of its own. Each model implements the protocol
+compensation pool (article 21) are one kind of thing: a
+:class:`~model.finance.contract.Programme` that pays city money by year and has tables of
+its own. Each model implements the protocol
 (:class:`~model.finance.funds.Fund`, :class:`~model.finance.conversion.Conversion`,
 :class:`~model.finance.loans.LoanPool`); :func:`programme` picks the model of a
 specification by its type. A scenario lists its programmes' specifications once
@@ -12,70 +13,17 @@ axis and seed, so that their city outlays join the grant items as rows of the re
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
-from typing import Any, Protocol, Self
+from collections.abc import Callable, Mapping
+from typing import Any
 
-import numpy as np
 import pandas as pd
 
+from model.finance.contract import Programme
 from model.finance.conversion import Conversion
 from model.finance.funds import Fund
 from model.finance.loans import LoanPool
 from model.policy.programmes import ConversionSpec, FundSpec, LoanPoolSpec, ProgrammeSpec
 from model.policy.scenario import Scenario
-
-
-class ProgrammeDraws(Protocol):
-    """Simulated draws of a programme; money in yuan, ``(draws, years)`` arrays follow the
-    run's year axis."""
-
-    @property
-    def n_draws(self) -> int:
-        """Number of draws."""
-        ...
-
-    @property
-    def budget_outlay(self) -> np.ndarray:
-        """What the city pays each year (yuan, (draws, years))."""
-        ...
-
-    @property
-    def budget_inflow(self) -> np.ndarray:
-        """What comes back to the city each year (yuan, (draws, years))."""
-        ...
-
-    @classmethod
-    def concat(cls, parts: Sequence[Self]) -> Self:
-        """Join chunks of draws, in order."""
-        ...
-
-
-class Programme(Protocol):
-    """A capital programme of a scenario: a fund, 先投后股 or the loan pool."""
-
-    @property
-    def id(self) -> str:
-        """The catalog id (the programme's row in the results)."""
-        ...
-
-    @property
-    def last_year(self) -> int:
-        """The last calendar year in which the city may pay anything out."""
-        ...
-
-    def simulate(self, years: Sequence[int], start: int, stop: int, *, seed: int) -> Any:
-        """Draws ``[start, stop)`` on the run's year axis, from keyed streams of its own
-        (a :class:`ProgrammeDraws`)."""
-        ...
-
-    def summarize(self, draws: Any) -> dict[str, pd.DataFrame]:
-        """The programme's own tables (money in ``*_yuan`` columns)."""
-        ...
-
-    def expected_outlay(self, years: Sequence[int]) -> np.ndarray:
-        """Closed-form expected city outlay by year where one exists, else NaN (yuan)."""
-        ...
-
 
 #: The model of each kind of specification.
 MODELS: Mapping[type, Callable[[Any], Programme]] = {
@@ -126,8 +74,6 @@ def summarize_programmes(scenario: Scenario, draws: Mapping[str, Any]) -> dict[s
 
 __all__ = [
     "MODELS",
-    "Programme",
-    "ProgrammeDraws",
     "programme",
     "programmes",
     "simulate_programmes",

@@ -28,7 +28,7 @@ def expected_demand(scenario: Scenario) -> pd.DataFrame:
       last paying year, with ``r`` the annual retention;
     * ``staged``: ``E[N_c]·(p_1⋯p_s)·share_s·A`` in year ``c + lag_1 + … + lag_s``;
     * funds, 先投后股 and the loan pool: their city outlay where a closed form exists
-      (:meth:`model.finance.programme.Programme.expected_outlay`), else NaN.
+      (:meth:`model.finance.contract.Programme.expected_outlay`), else NaN.
 
     Returns
     -------
