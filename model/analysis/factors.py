@@ -177,8 +177,10 @@ def award_with_mean(item: ResolvedItem, target: float):
     if isinstance(spec, FormulaLognormal):
 
         def mean_at(log_median: float) -> float:
+            # a point of the root search, not an input: its bracket reaches medians
+            # beyond the schema's range, so it is built without validation
             data = {**spec.model_dump(), "median_base_yuan": math.exp(log_median)}
-            return FormulaLognormal.model_validate(data).mean()
+            return FormulaLognormal.model_construct(**data).mean()
 
         centre = math.log(spec.median_base_yuan)
         bracket = (centre - 30 * spec.sigma, centre + 30 * spec.sigma)

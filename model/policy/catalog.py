@@ -16,7 +16,16 @@ from pydantic import Field, ValidationError, model_validator
 
 from model.core.errors import InputError, Problem, problems_from_validation
 from model.core.paths import CATALOG_PATH
-from model.core.schema import CHAPTERS, CapBasis, Modeller, PaymentKind, StrictModel
+from model.core.schema import (
+    CHAPTERS,
+    CapBasis,
+    Modeller,
+    MoneyYuan,
+    PaymentKind,
+    PositiveFraction,
+    Probability,
+    StrictModel,
+)
 from model.core.yamlio import read_yaml
 
 Chapter = Literal["一", "二", "三", "四", "五", "六", "七", "八"]
@@ -26,7 +35,7 @@ ItemId = str
 class FormulaTerms(StrictModel):
     """The terms of a formula award (article 3: 10% of last year's new contract value)."""
 
-    rate: float = Field(gt=0, le=1, description="Share of the base paid out.")
+    rate: PositiveFraction = Field(description="Share of the base paid out.")
     base_zh: str = Field(min_length=1, description="The base, in the policy's words.")
     base_en: str = Field(min_length=1)
 
@@ -46,13 +55,13 @@ class LineItem(StrictModel):
     responsible_units: list[str] = Field(min_length=1)
     lead_unit: str | None = None
     payment: Annotated[PaymentKind, Field(strict=False)]
-    cap_yuan: float | None = Field(default=None, ge=0)
+    cap_yuan: MoneyYuan | None = None
     cap_basis: Annotated[CapBasis, Field(strict=False)] = CapBasis.PER_AWARD
     fixed: bool
     years_paid: int | None = Field(default=None, ge=1, le=30)
-    floor_yuan: float | None = Field(default=None, ge=0)
+    floor_yuan: MoneyYuan | None = None
     formula: FormulaTerms | None = None
-    tolerance: float | None = Field(default=None, ge=0, le=1)
+    tolerance: Probability | None = None
     modelled_by: Annotated[Modeller, Field(strict=False)] = Modeller.ENGINE
     quote: str = Field(min_length=4)
     interpretation: str | None = None

@@ -21,10 +21,18 @@ from pydantic import Field, model_validator
 from scipy import special
 
 from model.core.errors import register_union_tags
-from model.core.schema import StrictModel
+from model.core.schema import (
+    Count,
+    MeanCount,
+    MoneyYuan,
+    Multiple,
+    PositiveYuan,
+    Probability,
+    Shape,
+    StrictModel,
+    Year,
+)
 
-Probability = Annotated[float, Field(ge=0.0, le=1.0)]
-NonNegative = Annotated[float, Field(ge=0.0)]
 Basis = Annotated[str, Field(min_length=3, description="Source or reasoning of the assumption.")]
 
 
@@ -66,7 +74,7 @@ class FixedCount(_CountSpec):
     """A known number of recipients per admission year (one value, or one per year)."""
 
     dist: Literal["fixed"]
-    value: Annotated[int, Field(ge=0)] | list[Annotated[int, Field(ge=0)]]
+    value: Count | list[Count]
 
     def per_year(self, n_years: int) -> list[int | float]:
         return list(self.value) if isinstance(self.value, list) else [self.value] * n_years
@@ -80,7 +88,7 @@ class PoissonCount(_CountSpec):
     """Poisson number of recipients with the given mean (one value, or one per year)."""
 
     dist: Literal["poisson"]
-    mean_count: NonNegative | list[NonNegative] = Field(alias="mean")
+    mean_count: MeanCount | list[MeanCount] = Field(alias="mean")
 
     def per_year(self, n_years):
         value = self.mean_count
@@ -98,8 +106,8 @@ class NegativeBinomialCount(_CountSpec):
     """
 
     dist: Literal["negative_binomial"]
-    mean_count: NonNegative | list[NonNegative] = Field(alias="mean")
-    dispersion: Annotated[float, Field(gt=0)]
+    mean_count: MeanCount | list[MeanCount] = Field(alias="mean")
+    dispersion: Shape
 
     def per_year(self, n_years):
         value = self.mean_count
@@ -115,7 +123,7 @@ class BinomialCount(_CountSpec):
     """Each of ``pool`` candidates qualifies independently with probability ``p``."""
 
     dist: Literal["binomial"]
-    pool: Annotated[int, Field(ge=0)] | list[Annotated[int, Field(ge=0)]]
+    pool: Count | list[Count]
     p: Probability
 
     def per_year(self, n_years):
@@ -140,14 +148,14 @@ class StockFlowCount(_CountSpec):
     """
 
     dist: Literal["stock_flow"]
-    stock_start: NonNegative
-    year_start: Annotated[int, Field(ge=2000, le=2100)]
-    stock_target: NonNegative
-    year_target: Annotated[int, Field(ge=2000, le=2100)]
+    stock_start: MeanCount
+    year_start: Year
+    stock_target: MeanCount
+    year_target: Year
     exit_rate: Probability = 0.0
     after_target: Literal["grow", "hold"] = "grow"
-    dispersion: Annotated[float, Field(gt=0)] | None = None
-    first_year: Annotated[int, Field(ge=2000, le=2100)] | None = Field(
+    dispersion: Shape | None = None
+    first_year: Year | None = Field(
         default=None, description="Set by the scenario: the first admission year."
     )
 
@@ -219,7 +227,7 @@ class FixedShare(_ShareSpec):
     """Every recipient gets the same fraction of the cap (1.0: the full cap)."""
 
     dist: Literal["fixed"]
-    value: NonNegative
+    value: Multiple
 
     @property
     def lower(self) -> float:
@@ -243,8 +251,8 @@ class UniformShare(_ShareSpec):
     """Award fraction uniform on [low, high]."""
 
     dist: Literal["uniform"]
-    low: NonNegative
-    high: NonNegative
+    low: Multiple
+    high: Multiple
 
     @model_validator(mode="after")
     def _order(self) -> UniformShare:
@@ -274,9 +282,9 @@ class TriangularShare(_ShareSpec):
     """Award fraction triangular on [low, high] with the given mode."""
 
     dist: Literal["triangular"]
-    low: NonNegative
-    mode: NonNegative
-    high: NonNegative
+    low: Multiple
+    mode: Multiple
+    high: Multiple
 
     @model_validator(mode="after")
     def _order(self) -> TriangularShare:
@@ -311,10 +319,10 @@ class BetaShare(_ShareSpec):
     """Award fraction ``low + (high − low)·Beta(a, b)``."""
 
     dist: Literal["beta"]
-    a: Annotated[float, Field(gt=0)]
-    b: Annotated[float, Field(gt=0)]
-    low: NonNegative = 0.0
-    high: NonNegative = 1.0
+    a: Shape
+    b: Shape
+    low: Multiple = 0.0
+    high: Multiple = 1.0
 
     @model_validator(mode="after")
     def _order(self) -> BetaShare:
@@ -352,10 +360,10 @@ class FormulaLognormal(_ShareSpec):
     """
 
     dist: Literal["formula_lognormal"]
-    median_base_yuan: Annotated[float, Field(gt=0)]
+    median_base_yuan: PositiveYuan
     sigma: Annotated[float, Field(gt=0, le=5)]
-    rate: float | None = Field(default=None, description="Bound from the catalog.")
-    cap_yuan: float | None = Field(default=None, description="Bound from the catalog.")
+    rate: Probability | None = Field(default=None, description="Bound from the catalog.")
+    cap_yuan: MoneyYuan | None = Field(default=None, description="Bound from the catalog.")
 
     def bind(self, rate: float, cap_yuan: float) -> FormulaLognormal:
         """A copy with the catalog's rate and cap filled in."""
@@ -400,9 +408,9 @@ class FormulaFixed(_ShareSpec):
     input for checks and for analysts who know a laboratory's contract value."""
 
     dist: Literal["formula_fixed"]
-    base_yuan: Annotated[float, Field(ge=0)]
-    rate: float | None = Field(default=None, description="Bound from the catalog.")
-    cap_yuan: float | None = Field(default=None, description="Bound from the catalog.")
+    base_yuan: MoneyYuan
+    rate: Probability | None = Field(default=None, description="Bound from the catalog.")
+    cap_yuan: MoneyYuan | None = Field(default=None, description="Bound from the catalog.")
 
     def bind(self, rate: float, cap_yuan: float) -> FormulaFixed:
         """A copy with the catalog's rate and cap filled in."""
@@ -456,6 +464,7 @@ register_union_tags(
 )
 
 __all__ = [
+    "Basis",
     "BetaShare",
     "BinomialCount",
     "CountSpec",

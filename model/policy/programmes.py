@@ -15,7 +15,7 @@ from typing import Annotated, Self
 import numpy as np
 from pydantic import Field, model_validator
 
-from model.core.schema import StrictModel
+from model.core.schema import MoneyYuan, PositiveYuan, StrictModel, Year
 
 
 class OutcomeSpec(StrictModel):
@@ -90,8 +90,8 @@ class StageSpec(StrictModel):
     category: Annotated[Category, Field(strict=False)]
     deals_per_year_min: int = Field(ge=0, le=10_000)
     deals_per_year_max: int = Field(ge=0, le=10_000)
-    ticket_min_yuan: float = Field(gt=0)
-    ticket_max_yuan: float = Field(gt=0)
+    ticket_min_yuan: PositiveYuan
+    ticket_max_yuan: PositiveYuan
     tolerance: float = Field(ge=0, le=1, description="Rate used by the category rule.")
     outcome: OutcomeSpec
     basis: str = Field(min_length=1)
@@ -121,9 +121,9 @@ class FundSpec(StrictModel):
 
     id: str = Field(pattern=_ID, max_length=64)
     name_zh: str | None = None
-    size_yuan: float = Field(gt=0)
+    size_yuan: PositiveYuan
     city_share: float = Field(gt=0, le=1, description="City's share of the fund's capital.")
-    first_year: int = Field(ge=2000, le=2100)
+    first_year: Year
     investment_years: int = Field(ge=1, le=20)
     life_years: int = Field(ge=1, le=30)
     follow_on_reserve: float = Field(default=0.0, ge=0, lt=1)
@@ -194,12 +194,12 @@ class ConversionSpec(StrictModel):
     """
 
     id: str = Field(pattern=r"^[a-z][a-z0-9_]*$", max_length=64)
-    first_year: int = Field(ge=2000, le=2100)
-    last_year: int = Field(ge=2000, le=2100)
+    first_year: Year
+    last_year: Year
     projects_per_year_min: int = Field(ge=0, le=10_000)
     projects_per_year_max: int = Field(ge=0, le=10_000)
-    grant_min_yuan: float = Field(gt=0)
-    grant_max_yuan: float = Field(gt=0)
+    grant_min_yuan: PositiveYuan
+    grant_max_yuan: PositiveYuan
     conversion_prob: float = Field(ge=0, le=1)
     conversion_years_min: int = Field(ge=0, le=20)
     conversion_years_max: int = Field(ge=0, le=20)
@@ -240,6 +240,11 @@ class ConversionSpec(StrictModel):
 #: Article 21: 最高给予50万元补偿 (yuan per loss).
 ARTICLE_21_CAP_YUAN = 500_000.0
 
+#: Most compensable losses a year the loan pool may expect (about 400 times the
+#: baseline's 25): each loss is drawn one by one, so the bound keeps a draw's memory
+#: finite.
+MAX_LOSSES_PER_YEAR = 10_000
+
 
 class LoanPoolSpec(StrictModel):
     """Assumptions of the loan-risk compensation pool (yuan; rates a year).
@@ -254,12 +259,12 @@ class LoanPoolSpec(StrictModel):
     """
 
     id: str = Field(pattern=r"^[a-z][a-z0-9_]*$", max_length=64)
-    first_year: int = Field(ge=2000, le=2100)
-    last_year: int = Field(ge=2000, le=2100)
-    volume_median_yuan: float = Field(ge=0)
-    volume_sigma: float = Field(default=0.0, ge=0, le=3)
+    first_year: Year
+    last_year: Year
+    volume_median_yuan: MoneyYuan
+    volume_sigma: float = Field(default=0.0, ge=0, le=1)
     volume_growth: float = Field(default=0.0, ge=-0.5, le=2)
-    loan_size_median_yuan: float = Field(gt=0)
+    loan_size_median_yuan: PositiveYuan
     loan_size_sigma: float = Field(default=0.0, ge=0, le=3)
     default_rate_min: float = Field(ge=0, le=1)
     default_rate_max: float = Field(ge=0, le=1)
@@ -267,8 +272,8 @@ class LoanPoolSpec(StrictModel):
     lgd_mean: float = Field(gt=0, le=1)
     lgd_sd: float = Field(default=0.0, ge=0, le=0.5)
     compensation_share: float = Field(ge=0, le=1)
-    cap_per_loss_yuan: float = Field(default=ARTICLE_21_CAP_YUAN, ge=0)
-    pool_ceiling_yuan: float | None = Field(default=None, ge=0)
+    cap_per_loss_yuan: MoneyYuan = ARTICLE_21_CAP_YUAN
+    pool_ceiling_yuan: MoneyYuan | None = None
     payout_lag_years: int = Field(default=1, ge=0, le=10)
     basis: str = Field(min_length=1)
 
@@ -286,6 +291,13 @@ class LoanPoolSpec(StrictModel):
                 "lgd_sd too large for a beta distribution with mean lgd_mean "
                 "(need lgd_sd^2 < lgd_mean * (1 - lgd_mean))"
             )
+        if not problems and self.expected_losses_max > MAX_LOSSES_PER_YEAR:
+            problems.append(
+                f"about {self.expected_losses_max:,.0f} compensable losses a year expected "
+                f"(volume in {self.last_year} × default_rate_max × claim_share ÷ mean loan "
+                f"size); at most {MAX_LOSSES_PER_YEAR:,} are modelled: check "
+                "volume_median_yuan, volume_growth and loan_size_median_yuan"
+            )
         if problems:
             raise ValueError("; ".join(problems))
         return self
@@ -297,6 +309,14 @@ class LoanPoolSpec(StrictModel):
             return None
         concentration = self.lgd_mean * (1 - self.lgd_mean) / self.lgd_sd**2 - 1
         return self.lgd_mean * concentration, (1 - self.lgd_mean) * concentration
+
+    @property
+    def expected_losses_max(self) -> float:
+        """Expected compensable losses in the last year of lending at the highest default
+        rate (losses a year): the largest Poisson mean the pool's draws use, before the
+        volume's own spread."""
+        volume = self.volume_median(self.last_year) * float(np.exp(self.volume_sigma**2 / 2))
+        return volume * self.default_rate_max * self.claim_share / self.mean_loan_size_yuan
 
     @property
     def mean_loan_size_yuan(self) -> float:
@@ -320,6 +340,7 @@ ProgrammeSpec = FundSpec | ConversionSpec | LoanPoolSpec
 
 __all__ = [
     "ARTICLE_21_CAP_YUAN",
+    "MAX_LOSSES_PER_YEAR",
     "Category",
     "ConversionSpec",
     "FundSpec",

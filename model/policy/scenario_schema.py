@@ -12,15 +12,10 @@ from typing import Annotated, Any
 
 from pydantic import Field, model_validator
 
-from model.core.schema import StrictModel
-from model.policy.distributions import Basis, CountSpec, Probability, ShareSpec
+from model.core.schema import MoneyYuan, PositiveFraction, Probability, StrictModel, Year
+from model.policy.distributions import Basis, CountSpec, ShareSpec
 from model.policy.programmes import ConversionSpec, FundSpec, LoanPoolSpec
 from model.policy.timing_settings import TimingOverride, TimingSettings
-
-Year = Annotated[int, Field(ge=2000, le=2100)]
-
-
-Amount = Annotated[float, Field(ge=0)]
 
 
 class YearRange(StrictModel):
@@ -53,7 +48,7 @@ class Stage(StrictModel):
 
     name_zh: str = Field(min_length=1)
     name_en: str = Field(min_length=1)
-    share: Annotated[float, Field(gt=0, le=1)] = Field(description="Fraction of the cap paid.")
+    share: PositiveFraction = Field(description="Fraction of the cap paid.")
     probability: Probability = Field(description="Chance of reaching it from the previous stage.")
     lag_years: Annotated[int, Field(ge=0, le=15)] = Field(
         description="Years after the previous stage (the first: after admission)."
@@ -70,11 +65,11 @@ class ItemAssumptions(StrictModel):
     retention: Assumed | None = None
     stages: list[Stage] | None = None
     city_share: Assumed | None = None
-    ceiling_yuan: Amount | dict[Year, Amount] | None = None
+    ceiling_yuan: MoneyYuan | dict[Year, MoneyYuan] | None = None
     climate_loading: Probability = 0.0
     admission_years: YearRange | None = None
     recurring_until: Year | None = None
-    cap_yuan: Annotated[float, Field(ge=0)] | None = None
+    cap_yuan: MoneyYuan | None = None
     years_paid: Annotated[int, Field(ge=1, le=30)] | None = None
     timing: TimingOverride | None = None
     notes: str | None = None
@@ -98,7 +93,7 @@ class CeilingGroup(StrictModel):
     name_zh: str
     name_en: str
     items: list[str] = Field(min_length=1)
-    annual_yuan: Amount | dict[Year, Amount]
+    annual_yuan: MoneyYuan | dict[Year, MoneyYuan]
     basis: Basis
 
 

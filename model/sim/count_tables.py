@@ -17,6 +17,11 @@ import numpy as np
 #: are resolved with scipy's exact ``ppf``.
 TAIL_MASS = 1e-12
 _U_MIN, _U_MAX = np.finfo(float).tiny, np.nextafter(1.0, 0.0)
+#: Most entries of an inversion table (8 MB of CDF): a long-tailed distribution (a
+#: negative binomial of small dispersion) keeps only this much of its body in the table
+#: and resolves the rarer draws beyond it with scipy's exact ``ppf``, so its memory stays
+#: bounded and its draws are the same.
+MAX_TABLE_SIZE = 1 << 20
 
 
 @dataclass(frozen=True)
@@ -43,7 +48,7 @@ class CountTable:
             empty = np.empty(0)
             return cls(dist, empty, dist, empty.astype(np.intp), empty)
         low = max(int(dist.ppf(TAIL_MASS)) - 1, 0)
-        high = int(dist.ppf(1.0 - TAIL_MASS))
+        high = min(int(dist.ppf(1.0 - TAIL_MASS)), low + MAX_TABLE_SIZE - 1)
         cdf = dist.cdf(np.arange(low, high + 1))
         cells = 2 * cdf.size
         guide = np.searchsorted(cdf, np.arange(cells + 1) / cells, side="left")
@@ -84,4 +89,4 @@ def counts_from_uniforms(dist, uniforms: np.ndarray) -> np.ndarray:
     return CountTable.build(dist).draw(uniforms)
 
 
-__all__ = ["TAIL_MASS", "CountTable", "counts_from_uniforms"]
+__all__ = ["MAX_TABLE_SIZE", "TAIL_MASS", "CountTable", "counts_from_uniforms"]

@@ -76,7 +76,7 @@ def test_the_event_loop_changes_nothing_without_a_binding_appropriation(baseline
                     "name_zh": "全部",
                     "name_en": "all",
                     "items": list(baseline.items),
-                    "annual_yuan": 1e13,
+                    "annual_yuan": 1e12,  # the largest amount the schema allows
                     "basis": "test: never binds",
                 }
             ]
