@@ -231,7 +231,7 @@ def html_tile(zh: str, en: str, value: str, detail_zh: str = "", detail_en: str 
 CSS = """
 :root{--ink:#1d2733;--muted:#5b6776;--line:#d9dee5;--band:#f4f6f9;--accent:#1f4e79}
 *{box-sizing:border-box}
-body{margin:0;color:var(--ink);background:#fff;font:14px/1.5 "Noto Sans CJK SC",
+body{margin:0;color:var(--ink);background:#fff;font:14px/1.5 "fiscalsim CJK","Noto Sans CJK SC",
  "Source Han Sans SC","PingFang SC","Microsoft YaHei","WenQuanYi Micro Hei",system-ui,
  -apple-system,"Segoe UI",sans-serif}
 header{background:var(--accent);color:#fff;padding:28px 40px 22px}

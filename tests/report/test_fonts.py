@@ -3,13 +3,16 @@ labels fall back to English, with one notice, when no CJK font exists."""
 
 from __future__ import annotations
 
+import base64
 import io
 import logging
+import os
+import re
 import subprocess
 import sys
 import time
 import warnings
-from importlib.util import find_spec
+from pathlib import Path
 
 import matplotlib
 import pytest
@@ -32,7 +35,9 @@ def restore_matplotlib_settings():
 def cjk_family() -> str:
     family = configure_cjk_font()
     if family is None:
-        pytest.skip("no CJK font installed (pip install fiscalsim[cjk])")
+        if os.environ.get("FISCALSIM_REQUIRE_CJK") == "1":
+            pytest.fail("FISCALSIM_REQUIRE_CJK=1 but no CJK font was found")
+        pytest.skip("no CJK font installed (apt-get install fonts-noto-cjk)")
     return family
 
 
@@ -124,25 +129,77 @@ def test_label_falls_back_to_english_with_one_notice(monkeypatch, caplog):
     assert list(matplotlib.rcParams["font.sans-serif"]) == before
 
 
-def test_an_installed_font_comes_before_the_package(monkeypatch):
+def test_the_first_family_in_order_of_preference_is_chosen(monkeypatch):
     monkeypatch.setattr(
         fonts, "_known_families", lambda: {"DejaVu Sans", "WenQuanYi Zen Hei", "Microsoft YaHei"}
     )
     assert find_cjk_font.__wrapped__() == "WenQuanYi Zen Hei"
 
 
-@pytest.mark.skipif(find_spec(fonts.FONT_PACKAGE) is None, reason="manimgx-fonts-cjk absent")
-def test_the_packaged_font_is_registered_once(monkeypatch):
+def _system_cjk_files() -> list[str]:
     from matplotlib import font_manager
 
-    monkeypatch.setattr(fonts, "_known_families", lambda: {"DejaVu Sans"})
-    assert find_cjk_font.__wrapped__() == "Noto Sans CJK SC"
-    count = len(font_manager.fontManager.ttflist)
-    assert find_cjk_font.__wrapped__() == "Noto Sans CJK SC"
-    assert len(font_manager.fontManager.ttflist) == count
+    return [
+        path
+        for path in font_manager.findSystemFonts()
+        if any(hint in Path(path).name.lower() for hint in fonts.CJK_FILE_HINTS)
+    ]
 
 
-def test_no_font_anywhere_gives_none(monkeypatch):
+def test_a_font_installed_after_matplotlib_cached_its_list_is_found(monkeypatch):
+    # the state of a venv whose font cache predates `apt-get install fonts-noto-cjk`
+    from matplotlib import font_manager
+
+    if not _system_cjk_files():
+        pytest.skip("no CJK font file on this machine")
+    manager = font_manager.fontManager
+    cjk_files = set(_system_cjk_files())
+    stale = [entry for entry in manager.ttflist if entry.fname not in cjk_files]
+    monkeypatch.setattr(manager, "ttflist", stale)
+    family = find_cjk_font.__wrapped__()
+    assert family in fonts.CJK_FAMILIES
+    files = {entry.fname for entry in manager.ttflist if entry.name == family}
+    assert files and files <= set(_system_cjk_files())
+    count = len(manager.ttflist)
+    assert find_cjk_font.__wrapped__() == family  # found now: nothing is added twice
+    assert len(manager.ttflist) == count
+
+
+def test_ci_renders_chinese_with_a_system_font(cjk_family):
+    # .ci/run installs Debian's fonts-noto-cjk and then sets FISCALSIM_REQUIRE_CJK=1,
+    # so that there the fixture fails instead of skipping
+    from matplotlib import font_manager
+
+    path = font_manager.findfont(font_manager.FontProperties(family=cjk_family))
+    assert "site-packages" not in path and path in _system_cjk_files()
+
+
+def test_no_font_anywhere_gives_none_and_says_how_to_install_one(monkeypatch, caplog):
     monkeypatch.setattr(fonts, "_known_families", lambda: {"DejaVu Sans"})
-    monkeypatch.setattr(fonts, "FONT_PACKAGE", "no_such_font_package_for_fiscalsim")
+    monkeypatch.setattr(fonts, "_add_uncached_cjk_files", lambda: 0)
     assert find_cjk_font.__wrapped__() is None
+    monkeypatch.setattr(fonts, "find_cjk_font", lambda: None)
+    monkeypatch.setattr(fonts, "_fallback_noted", False)
+    caplog.set_level(logging.INFO, logger="model.report.fonts")
+    assert configure_cjk_font() is None
+    (notice,) = [r.getMessage() for r in caplog.records if r.name == "model.report.fonts"]
+    assert "apt-get install fonts-noto-cjk" in notice and "Microsoft YaHei" in notice
+
+
+def test_the_embedded_subset_holds_exactly_the_glyphs_used(cjk_family):
+    from fontTools.ttLib import TTFont
+
+    css = fonts.font_face_css("年度汇总 / Summary by year：容错率")
+    sources = re.findall(r"base64,([A-Za-z0-9+/=]+)", css)
+    weights = re.findall(r"font-weight:(\d+)", css)
+    assert sources and "400" in weights
+    for source in sources:
+        font = TTFont(io.BytesIO(base64.b64decode(source)))
+        mapped = {chr(code) for code in font.getBestCmap()}
+        assert set("年度汇总容错率：") <= mapped
+        assert not mapped & set("龍鳳預算ABCxyz")  # nothing unused, no ASCII
+        assert len(source) < 40_000  # a few kB, not the 16 MB font
+
+
+def test_no_chinese_text_embeds_nothing():
+    assert fonts.font_face_css("Summary by year 2026") == ""

@@ -64,11 +64,12 @@ def test_the_report_is_one_file_with_no_external_references(run, page):
         "<link",
         "<script",
         "@import",
-        "url(",
         "//fonts.",
         "<iframe",
     ):
         assert pattern not in lowered, pattern
+    # the one url() allowed is the embedded font subset, a data: URI
+    assert lowered.count("url(") == lowered.count("url(data:font/woff;base64,")
     structure = Structure()
     structure.feed(page)
     sources = [value for tag, name, value in structure.attributes if name == "src"]
@@ -186,3 +187,22 @@ def test_text_is_escaped(run, baseline, tmp_path):
     page = path.read_text(encoding="utf-8")
     assert "<b>bold</b>" not in page and "<script>" not in page
     assert html.escape(hostile.title_en) in page
+
+
+def test_the_report_embeds_the_glyphs_of_its_chinese_text(page):
+    # so that it reads the same in a browser on a machine without CJK fonts
+    import base64
+
+    from fontTools.ttLib import TTFont
+
+    from model.report.fonts import EMBEDDED_FAMILY, find_cjk_font
+
+    if find_cjk_font() is None:
+        pytest.skip("no CJK font on this machine to subset")
+    sources = re.findall(r"url\(data:font/woff;base64,([A-Za-z0-9+/=]+)\)", page)
+    assert sources and f'"{EMBEDDED_FAMILY}"' in page.split("</style>")[0]
+    body = html.unescape(re.sub(r"<[^>]+>", "", page.split("<body>")[1]))
+    chinese = {char for char in body if "\u4e00" <= char <= "\u9fff"}
+    assert len(chinese) > 100
+    mapped = {chr(code) for code in TTFont(io.BytesIO(base64.b64decode(sources[0]))).getBestCmap()}
+    assert chinese <= mapped
