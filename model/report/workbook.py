@@ -8,6 +8,7 @@ import pandas as pd
 
 from model.core.units import Unit
 from model.report.labels import TITLES, column_label
+from model.report.output import neutralise_table, neutralise_text
 
 
 def write_workbook(tables: dict[str, pd.DataFrame], path: Path, unit: Unit) -> None:
@@ -34,9 +35,11 @@ def write_workbook(tables: dict[str, pd.DataFrame], path: Path, unit: Unit) -> N
             sheet_name = zh[:31]
             frame = table.reset_index() if _has_named_index(table) else table
             frame = frame.rename(columns={c: column_label(str(c), unit) for c in frame.columns})
+            frame = neutralise_table(frame)  # text cells are text, never formulas
             frame.to_excel(writer, sheet_name=sheet_name, index=False, startrow=1)
             sheet = writer.sheets[sheet_name]
-            sheet.cell(row=1, column=1, value=f"{zh} / {en}").font = Font(bold=True, size=12)
+            title = sheet.cell(row=1, column=1, value=neutralise_text(f"{zh} / {en}"))
+            title.font = Font(bold=True, size=12)
             for column_index, column in enumerate(frame.columns, start=1):
                 cell = sheet.cell(row=2, column=column_index)
                 cell.font, cell.fill = header_font, header_fill
