@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from typing import Literal
 
 import numpy as np
 import pandas as pd
@@ -178,7 +179,7 @@ def goal_seek(
     *,
     budget_yuan: float,
     statistic: str = "p95",
-    year: int | None = 2026,
+    year: int | Literal["plan"] | None = "plan",
     parameter: str | tuple = "cap_scale",
     draws: int = 4_000,
     seed: int = 0,
@@ -197,7 +198,9 @@ def goal_seek(
         The budget (yuan) the statistic must not exceed.
     statistic : {"p95", "mean"}
         Of the city's total in ``year`` (``None``: the horizon total), over the draws.
-    year : int or None
+    year : int, "plan" or None
+        The year budgeted: a calendar year, ``"plan"`` (default) for the scenario's
+        first plan year (the budget year being drafted), ``None`` for the horizon total.
     parameter : str or tuple
         ``"cap_scale"``; ``"ITEM:cap"`` (the item's cap in yuan, before ``cap_scale``);
         ``"ITEM:count"`` (multiplier of the item's expected count).
@@ -214,6 +217,8 @@ def goal_seek(
     """
     check_draws(draws, source="goalseek")
     seed = check_seed(seed)
+    if year == "plan":
+        year = scenario.plan_start
     if statistic not in ("p95", "mean"):
         raise InputError([Problem("goalseek", None, "--statistic", "use p95 or mean")])
     if year is not None and year not in scenario.payment_years:

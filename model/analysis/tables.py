@@ -18,6 +18,7 @@ from model.core.schema import CHAPTERS
 from model.core.stats import Moments, describe, describe_columns, z_scores
 from model.core.units import YUAN
 from model.finance.programme import summarize_programmes
+from model.policy.periods import Periods
 from model.policy.scenario import Scenario
 from model.sim.analytic import expected_city_cost, expected_demand
 from model.sim.results import Results
@@ -43,6 +44,8 @@ class Summary:
         ``conversion``, ``loan_compensation``, …), see :mod:`model.finance.programme`.
     programme_draws : dict
         Their draws, by item id (for charts).
+    periods : Periods
+        The scenario's horizon and plan years.
     """
 
     scenario_name: str
@@ -55,6 +58,7 @@ class Summary:
     year_totals: pd.DataFrame = field(repr=False)
     programme_tables: dict[str, pd.DataFrame] = field(default_factory=dict, repr=False)
     programme_draws: dict = field(default_factory=dict, repr=False)
+    periods: Periods | None = None
 
 
 class RunAccumulator:
@@ -167,6 +171,7 @@ class RunAccumulator:
             year_totals,
             programme_tables,
             programme_draws,
+            self.scenario.periods,
         )
 
     # ------------------------------------------------------------ tables

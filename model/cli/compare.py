@@ -5,10 +5,9 @@ from __future__ import annotations
 import argparse
 
 from model.analysis.compare import Comparison, compare
-from model.cli.options import add_out_option, add_run_options
+from model.cli.options import add_out_option, add_plan_option, add_run_options, load_planned
 from model.core.paths import default_output_dir
 from model.core.units import Unit
-from model.policy.scenario import load_scenario
 from model.report.manifest import build_manifest
 from model.report.outputs import write_outputs
 from model.report.plots import delta_chart, fan_overlay_chart
@@ -25,13 +24,14 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "or chains such as baseline+cap_cut_20)",
     )
     add_run_options(parser)
+    add_plan_option(parser)
     add_out_option(parser, "outputs/compare_<base>/")
 
 
 def run(args: argparse.Namespace) -> int:
     """Run ``fiscalsim compare``: print Δmean with 95% intervals and write the outputs."""
-    base = load_scenario(args.base)
-    variants = [load_scenario(ref) for ref in args.variants]
+    base = load_planned(args.base, args.plan_start)
+    variants = [load_planned(ref, args.plan_start) for ref in args.variants]
     comparison = compare(base, variants, args.draws, seed=args.seed)
     out_dir = args.out or default_output_dir(f"compare_{base.name}")
     manifest = build_manifest(

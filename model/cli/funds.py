@@ -7,12 +7,11 @@ import argparse
 
 import pandas as pd
 
-from model.cli.options import add_out_option, add_run_options
+from model.cli.options import add_out_option, add_plan_option, add_run_options, load_planned
 from model.core.paths import default_output_dir
 from model.core.streams import check_draws
 from model.core.units import Unit
 from model.finance.programme import simulate_programmes, summarize_programmes
-from model.policy.scenario import load_scenario
 from model.report.manifest import build_manifest
 from model.report.outputs import write_outputs
 from model.report.plots import loss_ratio_charts
@@ -22,12 +21,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     """The options of ``fiscalsim funds``."""
     parser.add_argument("scenario", help="scenario file or name (e.g. baseline)")
     add_run_options(parser)
+    add_plan_option(parser)
     add_out_option(parser, "outputs/<scenario>_funds/")
 
 
 def run(args: argparse.Namespace) -> int:
     """Run ``fiscalsim funds``: simulate, write the tables and charts, print the breaches."""
-    scenario = load_scenario(args.scenario)
+    scenario = load_planned(args.scenario, args.plan_start)
     check_draws(args.draws)
     draws = simulate_programmes(scenario, args.draws, seed=args.seed)
     tables = summarize_programmes(scenario, draws)

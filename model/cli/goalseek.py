@@ -8,10 +8,9 @@ import argparse
 import pandas as pd
 
 from model.analysis.goalseek import goal_seek
-from model.cli.options import add_out_option, add_run_options
+from model.cli.options import add_out_option, add_plan_option, add_run_options, load_planned
 from model.core.errors import InputError, Problem
 from model.core.paths import default_output_dir
-from model.policy.scenario import load_scenario
 from model.report.manifest import build_manifest
 from model.report.outputs import write_outputs
 
@@ -20,7 +19,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     """The options of ``fiscalsim goalseek``."""
     parser.add_argument("scenario", help="scenario file or name (e.g. baseline)")
     parser.add_argument(
-        "--year", default="2026", help="the year whose cost is budgeted, or 'total' for the horizon"
+        "--year",
+        help="the year whose cost is budgeted, or 'total' for the horizon "
+        "(default: the plan's first year, the budget year being drafted)",
     )
     parser.add_argument("--budget", type=float, required=True, help="budget, in --unit")
     parser.add_argument("--statistic", choices=["p95", "mean"], default="p95")
@@ -35,13 +36,16 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="upper bound of the search (default: the scenario's current value)",
     )
     add_run_options(parser, draws=4_000, draws_help="draws per evaluation (default 4,000)")
+    add_plan_option(parser)
     add_out_option(parser, "outputs/goalseek_<scenario>/")
 
 
 def run(args: argparse.Namespace) -> int:
     """Run ``fiscalsim goalseek``; exit status 1 when no value meets the budget."""
-    scenario = load_scenario(args.scenario)
-    if args.year == "total":
+    scenario = load_planned(args.scenario, args.plan_start)
+    if args.year is None:
+        year: int | None = scenario.plan_start
+    elif args.year == "total":
         year = None
     elif args.year.isdigit():
         year = int(args.year)

@@ -1,4 +1,5 @@
-"""Options shared by the commands: ``--draws``, ``--seed``, ``--unit`` and ``--out``.
+"""Options shared by the commands: ``--draws``, ``--seed``, ``--unit``, ``--out`` and
+``--plan-start``.
 
 Imported by every command module and importing none of them, so that the commands'
 options are spelled and checked the same way everywhere.
@@ -10,6 +11,7 @@ import argparse
 from pathlib import Path
 
 from model.core.units import Unit
+from model.policy.scenario import Scenario, apply_variant, load_scenario
 
 #: Default root seed: runs are reproducible unless a seed is chosen.
 DEFAULT_SEED = 20250101
@@ -78,11 +80,46 @@ def add_out_option(parser: argparse.ArgumentParser, default: str) -> None:
     parser.add_argument("--out", type=Path, help=f"output folder (default {default})")
 
 
+def year(text: str) -> int:
+    """A calendar year such as ``2027``."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a year: {text!r}") from None
+    if not 2000 <= value <= 2100:
+        raise argparse.ArgumentTypeError(f"a year between 2000 and 2100, got {value}")
+    return value
+
+
+def add_plan_option(parser: argparse.ArgumentParser) -> None:
+    """``--plan-start YEAR``: the first year of the three-year plan, overriding the
+    scenario's ``plan_start``."""
+    parser.add_argument(
+        "--plan-start",
+        type=year,
+        metavar="YEAR",
+        help="first year of the three-year medium-term plan, the budget year being drafted "
+        "(default: the scenario's plan_start)",
+    )
+
+
+def load_planned(reference: str, plan_start: int | None) -> Scenario:
+    """Load a scenario and apply ``--plan-start`` to it (checked like any scenario field;
+    problems are blamed on ``--plan-start``)."""
+    scenario = load_scenario(reference)
+    if plan_start is None or plan_start == scenario.spec.plan_start:
+        return scenario
+    return apply_variant(scenario, {"plan_start": plan_start}, label="--plan-start")
+
+
 __all__ = [
     "DEFAULT_DRAWS",
     "DEFAULT_SEED",
     "add_out_option",
+    "add_plan_option",
     "add_run_options",
+    "load_planned",
     "seed",
     "whole_number",
+    "year",
 ]

@@ -6,9 +6,8 @@ from __future__ import annotations
 import argparse
 
 from model.analysis.compare import compare
-from model.cli.options import add_out_option, add_run_options
+from model.cli.options import add_out_option, add_plan_option, add_run_options, load_planned
 from model.cli.run import batch
-from model.policy.scenario import load_scenario
 from model.report.report import attach_report
 
 
@@ -19,6 +18,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="scenario file or name (baseline, variants/cap_cut_20, baseline+cap_cut_20)",
     )
     add_run_options(parser)
+    add_plan_option(parser)
     parser.add_argument(
         "--compare",
         nargs="+",
@@ -36,10 +36,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Run ``fiscalsim report``: a batch run into the output folder, then its report."""
-    scenario = load_scenario(args.scenario)
+    scenario = load_planned(args.scenario, args.plan_start)
     comparison = None
     if args.compare:  # before the run, so that a bad variant leaves no output behind
-        variants = [load_scenario(ref) for ref in args.compare]
+        variants = [load_planned(ref, args.plan_start) for ref in args.compare]
         comparison = compare(scenario, variants, args.draws, seed=args.seed)
     output = batch(scenario, args)
     path = attach_report(output, scenario, args.unit, comparison=comparison)

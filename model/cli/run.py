@@ -6,10 +6,16 @@ import argparse
 from typing import Any
 
 from model.analysis.tables import Summary
-from model.cli.options import add_out_option, add_run_options, whole_number
+from model.cli.options import (
+    add_out_option,
+    add_plan_option,
+    add_run_options,
+    load_planned,
+    whole_number,
+)
 from model.core.paths import default_output_dir
 from model.core.units import Unit
-from model.policy.scenario import Scenario, load_scenario
+from model.policy.scenario import Scenario
 from model.report.batch import RunOutput, run_batch
 from model.report.report import attach_report
 
@@ -21,6 +27,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="scenario file or name (baseline, variants/cap_cut_20, baseline+cap_cut_20)",
     )
     add_run_options(parser)
+    add_plan_option(parser)
     add_out_option(parser, "outputs/<scenario>/")
     parser.add_argument(
         "--budget", type=float, help="yearly budget in --unit, for P(total > budget)"
@@ -64,7 +71,7 @@ def batch(scenario: Scenario, args: argparse.Namespace, **options: Any) -> RunOu
 
 def run(args: argparse.Namespace) -> int:
     """Run ``fiscalsim run``."""
-    scenario = load_scenario(args.scenario)
+    scenario = load_planned(args.scenario, args.plan_start)
     output = batch(
         scenario,
         args,
@@ -93,9 +100,15 @@ def format_summary(summary: Summary, unit: Unit) -> str:
     table = (by_year[list(headers)] / unit.divisor).rename(columns=headers)
     if "p_exceed" in by_year:
         table["P(>budget)"] = by_year["p_exceed"]
+    plan = summary.periods
     lines = [
         f"{summary.scenario_name}: cost to the city, {unit.label_zh} ({unit.value}); "
-        f"{summary.draws:,} draws, seed {summary.seed}",
+        f"{summary.draws:,} draws, seed {summary.seed}"
+        + (
+            f"; plan {plan.label('plan')} ({plan.plan_start} binding, the budget being drafted)"
+            if plan is not None
+            else ""
+        ),
         table.to_string(float_format=lambda v: f"{v:,.1f}", na_rep=""),
     ]
     commitments = summary.tables["commitments"]

@@ -16,6 +16,7 @@ from typing import Any, Generic, Protocol, Self, TypeVar
 import numpy as np
 import pandas as pd
 
+from model.policy.periods import Periods
 from model.policy.programmes import ProgrammeSpec
 
 
@@ -62,8 +63,9 @@ class Programme(Protocol):
         (a :class:`ProgrammeDraws`)."""
         ...
 
-    def summarize(self, draws: Any) -> dict[str, pd.DataFrame]:
-        """The programme's own tables (money in ``*_yuan`` columns)."""
+    def summarize(self, draws: Any, periods: Periods) -> dict[str, pd.DataFrame]:
+        """The programme's own tables (money in ``*_yuan`` columns), its totals by the
+        scenario's budget periods."""
         ...
 
     def expected_outlay(self, years: Sequence[int]) -> np.ndarray:

@@ -11,7 +11,7 @@ assumption of the scenario.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -31,6 +31,8 @@ from model.finance.draw_arrays import (
     to_horizon,
 )
 from model.finance.outcomes import StakeOutcomes
+from model.finance.period_tables import period_totals, totals_frame
+from model.policy.periods import Periods
 from model.policy.programmes import ConversionSpec
 
 
@@ -258,7 +260,11 @@ def simulate_conversion(
 
 
 def summarize_conversion(
-    draws: ConversionDraws, spec: ConversionSpec, *, tolerance: float | None = None
+    draws: ConversionDraws,
+    spec: ConversionSpec,
+    *,
+    tolerance: float | None = None,
+    periods: Periods | None = None,
 ) -> dict[str, pd.DataFrame]:
     """Tables of the 先投后股 draws.
 
@@ -268,14 +274,17 @@ def summarize_conversion(
     spec : ConversionSpec
     tolerance : float, optional
         Accepted for a uniform signature; 先投后股 has no tolerance rate in the text.
+    periods : Periods, optional
+        The scenario's horizon and plan years (default: the draws' years are the horizon).
 
     Returns
     -------
     dict of str to DataFrame
         ``conversion`` (index programme, year): means of grants, conversions (count and
         yuan), recoveries, equity proceeds and net cost, with the 5%/95% quantiles of the
-        net cost; ``conversion_totals`` (index programme, period): before, in and beyond
-        the horizon and over the whole timeline.
+        net cost; ``conversion_totals`` (index programme, period): the same in each
+        budget period (before, in and beyond the horizon; before, in and after the plan
+        years; the whole timeline), with its years.
     """
     del tolerance
     net = draws.net_cost_yuan
@@ -294,36 +303,37 @@ def summarize_conversion(
         },
         index=index,
     )
-    periods = {
-        "before_horizon": (
-            draws.grants_before_yuan,
+    periods = periods or Periods.of_years(draws.years)
+    flows = {
+        "grants": (draws.grants_yuan, draws.grants_before_yuan, draws.grants_beyond_yuan),
+        "recoveries": (
+            draws.recoveries_yuan,
             draws.recoveries_before_yuan,
-            draws.exit_proceeds_before_yuan,
-        ),
-        "horizon": (
-            draws.grants_yuan.sum(1),
-            draws.recoveries_yuan.sum(1),
-            draws.exit_proceeds_yuan.sum(1),
-        ),
-        "beyond_horizon": (
-            draws.grants_beyond_yuan,
             draws.recoveries_beyond_yuan,
+        ),
+        "exits": (
+            draws.exit_proceeds_yuan,
+            draws.exit_proceeds_before_yuan,
             draws.exit_proceeds_beyond_yuan,
         ),
     }
-    periods["life"] = tuple(sum(p[i] for p in periods.values()) for i in range(3))
-    totals = pd.DataFrame(
-        [
-            {
-                "grants_mean_yuan": g.mean(),
-                "recoveries_mean_yuan": r.mean(),
-                "exit_proceeds_mean_yuan": e.mean(),
-                "net_cost_mean_yuan": (g - r - e).mean(),
-                "net_cost_p95_yuan": quantiles(g - r - e, [0.95])[0],
-            }
-            for g, r, e in periods.values()
-        ],
-        index=pd.MultiIndex.from_product([[spec.id], list(periods)], names=["programme", "period"]),
+
+    def row(p: Mapping[str, np.ndarray]) -> dict[str, float]:
+        net = p["grants"] - p["recoveries"] - p["exits"]
+        return {
+            "grants_mean_yuan": p["grants"].mean(),
+            "recoveries_mean_yuan": p["recoveries"].mean(),
+            "exit_proceeds_mean_yuan": p["exits"].mean(),
+            "net_cost_mean_yuan": net.mean(),
+            "net_cost_p95_yuan": quantiles(net, [0.95])[0],
+        }
+
+    totals = totals_frame(
+        period_totals(flows, draws.years, periods),
+        row,
+        periods,
+        programme_id=spec.id,
+        level="programme",
     )
     totals["conversion_share_mean"] = draws.n_converted.sum() / max(int(draws.n_projects.sum()), 1)
     return {"conversion": by_year, "conversion_totals": totals}
@@ -340,9 +350,9 @@ class Conversion(SpecModel[ConversionSpec]):
         """Draws ``[start, stop)`` on the run's year axis (see :func:`simulate_conversion`)."""
         return simulate_conversion(self.spec, years, start, stop, seed=seed)
 
-    def summarize(self, draws: ConversionDraws) -> dict[str, pd.DataFrame]:
+    def summarize(self, draws: ConversionDraws, periods: Periods) -> dict[str, pd.DataFrame]:
         """The programme's tables (see :func:`summarize_conversion`)."""
-        return summarize_conversion(draws, self.spec)
+        return summarize_conversion(draws, self.spec, periods=periods)
 
     def expected_outlay(self, years: Sequence[int]) -> np.ndarray:
         """``E[projects]·E[grant]`` in each programme year (both uniform), yuan."""

@@ -8,6 +8,8 @@ import pandas as pd
 
 from model.finance.draw_arrays import quantiles
 from model.finance.fund_draws import NO_BREACH, FundDraws, first_true
+from model.finance.period_tables import period_totals, totals_frame
+from model.policy.periods import Periods
 from model.policy.programmes import FundSpec, ToleranceRule
 
 
@@ -29,7 +31,11 @@ def _rule_flags(draws: FundDraws, tolerance: float | None):
 
 
 def summarize_funds(
-    draws: FundDraws, spec: FundSpec, *, tolerance: float | None = None
+    draws: FundDraws,
+    spec: FundSpec,
+    *,
+    tolerance: float | None = None,
+    periods: Periods | None = None,
 ) -> dict[str, pd.DataFrame]:
     """Summary tables of one fund's draws.
 
@@ -41,6 +47,9 @@ def summarize_funds(
     tolerance : float, optional
         Test this rate against the fund-level loss ratio instead of the spec's rule
         (``None``: the flags simulated with the spec's rule and rates).
+    periods : Periods, optional
+        The scenario's horizon and plan years (default: the draws' years are the horizon
+        and the plan starts with them).
 
     Returns
     -------
@@ -48,10 +57,12 @@ def summarize_funds(
         ``funds_by_year`` (index fund, year): means and quantiles of invested capital,
         calls, distributions, the city's flows, realised loss and the loss ratio, and
         P(breach) at each year-end and P(first breach by then);
-        ``funds_totals`` (index fund, period): mean flows before, in and beyond the
-        horizon and over the life; ``tolerance`` (index fund): the liquidation loss-ratio
-        distribution, P(breach) with its standard error, expected excess loss and the
-        city's loss; ``first_breach_year`` (index fund, first_breach_year): shares.
+        ``funds_totals`` (index fund, period): mean flows in each period of
+        :data:`~model.policy.periods.PERIOD_NAMES` (before, in and beyond the horizon;
+        before, in and after the plan years; the life), with the period's ``years``;
+        ``tolerance`` (index fund): the liquidation loss-ratio distribution, P(breach)
+        with its standard error, expected excess loss and the city's loss;
+        ``first_breach_year`` (index fund, first_breach_year): shares.
     """
     rate = spec.tolerance if tolerance is None else tolerance
     rule = str(spec.tolerance_rule) if tolerance is None else str(ToleranceRule.FUND)
@@ -82,24 +93,37 @@ def summarize_funds(
     )
 
     share = draws.city_share
-    periods = {
-        "before_horizon": (draws.calls_before_yuan, draws.distributions_before_yuan),
-        "horizon": (draws.calls_yuan.sum(1), draws.distributions_yuan.sum(1)),
-        "beyond_horizon": (draws.calls_beyond_yuan, draws.distributions_beyond_yuan),
+    periods = periods or Periods.of_years(years)
+    flows = {
+        "calls": (draws.calls_yuan, draws.calls_before_yuan, draws.calls_beyond_yuan),
+        "distributions": (
+            draws.distributions_yuan,
+            draws.distributions_before_yuan,
+            draws.distributions_beyond_yuan,
+        ),
+        "city_calls": (
+            draws.city_calls_yuan,
+            share * draws.calls_before_yuan,
+            share * draws.calls_beyond_yuan,
+        ),
+        "city_distributions": (
+            draws.city_distributions_yuan,
+            share * draws.distributions_before_yuan,
+            share * draws.distributions_beyond_yuan,
+        ),
     }
-    periods["life"] = tuple(sum(p[i] for p in periods.values()) for i in range(2))
-    totals = pd.DataFrame(
-        [
-            {
-                "calls_mean_yuan": c.mean(),
-                "distributions_mean_yuan": d.mean(),
-                "city_calls_mean_yuan": share * c.mean(),
-                "city_distributions_mean_yuan": share * d.mean(),
-                "city_net_outlay_mean_yuan": share * (c - d).mean(),
-            }
-            for c, d in periods.values()
-        ],
-        index=pd.MultiIndex.from_product([[spec.id], list(periods)], names=["fund", "period"]),
+    totals = totals_frame(
+        period_totals(flows, years, periods),
+        lambda p: {
+            "calls_mean_yuan": p["calls"].mean(),
+            "distributions_mean_yuan": p["distributions"].mean(),
+            "city_calls_mean_yuan": p["city_calls"].mean(),
+            "city_distributions_mean_yuan": p["city_distributions"].mean(),
+            "city_net_outlay_mean_yuan": (p["city_calls"] - p["city_distributions"]).mean(),
+        },
+        periods,
+        programme_id=spec.id,
+        level="fund",
     )
 
     levels = [0.05, 0.25, 0.5, 0.75, 0.95, 0.99]

@@ -46,6 +46,7 @@ from model.finance.outcomes import (
     per_category,
     sample_outcomes,
 )
+from model.policy.periods import Periods
 from model.policy.programmes import FundSpec, LossMeasure, ToleranceRule
 
 # --------------------------------------------------------------------------- results
@@ -419,9 +420,9 @@ class Fund(SpecModel[FundSpec]):
         """Draws ``[start, stop)`` on the run's year axis (see :func:`simulate_fund`)."""
         return simulate_fund(self.spec, years, start, stop, seed=seed)
 
-    def summarize(self, draws: FundDraws) -> dict[str, pd.DataFrame]:
+    def summarize(self, draws: FundDraws, periods: Periods) -> dict[str, pd.DataFrame]:
         """The fund's tables (see :func:`summarize_funds`)."""
-        return summarize_funds(draws, self.spec)
+        return summarize_funds(draws, self.spec, periods=periods)
 
     def expected_outlay(self, years: Sequence[int]) -> np.ndarray:
         """Capital calls have no closed form: NaN in every year."""

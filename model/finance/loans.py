@@ -34,6 +34,8 @@ from model.finance.draw_arrays import (
     run_sums,
     to_horizon,
 )
+from model.finance.period_tables import period_totals, totals_frame
+from model.policy.periods import Periods
 from model.policy.programmes import LoanPoolSpec
 
 # --------------------------------------------------------------------------- closed form
@@ -323,7 +325,11 @@ def simulate_loans(
 
 
 def summarize_loans(
-    draws: LoanDraws, spec: LoanPoolSpec, *, tolerance: float | None = None
+    draws: LoanDraws,
+    spec: LoanPoolSpec,
+    *,
+    tolerance: float | None = None,
+    periods: Periods | None = None,
 ) -> dict[str, pd.DataFrame]:
     """Tables of the pool's payouts.
 
@@ -333,6 +339,8 @@ def summarize_loans(
     spec : LoanPoolSpec
     tolerance : float, optional
         Accepted for a uniform signature; the pool has no tolerance rate.
+    periods : Periods, optional
+        The scenario's horizon and plan years (default: the draws' years are the horizon).
 
     Returns
     -------
@@ -341,7 +349,7 @@ def summarize_loans(
         (90/95/99%) and maximum of the payout, its standard error, the exact expectation
         (:func:`expected_payout`), mean losses and bank losses, loan volume, and the
         share of draws where the pool ceiling binds; ``loan_compensation_totals`` (index
-        pool, period): mean payouts before, in and beyond the horizon.
+        pool, period): the payout's mean and P95 in each budget period, with its years.
     """
     del tolerance
     payout, n = draws.payout_yuan, draws.n_draws
@@ -364,18 +372,17 @@ def summarize_loans(
         },
         index=pd.MultiIndex.from_product([[spec.id], list(draws.years)], names=["pool", "year"]),
     )
-    periods = {
-        "before_horizon": draws.payout_before_yuan,
-        "horizon": payout.sum(1),
-        "beyond_horizon": draws.payout_beyond_yuan,
-    }
-    periods["life"] = sum(periods.values())
-    totals = pd.DataFrame(
-        [
-            {"payout_mean_yuan": v.mean(), "payout_p95_yuan": quantiles(v, [0.95])[0]}
-            for v in periods.values()
-        ],
-        index=pd.MultiIndex.from_product([[spec.id], list(periods)], names=["pool", "period"]),
+    periods = periods or Periods.of_years(draws.years)
+    flows = {"payout": (payout, draws.payout_before_yuan, draws.payout_beyond_yuan)}
+    totals = totals_frame(
+        period_totals(flows, draws.years, periods),
+        lambda p: {
+            "payout_mean_yuan": p["payout"].mean(),
+            "payout_p95_yuan": quantiles(p["payout"], [0.95])[0],
+        },
+        periods,
+        programme_id=spec.id,
+        level="pool",
     )
     return {"loan_compensation": table, "loan_compensation_totals": totals}
 
@@ -389,9 +396,9 @@ class LoanPool(SpecModel[LoanPoolSpec]):
         """Draws ``[start, stop)`` on the run's year axis (see :func:`simulate_loans`)."""
         return simulate_loans(self.spec, years, start, stop, seed=seed)
 
-    def summarize(self, draws: LoanDraws) -> dict[str, pd.DataFrame]:
+    def summarize(self, draws: LoanDraws, periods: Periods) -> dict[str, pd.DataFrame]:
         """The pool's tables (see :func:`summarize_loans`)."""
-        return summarize_loans(draws, self.spec)
+        return summarize_loans(draws, self.spec, periods=periods)
 
     def expected_outlay(self, years: Sequence[int]) -> np.ndarray:
         """:func:`expected_payout` by year, exact without a pool ceiling; NaN with one

@@ -61,7 +61,7 @@ def summarize_programmes(scenario: Scenario, draws: Mapping[str, Any]) -> dict[s
     for model in programmes(scenario):
         if model.id not in draws:
             continue
-        for name, table in model.summarize(draws[model.id]).items():
+        for name, table in model.summarize(draws[model.id], scenario.periods).items():
             stacked.setdefault(name, []).append(table.assign(id=model.id))
     tables = {}
     for name, parts in stacked.items():

@@ -16,6 +16,7 @@ from typing import Any
 from model.core.schema import CapBasis, Modeller, PaymentKind
 from model.policy.catalog import Catalog, LineItem
 from model.policy.distributions import FORMULA_SPECS, FixedShare, StockFlowCount
+from model.policy.periods import PLAN_YEARS
 from model.policy.scenario_schema import ItemAssumptions, ScenarioFile, YearRange
 
 #: ``report(item, field, message)``: record a problem of an item's field.
@@ -96,6 +97,7 @@ def resolve_items(
         The items that resolved without a problem, in catalog order.
     """
     window_ok = _window_problems(spec.admission_years, spec, None, report)
+    _plan_problems(spec, report)
     for item_id in spec.items:
         if item_id not in catalog.by_id:
             report(item_id, None, "unknown item id: not in the policy catalog")
@@ -176,6 +178,21 @@ def _window_problems(
             f"{window.start}–{window.end} falls outside the horizon {horizon.start}–{horizon.end}",
         )
     return False
+
+
+def _plan_problems(spec: ScenarioFile, report: Report) -> None:
+    """The three plan years must lie in the horizon (their totals are horizon years)."""
+    if spec.plan_start is None:
+        return
+    horizon = spec.horizon
+    last = spec.plan_start + PLAN_YEARS - 1
+    if not horizon.start <= spec.plan_start <= last <= horizon.end:
+        report(
+            None,
+            "plan_start",
+            f"the plan years {spec.plan_start}–{last} must lie in the horizon "
+            f"{horizon.start}–{horizon.end}",
+        )
 
 
 def _uptake_problems(a: ItemAssumptions, years: list[int], item_id: str, report: Report) -> None:

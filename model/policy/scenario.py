@@ -27,6 +27,7 @@ from model.core.paths import resolve_scenario_path
 from model.core.yamlio import read_yaml
 from model.policy.catalog import Catalog, load_catalog
 from model.policy.documents import Document, apply_overlay, blamer, read_document
+from model.policy.periods import Periods
 from model.policy.programmes import ProgrammeSpec
 from model.policy.resolve import Report, ResolvedItem, resolve_items
 from model.policy.scenario_schema import ItemAssumptions, ScenarioFile
@@ -65,6 +66,18 @@ class Scenario:
     def years(self) -> list[int]:
         """The horizon's calendar years."""
         return self.spec.horizon.years
+
+    @property
+    def plan_start(self) -> int:
+        """The first plan year (the budget year being drafted): the scenario's
+        ``plan_start``, or the horizon's start when it sets none (never the clock)."""
+        spec = self.spec
+        return spec.plan_start if spec.plan_start is not None else spec.horizon.start
+
+    @cached_property
+    def periods(self) -> Periods:
+        """The horizon, the plan years and the periods around them."""
+        return Periods(self.spec.horizon.start, self.spec.horizon.end, self.plan_start)
 
     @property
     def title_zh(self) -> str:

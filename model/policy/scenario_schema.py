@@ -107,6 +107,11 @@ class ScenarioFile(StrictModel):
     catalog: str = "catalog.yaml"
     horizon: YearRange
     admission_years: YearRange
+    plan_start: Year | None = Field(
+        default=None,
+        description="The first year of the three-year medium-term plan: the budget year "
+        "being drafted. Years before it are already decided. Default: the horizon's start.",
+    )
     cap_scale: Annotated[float, Field(gt=0, le=10)] = Field(
         default=1.0,
         description="Multiplies every grant item's cap or fixed amount (not the "

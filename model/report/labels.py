@@ -26,7 +26,7 @@ TITLES = {
     "compare_items": ("分项变动", "Change by line item (horizon total)"),
     "tolerance": ("基金容错", "Funds against their tolerance"),
     "funds_by_year": ("基金年度", "Funds by year"),
-    "funds_totals": ("基金分期合计", "Funds by period"),
+    "funds_totals": ("基金分期间合计（市级）", "Funds by period (the city's share)"),
     "first_breach_year": ("首次突破年份", "First year of breach"),
     "conversion": ("先投后股", "先投后股 conversion programme"),
     "conversion_totals": ("先投后股分期合计", "先投后股 by period"),
@@ -98,10 +98,18 @@ COLUMNS = {
     "p_breach_ever": ("任一年超出容错率概率", "P(breach in any year)"),
     "expected_excess_loss": ("超出容错率的预期损失", "expected loss beyond tolerance"),
     "expected_city_loss": ("市级承担的预期损失", "expected city share of losses"),
-    "city_net_cost_mean": ("市级净成本均值", "city net cost, mean"),
-    "city_net_cost_p95": ("市级净成本 P95", "city net cost, P95"),
+    "city_net_cost_mean": ("市级全周期净成本均值", "city net cost over the fund's life, mean"),
+    "city_net_cost_p95": ("市级全周期净成本 P95", "city net cost over the fund's life, P95"),
     "p_city_net_loss": ("市级净亏损概率", "P(city loses money)"),
     "first_breach_year": ("首次超出年度", "first year of breach"),
+    "period": ("期间", "period"),
+    "years": ("所含年度", "years"),
+    "calls_mean": ("基金缴款均值", "fund capital calls, mean"),
+    "distributions_mean": ("基金分配均值", "fund distributions, mean"),
+    "city_calls_mean": ("市级出资均值", "city capital calls, mean"),
+    "city_calls_p95": ("市级出资 P95", "city capital calls, P95"),
+    "city_distributions_mean": ("市级回款均值", "city distributions, mean"),
+    "city_net_outlay_mean": ("市级净支出均值", "city net outlay, mean"),
     # comparisons
     "base_mean": ("基准均值", "base mean"),
     "variant_mean": ("方案均值", "variant mean"),
@@ -124,6 +132,17 @@ COLUMNS = {
     "sha256": ("SHA-256", "SHA-256"),
 }
 
+#: Budget period (:data:`model.policy.periods.PERIOD_NAMES`) → (Chinese, English).
+PERIODS = {
+    "before_horizon": ("测算期前", "before the horizon"),
+    "horizon": ("测算期", "horizon"),
+    "beyond_horizon": ("测算期后", "beyond the horizon"),
+    "before_plan": ("规划期前（已决定）", "before the plan (decided)"),
+    "plan": ("规划期", "plan years"),
+    "after_plan": ("规划期后", "after the plan"),
+    "life": ("全周期", "whole life"),
+}
+
 #: Manifest entry → (Chinese, English); others are shown under their key.
 MANIFEST_KEYS = {
     "scenario": ("情景", "scenario"),
@@ -133,7 +152,9 @@ MANIFEST_KEYS = {
     "scenario_sha256": ("情景哈希", "scenario SHA-256"),
     "scenario_files": ("情景文件", "scenario files"),
     "unit": ("金额单位", "unit"),
-    "horizon": ("规划期", "horizon"),
+    "horizon": ("测算期", "horizon"),
+    "plan_start": ("规划起始年度（编制中的预算年度）", "plan start (budget year being drafted)"),
+    "plan_years": ("中期财政规划年度", "medium-term plan years"),
     "budget_yuan": ("年度预算 (元)", "yearly budget (yuan)"),
     "block_draws": ("随机流分块", "draws per random-stream block"),
     "exact_sum_max_count": ("精确求和上限", "exact-sum max count"),
@@ -184,4 +205,12 @@ def column_label(column: object, unit: Unit) -> str:
     return f"{zh} / {en}" + (f" ({unit.label_zh})" if money else "")
 
 
-__all__ = ["COLUMNS", "MANIFEST_KEYS", "PAYMENT_KINDS", "TITLES", "column_label", "column_names"]
+__all__ = [
+    "COLUMNS",
+    "MANIFEST_KEYS",
+    "PAYMENT_KINDS",
+    "PERIODS",
+    "TITLES",
+    "column_label",
+    "column_names",
+]

@@ -58,6 +58,8 @@ def build_manifest(
         "title_en": base.title_en,
         "scenario_files": list(base.files),
         "scenario_sha256": base.digest(),
+        "plan_start": base.plan_start,
+        "plan_years": base.periods.plan_years,
     }
     if len(scenarios) > 1:
         manifest["variants"] = [scenario.name for scenario in scenarios[1:]]

@@ -99,7 +99,7 @@ def fan_chart(summary: Summary, unit: Unit = Unit.WAN) -> Figure:
             years[-1] + 0.5,
             color="grey",
             alpha=0.1,
-            label=label("规划期后的跨期承诺", "committed beyond horizon"),
+            label=label("测算期后的跨期承诺", "committed beyond horizon"),
         )
     if summary.budget_yuan is not None:
         axis.axhline(

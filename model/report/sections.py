@@ -26,7 +26,7 @@ from model.report.html import (
     html_tile,
     select_columns,
 )
-from model.report.labels import COLUMNS, MANIFEST_KEYS, column_names
+from model.report.labels import COLUMNS, MANIFEST_KEYS, PERIODS, column_names
 from model.report.units import to_unit
 
 #: The budget tables of the report, in order, with the columns shown (the Excel workbook
@@ -91,6 +91,14 @@ TOLERANCE_COLUMNS = (
     "expected_city_loss",
     "city_net_cost_mean",
     "p_city_net_loss",
+)
+
+
+FUND_PERIOD_COLUMNS = (
+    "years",
+    "city_calls_mean",
+    "city_distributions_mean",
+    "city_net_outlay_mean",
 )
 
 
@@ -170,7 +178,7 @@ def headline(summary: Summary, unit: Unit) -> str:
         p95 = row.get("committed_p95_yuan", math.nan)
         tiles.append(
             html_tile(
-                f"规划期后的跨期承诺 ({after})",
+                f"测算期后的跨期承诺 ({after})",
                 f"committed beyond the horizon ({after})",
                 money(row["committed_mean_yuan"]),
                 f"P95 {money(p95)}" if pd.notna(p95) else "均值",
@@ -202,12 +210,12 @@ def budget_sections(summary: Summary, unit: Unit) -> list[str]:
     sections = []
     notes = {
         "summary_by_year": html_note(
-            "P5/P95 为分位数；风险预算 = P95 − 均值；最后一行为规划期合计（各年合计的分布）。",
+            "P5/P95 为分位数；风险预算 = P95 − 均值；最后一行为测算期合计（各年合计的分布）。",
             "P5/P95 are percentiles; Budget-at-Risk = P95 − mean; the last row is the "
             "horizon total (the distribution of the sum over the years).",
         ),
         "budget_by_item": html_note(
-            "年度列为均值；均值至 P95 为规划期合计；跨期承诺为规划期后仍需支付的均值。",
+            "年度列为均值；均值至 P95 为测算期合计；跨期承诺为测算期后仍需支付的均值。",
             "Yearly columns are means; mean to Budget-at-Risk are of the horizon total; "
             "'committed beyond horizon' is the mean still owed after the horizon.",
         ),
@@ -223,7 +231,7 @@ def budget_sections(summary: Summary, unit: Unit) -> list[str]:
 def commitments_section(summary: Summary, unit: Unit) -> str:
     table = select_columns(to_unit(summary.tables["commitments"], unit), COMMITMENT_COLUMNS, unit)
     note = html_note(
-        "规划期内作出、规划期后仍需支付的承诺（年度均值）。",
+        "测算期内作出、测算期后仍需支付的承诺（年度均值）。",
         "Commitments made within the horizon and paid after it (yearly means).",
     )
     return html_section("commitments", html_table(table, unit, table_id="commitments") + note)
@@ -243,6 +251,26 @@ def funds_section(summary: Summary, unit: Unit, charts: Mapping[str, str]) -> st
                     "清算时基金累计亏损与投资额之比超过容忍率即为突破。",
                     "A breach: the fund's cumulative loss over invested "
                     "capital exceeds its tolerance rate at liquidation.",
+                ),
+                level=3,
+            )
+        )
+    totals = summary.programme_tables.get("funds_totals")
+    if totals is not None:
+        table = totals.droplevel("id") if "id" in totals.index.names else totals
+        table = table.rename(index=lambda name: " ".join(PERIODS.get(name, (name,))))
+        table = select_columns(to_unit(table, unit), FUND_PERIOD_COLUMNS, unit)
+        parts.append(
+            html_section(
+                "funds_totals",
+                html_table(table, unit, table_id="funds_totals")
+                + html_note(
+                    "市级出资（资本金缴付与管理费）、市级分配回款及净支出，按期间列示；"
+                    "各行注明所含年度。测算期前 + 测算期 + 测算期后 = 全周期；"
+                    "规划期前 + 规划期 + 规划期后 = 全周期。",
+                    "The city's capital calls (investments and fees), its distributions and its "
+                    "net outlay by period, each row with its years: before + in + beyond the "
+                    "horizon = the life; before + in + after the plan years = the life.",
                 ),
                 level=3,
             )
