@@ -21,7 +21,7 @@ from pydantic import BaseModel
 
 from model.cli.main import COMMANDS, build_parser
 from model.core.streams import BLOCK_DRAWS
-from model.policy.catalog import Catalog, FormulaTerms, LineItem, NonFiscalArticle
+from model.policy.catalog import Catalog, Clause, FormulaTerms, LineItem, NonFiscalArticle
 from model.policy.scenario import ScenarioFile, load_scenario
 from model.sim.engine import EXACT_SUM_MAX_COUNT
 
@@ -181,6 +181,9 @@ def test_catalog_examples_validate():
     for block in _examples("# catalog non_fiscal"):
         for entry in yaml.safe_load(block):
             NonFiscalArticle.model_validate(entry)
+    for block in _examples("# catalog reading"):
+        for entry in yaml.safe_load(block):
+            Clause.model_validate(entry)
 
 
 # ------------------------------------------------------------------ the command line

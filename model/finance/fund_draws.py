@@ -37,6 +37,8 @@ class FundDraws:
     loss_ratio_life : (n, life_years)
         The fund-level loss ratio at every year-end of the fund's life.
     n_deals, invested_total_yuan, realised_loss_total_yuan : (n,)
+    loss_base_total_yuan : (n,)
+        The loss ratio's denominator at liquidation (per the spec's ``loss_base``).
     liquidation_loss_ratio, liquidation_breach : (n,)
         At the end of the fund's life (everything realised).
     first_breach_year : (n,) int
@@ -63,6 +65,7 @@ class FundDraws:
     loss_ratio_life: np.ndarray
     n_deals: np.ndarray
     invested_total_yuan: np.ndarray
+    loss_base_total_yuan: np.ndarray
     realised_loss_total_yuan: np.ndarray
     liquidation_loss_ratio: np.ndarray
     liquidation_breach: np.ndarray

@@ -25,8 +25,8 @@ def _rule_flags(draws: FundDraws, tolerance: float | None):
     life = draws.loss_ratio_life > tolerance
     first = first_true(life)
     first_year = np.where(first < life.shape[1], draws.first_year + first, NO_BREACH)
-    numerator = draws.liquidation_loss_ratio * draws.invested_total_yuan
-    excess = np.maximum(numerator - tolerance * draws.invested_total_yuan, 0.0)
+    numerator = draws.liquidation_loss_ratio * draws.loss_base_total_yuan
+    excess = np.maximum(numerator - tolerance * draws.loss_base_total_yuan, 0.0)
     return draws.loss_ratio > tolerance, life[:, -1], first_year, excess
 
 
@@ -133,6 +133,10 @@ def summarize_funds(
         "tolerance": rate,
         "tolerance_rule": rule,
         "loss_measure": str(spec.loss_measure),
+        "loss_base": str(spec.loss_base),
+        # called before the fund's first modelled year (not simulated; its deals are
+        # outside the tolerance test)
+        "history_called_yuan": spec.history.called_yuan if spec.history is not None else 0.0,
         "draws": n,
         "mean_deals": draws.n_deals.mean(),
         "mean_invested_yuan": draws.invested_total_yuan.mean(),

@@ -47,9 +47,21 @@ from model.finance.outcomes import (
     sample_outcomes,
 )
 from model.policy.periods import Periods
-from model.policy.programmes import FundSpec, LossMeasure, ToleranceRule
+from model.policy.programmes import FundSpec, LossBase, LossMeasure, ToleranceRule
 
 # --------------------------------------------------------------------------- results
+
+
+def _loss_base_flows(spec: FundSpec, invest_by_year: np.ndarray, fees: np.ndarray) -> np.ndarray:
+    """Yearly additions to the loss ratio's denominator, (n, life): the capital invested,
+    the capital called (investments and fees, 实缴) or the fund's size in its first year."""
+    if spec.loss_base == LossBase.PAID_IN:
+        return invest_by_year + fees
+    if spec.loss_base == LossBase.COMMITTED:
+        flows = np.zeros_like(invest_by_year)
+        flows[:, 0] = spec.size_yuan
+        return flows
+    return invest_by_year
 
 
 def _cumulative_ratio(loss_by_year, gain_by_year, invest_by_year, measure):
@@ -313,9 +325,14 @@ def _fund_draws(spec: FundSpec, years: np.ndarray, rows: dict[str, np.ndarray]) 
     life = spec.life_years
     invest_by_year, dist_by_year = rows["invest_by_year"], rows["dist_by_year"]
     loss_by_year = rows["loss_by_year"]
-    ratio, numerator, invested = _cumulative_ratio(
-        loss_by_year, rows.get("gain_by_year"), invest_by_year, spec.loss_measure
+    fees = spec.fee_schedule()
+    ratio, numerator, base = _cumulative_ratio(
+        loss_by_year,
+        rows.get("gain_by_year"),
+        _loss_base_flows(spec, invest_by_year, fees),
+        spec.loss_measure,
     )
+    invested = np.cumsum(invest_by_year, axis=1)
     loss_cum = (
         numerator if spec.loss_measure == LossMeasure.GROSS else np.cumsum(loss_by_year, axis=1)
     )
@@ -323,7 +340,7 @@ def _fund_draws(spec: FundSpec, years: np.ndarray, rows: dict[str, np.ndarray]) 
     rule, tolerance = spec.tolerance_rule, spec.tolerance
     if rule == ToleranceRule.FUND:
         breach_life = ratio > tolerance
-        excess = np.maximum(numerator[:, -1] - tolerance * invested[:, -1], 0.0)
+        excess = np.maximum(numerator[:, -1] - tolerance * base[:, -1], 0.0)
     elif rule == ToleranceRule.CATEGORY:
         breach_life, excess = rows["breach_life"], rows["excess"]
     elif rule == ToleranceRule.PER_PROJECT:
@@ -334,7 +351,6 @@ def _fund_draws(spec: FundSpec, years: np.ndarray, rows: dict[str, np.ndarray]) 
 
     first = first_true(breach_life)
     first_year = np.where(first < life, spec.first_year + first, NO_BREACH)
-    fees = spec.fee_schedule()
     calls_life = invest_by_year + fees
     if spec.carry_rate:
         # carry accrues on cumulative distributions beyond everything paid in; each
@@ -369,6 +385,7 @@ def _fund_draws(spec: FundSpec, years: np.ndarray, rows: dict[str, np.ndarray]) 
         loss_ratio_life=ratio,
         n_deals=rows["n_deals"],
         invested_total_yuan=invested[:, -1],
+        loss_base_total_yuan=base[:, -1],
         realised_loss_total_yuan=rows["realised_loss_total"],
         liquidation_loss_ratio=ratio[:, -1],
         liquidation_breach=breach_life[:, -1],

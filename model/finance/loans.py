@@ -134,6 +134,9 @@ class LoanDraws:
         Largest compensation for one loss in the draw (never above the cap).
     payout_before_yuan, payout_beyond_yuan : (n,)
         Payouts in years before and after the horizon.
+    capital_yuan : (n, Y)
+        The city's payment into the pool when it is capitalised up front (zeros when the
+        pool is paid as claims arise); the pool is then topped up by each payout.
     """
 
     pool_id: str
@@ -147,6 +150,7 @@ class LoanDraws:
     max_single_payout_yuan: np.ndarray
     payout_before_yuan: np.ndarray
     payout_beyond_yuan: np.ndarray
+    capital_yuan: np.ndarray
 
     @classmethod
     def concat(cls, parts: Sequence[LoanDraws]) -> LoanDraws:
@@ -160,8 +164,9 @@ class LoanDraws:
 
     @property
     def budget_outlay(self) -> np.ndarray:
-        """What the city pays each horizon year: the compensation (yuan, (n, Y))."""
-        return self.payout_yuan
+        """What the city pays each horizon year: the compensation, and the pool's capital
+        in the year it is capitalised (yuan, (n, Y))."""
+        return self.payout_yuan + self.capital_yuan
 
     @property
     def budget_inflow(self) -> np.ndarray:
@@ -296,7 +301,18 @@ def _loan_draws(spec: LoanPoolSpec, years: np.ndarray, rows: dict[str, np.ndarra
         max_single_payout_yuan=rows["largest"],
         payout_before_yuan=before,
         payout_beyond_yuan=beyond,
+        capital_yuan=np.broadcast_to(pool_capital(spec, years), payout.shape).copy(),
     )
+
+
+def pool_capital(spec: LoanPoolSpec, years: Sequence[int] | np.ndarray) -> np.ndarray:
+    """The city's payment into the pool by year when it is capitalised up front (yuan,
+    zeros otherwise)."""
+    years = [int(year) for year in years]
+    capital = np.zeros(len(years))
+    if spec.capitalisation is not None and spec.capitalisation.year in years:
+        capital[years.index(spec.capitalisation.year)] = spec.capitalisation.capital_yuan
+    return capital
 
 
 def simulate_loans(
@@ -369,6 +385,7 @@ def summarize_loans(
             "bank_loss_mean_yuan": draws.bank_loss_yuan.mean(0),
             "volume_mean_yuan": draws.volume_yuan.mean(0),
             "p_ceiling_binds": (draws.payout_uncapped_yuan > payout).mean(0),
+            "capital_yuan": draws.capital_yuan.mean(0),
         },
         index=pd.MultiIndex.from_product([[spec.id], list(draws.years)], names=["pool", "year"]),
     )
@@ -405,7 +422,8 @@ class LoanPool(SpecModel[LoanPoolSpec]):
         (where it is only an upper bound)."""
         if self.spec.pool_ceiling_yuan is not None:
             return np.full(len(years), np.nan)
-        return np.array([expected_payout(self.spec, year) for year in years])
+        payouts = np.array([expected_payout(self.spec, year) for year in years])
+        return payouts + pool_capital(self.spec, years)
 
 
 __all__ = [
@@ -414,6 +432,7 @@ __all__ = [
     "expected_compensation_per_loss",
     "expected_losses",
     "expected_payout",
+    "pool_capital",
     "simulate_loans",
     "summarize_loans",
 ]

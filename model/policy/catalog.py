@@ -27,6 +27,7 @@ from model.core.schema import (
     StrictModel,
 )
 from model.core.yamlio import read_yaml
+from model.policy.readings import Clause
 
 Chapter = Literal["一", "二", "三", "四", "五", "六", "七", "八"]
 ItemId = str
@@ -126,11 +127,13 @@ class PolicySource(StrictModel):
 
 
 class Catalog(StrictModel):
-    """All fiscal line items of the policy, and the articles that carry none."""
+    """All fiscal line items of the policy, the articles that carry none, and the
+    readings of the clauses whose wording admits more than one fiscal reading."""
 
     policy: PolicySource
     items: list[LineItem] = Field(min_length=1)
     non_fiscal: list[NonFiscalArticle] = Field(default_factory=list)
+    readings: list[Clause] = Field(default_factory=list)
 
     @model_validator(mode="after")
     def _unique(self) -> Catalog:
@@ -143,9 +146,15 @@ class Catalog(StrictModel):
                     f"{first[item.id] + 1} of the list)"
                 )
             first.setdefault(item.id, index)
+        problems += _clause_problems(self)
         if problems:
             raise ValueError("\n".join(problems))
         return self
+
+    @cached_property
+    def clauses(self) -> dict[str, Clause]:
+        """The clauses with readings, keyed by id, in catalog order."""
+        return {clause.id: clause for clause in self.readings}
 
     @cached_property
     def by_id(self) -> dict[str, LineItem]:
@@ -158,6 +167,35 @@ class Catalog(StrictModel):
         return [item.id for item in self.items]
 
 
+def _clause_problems(catalog: Catalog) -> list[str]:
+    """Clause ids are unique; the items a clause and its readings name are the catalog's
+    (grant items under ``items``, funds under ``funds``)."""
+    problems: list[str] = []
+    by_id = {item.id: item for item in catalog.items}
+    seen: set[str] = set()
+    for index, clause in enumerate(catalog.readings):
+        where = f"@readings.{index}"
+        if clause.id in seen:
+            problems.append(f"{where}.id: duplicate clause id {clause.id!r}")
+        seen.add(clause.id)
+        problems += [
+            f"{where}.items: unknown item id {item_id!r}"
+            for item_id in clause.items
+            if item_id not in by_id
+        ]
+        for reading in clause.readings:
+            for key, modeller in (("items", Modeller.ENGINE), ("funds", Modeller.FUNDS)):
+                named = reading.overrides.get(key)
+                for item_id in named if isinstance(named, dict) else {}:
+                    line = by_id.get(item_id)
+                    if line is None or line.modelled_by is not modeller:
+                        problems.append(
+                            f"{where}.readings.{reading.id}.overrides.{key}: {item_id!r} is "
+                            f"not a catalog item of the {modeller.value} model"
+                        )
+    return problems
+
+
 def _locate(data: dict, loc: tuple) -> tuple[str | None, tuple]:
     """Split a catalog error location into (item id, field path)."""
     if len(loc) >= 2 and loc[0] in ("items", "non_fiscal") and isinstance(loc[1], int):
@@ -168,6 +206,11 @@ def _locate(data: dict, loc: tuple) -> tuple[str | None, tuple]:
             return (str(label) if label else f"items[{loc[1]}]"), loc[2:]
         article = entry.get("article") if isinstance(entry, dict) else None
         return f"non_fiscal article {article}", loc[2:]
+    if len(loc) >= 2 and loc[0] == "readings" and isinstance(loc[1], int):
+        entries = data.get("readings") or []
+        entry = entries[loc[1]] if loc[1] < len(entries) else None
+        label = entry.get("id") if isinstance(entry, dict) else None
+        return f"clause {label}" if label else f"readings[{loc[1]}]", loc[2:]
     return None, loc
 
 
@@ -248,7 +291,7 @@ def _check_quotes_raw(data: dict, path: Path) -> list[Problem]:
     text = _normalise(text_path.read_text(encoding="utf-8"))
     raw_items = data.get("items")
     items: list = raw_items if isinstance(raw_items, list) else []
-    return [
+    problems = [
         Problem(
             str(path), str(entry.get("id")), "quote", "not found word for word in the policy text"
         )
@@ -257,6 +300,31 @@ def _check_quotes_raw(data: dict, path: Path) -> list[Problem]:
         and isinstance(entry.get("quote"), str)
         and _normalise(entry["quote"]) not in text
     ]
+    raw_clauses = data.get("readings")
+    for clause in raw_clauses if isinstance(raw_clauses, list) else []:
+        if not isinstance(clause, dict) or not isinstance(clause.get("readings"), list):
+            continue
+        for reading in clause["readings"]:
+            words = reading.get("turns_on") if isinstance(reading, dict) else None
+            for index, quote in enumerate(words if isinstance(words, list) else []):
+                if isinstance(quote, str) and _normalise(quote) not in text:
+                    problems.append(
+                        Problem(
+                            str(path),
+                            f"clause {clause.get('id')}",
+                            f"readings.{reading.get('id')}.turns_on.{index}",
+                            "not found word for word in the policy text",
+                        )
+                    )
+    return problems
 
 
-__all__ = ["CHAPTERS", "Catalog", "FormulaTerms", "LineItem", "NonFiscalArticle", "load_catalog"]
+__all__ = [
+    "CHAPTERS",
+    "Catalog",
+    "Clause",
+    "FormulaTerms",
+    "LineItem",
+    "NonFiscalArticle",
+    "load_catalog",
+]

@@ -80,6 +80,32 @@ class LossMeasure(StrEnum):
     NET = "net"  # realised losses less realised gains, floored at zero
 
 
+class LossBase(StrEnum):
+    """The denominator of the loss ratio (article 20 does not say; evidence §2: 投资总额)."""
+
+    INVESTED = "invested"  # capital invested in deals (initial tickets and follow-ons)
+    PAID_IN = "paid_in"  # capital called from the investors (实缴): investments and fees
+    COMMITTED = "committed"  # the fund's size (基金规模, 10亿元 for the seed fund)
+
+
+class FundHistory(StrictModel):
+    """What a fund did before its ``first_year`` in the model.
+
+    The future seed fund was set up in 2023 with a ¥100m first phase that made 32 deals
+    (evidence-2 §3): that money was called before the horizon. When it is part of the
+    fund's size (``included_in_size``), the capital still to come is the size less what
+    was called. The first phase's own deals are not simulated (their outcomes are not
+    public): they are reported as a period before the horizon, outside the tolerance test.
+    """
+
+    first_year: int = Field(ge=2000, le=2100)
+    called_yuan: float = Field(ge=0, le=1e12)
+    invested_yuan: float = Field(ge=0, le=1e12)
+    deals: int = Field(ge=0, le=100_000)
+    included_in_size: bool
+    basis: str = Field(min_length=3)
+
+
 class StageSpec(StrictModel):
     """The deals of one stage category inside a fund.
 
@@ -137,6 +163,8 @@ class FundSpec(StrictModel):
     tolerance: float = Field(ge=0, le=1, description="Tolerance rate (article 20).")
     tolerance_rule: Annotated[ToleranceRule, Field(strict=False)] = ToleranceRule.FUND
     loss_measure: Annotated[LossMeasure, Field(strict=False)] = LossMeasure.GROSS
+    loss_base: Annotated[LossBase, Field(strict=False)] = LossBase.INVESTED
+    history: FundHistory | None = None
     stages: list[StageSpec] = Field(min_length=1, max_length=3)
     basis: str = Field(min_length=1)
 
@@ -145,8 +173,22 @@ class FundSpec(StrictModel):
         problems = []
         if self.life_years < self.investment_years:
             problems.append("life_years must be at least investment_years")
-        if self.fee_schedule().sum() >= self.size_yuan:
+        history = self.history
+        if history is not None:
+            if history.first_year >= self.first_year:
+                problems.append("history.first_year must be before first_year")
+            if history.included_in_size and history.called_yuan >= self.size_yuan:
+                problems.append("history.called_yuan must be below size_yuan when included")
+        if self.fee_schedule().sum() >= self.new_capital_yuan:
             problems.append("management fees would use up the whole fund")
+        if (
+            self.loss_base is not LossBase.INVESTED
+            and self.tolerance_rule is not ToleranceRule.FUND
+        ):
+            problems.append(
+                f"loss_base {self.loss_base.value} applies to the fund as a whole: it needs "
+                "tolerance_rule fund"
+            )
         categories = [stage.category for stage in self.stages]
         if len(set(categories)) != len(categories):
             problems.append("each stage category may appear once")
@@ -154,19 +196,29 @@ class FundSpec(StrictModel):
             raise ValueError("; ".join(problems))
         return self
 
+    @property
+    def new_capital_yuan(self) -> float:
+        """Capital committed from ``first_year`` on: the size, less what the fund's
+        history called when that is part of the size (yuan)."""
+        history = self.history
+        if history is not None and history.included_in_size:
+            return self.size_yuan - history.called_yuan
+        return self.size_yuan
+
     def fee_schedule(self) -> np.ndarray:
-        """Management fees by year of the fund's life (yuan, length ``life_years``)."""
+        """Management fees by year of the fund's life (yuan, length ``life_years``), on
+        the capital committed from ``first_year``."""
         rates = np.where(
             np.arange(self.life_years) < self.investment_years,
             self.fee_rate_investment,
             self.fee_rate_after,
         )
-        return rates * self.size_yuan
+        return rates * self.new_capital_yuan
 
     @property
     def investable_yuan(self) -> float:
-        """Capital available for deals: the fund size less all fees (yuan)."""
-        return float(self.size_yuan - self.fee_schedule().sum())
+        """Capital available for deals: the new capital less all fees (yuan)."""
+        return float(self.new_capital_yuan - self.fee_schedule().sum())
 
     @property
     def last_year(self) -> int:
@@ -246,6 +298,17 @@ ARTICLE_21_CAP_YUAN = 500_000.0
 MAX_LOSSES_PER_YEAR = 10_000
 
 
+class PoolCapital(StrictModel):
+    """The risk-compensation pool capitalised up front (article 21 names the 科技贷款风险补偿
+    资金 but sets no amount): the city pays ``capital_yuan`` into the pool in ``year`` and
+    tops it up by what it pays out, so the pool's balance stays at the capital (a
+    restricted balance the city keeps at the end)."""
+
+    capital_yuan: float = Field(ge=0, le=1e12)
+    year: int = Field(ge=2000, le=2100)
+    basis: str = Field(min_length=3)
+
+
 class LoanPoolSpec(StrictModel):
     """Assumptions of the loan-risk compensation pool (yuan; rates a year).
 
@@ -275,6 +338,7 @@ class LoanPoolSpec(StrictModel):
     cap_per_loss_yuan: MoneyYuan = ARTICLE_21_CAP_YUAN
     pool_ceiling_yuan: MoneyYuan | None = None
     payout_lag_years: int = Field(default=1, ge=0, le=10)
+    capitalisation: PoolCapital | None = None
     basis: str = Field(min_length=1)
 
     @model_validator(mode="after")
@@ -282,6 +346,8 @@ class LoanPoolSpec(StrictModel):
         problems = []
         if self.first_year > self.last_year:
             problems.append("first_year must not be after last_year")
+        if self.capitalisation is not None and self.capitalisation.year > self.last_year:
+            problems.append("capitalisation.year must not be after last_year")
         if self.default_rate_min > self.default_rate_max:
             problems.append("default_rate_min must not exceed default_rate_max")
         if self.lgd_sd > 0 and (
@@ -343,10 +409,13 @@ __all__ = [
     "MAX_LOSSES_PER_YEAR",
     "Category",
     "ConversionSpec",
+    "FundHistory",
     "FundSpec",
     "LoanPoolSpec",
+    "LossBase",
     "LossMeasure",
     "OutcomeSpec",
+    "PoolCapital",
     "ProgrammeSpec",
     "StageSpec",
     "ToleranceRule",

@@ -148,7 +148,7 @@ def _resolve_item(
     """Check one item and, unless its award cannot be built, resolve it."""
     window = a.admission_years or spec.admission_years
     _window_problems(window, spec, line.id, report)
-    _uptake_problems(a, window.years, line.id, report)
+    _uptake_problems(a, window.years, spec.horizon.end, line.id, report)
     reference = _reference_yuan(line, a, spec)
     award = _award(line, a, reference, report)
     if award is None:
@@ -195,16 +195,22 @@ def _plan_problems(spec: ScenarioFile, report: Report) -> None:
         )
 
 
-def _uptake_problems(a: ItemAssumptions, years: list[int], item_id: str, report: Report) -> None:
-    """Per-year uptake values must give one value per admission year."""
-    for name in ("value", "mean_count", "pool"):
+def _uptake_problems(
+    a: ItemAssumptions, years: list[int], horizon_end: int, item_id: str, report: Report
+) -> None:
+    """Per-year uptake values give one value per admission year, or one per year from the
+    window's start to the horizon's end (so that a wider window, such as the reading
+    admitting every year to 2030, finds its values; the window uses the first ones)."""
+    allowed = sorted({len(years), horizon_end - years[0] + 1})
+    for name in ("value", "mean_count", "pool", "base"):
         value = getattr(a.uptake, name, None)
-        if isinstance(value, list) and len(value) != len(years):
+        if isinstance(value, list) and len(value) not in allowed:
             report(
                 item_id,
                 "uptake",
                 f"uptake.{name} lists {len(value)} values for {len(years)} admission "
-                f"years {years[0]}–{years[-1]}",
+                f"years {years[0]}–{years[-1]} (give {' or '.join(map(str, allowed))}: "
+                f"one per admission year, or one per year to {horizon_end})",
             )
 
 
@@ -399,6 +405,13 @@ def _programme_problems(spec: ScenarioFile, catalog: Catalog, report: Report) ->
                 where,
                 f"{prefix}first_year",
                 f"{section.first_year} is before the horizon starts ({spec.horizon.start})",
+            )
+        capital = getattr(section, "capitalisation", None)
+        if capital is not None and not spec.horizon.start <= capital.year <= spec.horizon.end:
+            report(
+                where,
+                f"{prefix}capitalisation.year",
+                f"{capital.year} falls outside the horizon {spec.horizon.start}–{spec.horizon.end}",
             )
 
 

@@ -26,9 +26,10 @@ from model.core.errors import InputError, Problem, problems_from_validation
 from model.core.paths import resolve_scenario_path
 from model.core.yamlio import read_yaml
 from model.policy.catalog import Catalog, load_catalog
-from model.policy.documents import Document, apply_overlay, blamer, read_document
+from model.policy.documents import Document, apply_overlay, blamer, merge, read_document
 from model.policy.periods import Periods
 from model.policy.programmes import ProgrammeSpec
+from model.policy.readings import Clause, overlays, readings_in_force, touched_fields
 from model.policy.resolve import Report, ResolvedItem, resolve_items
 from model.policy.scenario_schema import ItemAssumptions, ScenarioFile
 from model.policy.timing_settings import TimingOverride, TimingSettings
@@ -50,9 +51,19 @@ class Scenario:
     items : dict of str to ResolvedItem
         The grant line items, in catalog order.
     document : dict
-        The merged raw document (hashed into manifests; variants merge over it).
+        The merged raw document before the readings' overrides (hashed into manifests;
+        variants merge over it).
     files : tuple of str
         The files read, the base scenario first.
+    readings : dict of str to str
+        The reading in force for every clause of the catalog (clause id → reading id):
+        pinned by the scenario, else the default.
+    overridden : dict of tuple to str
+        Fields a non-default reading set over a value the scenario files gave
+        (provenance key → "file → reading"), for ``fiscalsim validate``.
+    provenance : dict of tuple to str
+        The file that set each field of ``document`` (see
+        :class:`model.policy.documents.Document`).
     """
 
     name: str
@@ -61,6 +72,19 @@ class Scenario:
     items: dict[str, ResolvedItem]
     document: dict = field(repr=False)
     files: tuple[str, ...] = ()
+    readings: dict[str, str] = field(default_factory=dict)
+    overridden: dict[tuple, str] = field(default_factory=dict, repr=False)
+    provenance: dict[tuple, str] = field(default_factory=dict, repr=False)
+
+    @property
+    def readings_pinned(self) -> dict[str, str]:
+        """The readings that differ from their clause's default (clause id → reading id)."""
+        clauses = self.catalog.clauses
+        return {c: r for c, r in self.readings.items() if r != clauses[c].default}
+
+    def reading(self, clause_id: str) -> tuple[Clause, str]:
+        """A clause and the id of its reading in force."""
+        return self.catalog.clauses[clause_id], self.readings[clause_id]
 
     @property
     def years(self) -> list[int]:
@@ -243,9 +267,10 @@ def _split_chain(ref: str | Path | Sequence[str | Path]) -> list[str | Path]:
 
 
 def _build(document: Document) -> Scenario:
-    data = document.data
+    provenance = dict(document.provenance)  # the files', before the readings add theirs
     blame = blamer(document)
     problems = list(document.problems)
+    catalog, data, in_force, overridden = _with_readings(document, blame, problems)
     try:
         spec = ScenarioFile.model_validate(data)
     except ValidationError as exc:
@@ -267,18 +292,77 @@ def _build(document: Document) -> Scenario:
                 f"catalog file {os.path.normpath(catalog_path)} not found",
             )
         )
+    if catalog is None or in_force is None:
         raise InputError(problems)
-    try:
-        catalog = load_catalog(catalog_path)
-    except InputError as error:
-        raise InputError([*problems, *error.problems]) from None
     items = resolve_items(spec, catalog, _reporter(problems, blame))
     if problems:
         raise InputError(problems)
-    scenario = Scenario(spec.name, spec, catalog, items, copy.deepcopy(data), tuple(document.files))
+    scenario = Scenario(
+        spec.name,
+        spec,
+        catalog,
+        items,
+        copy.deepcopy(document.data),
+        tuple(document.files),
+        in_force,
+        overridden,
+        provenance,
+    )
     if spec.timing is not None:  # its item ids are only known once the items are resolved
         scenario.timing_settings(source=blame(None, "timing"))
     return scenario
+
+
+def _with_readings(
+    document: Document, blame: Callable[[str | None, str | None], str], problems: list[Problem]
+) -> tuple[Catalog | None, dict, dict[str, str] | None, dict[tuple, str]]:
+    """Load the catalog and merge the overrides of the readings in force over the
+    document (see :mod:`model.policy.readings`).
+
+    Returns the catalog (``None`` when missing or invalid: its problems are added), the
+    document to validate, the readings in force (``None`` when the pins are bad) and the
+    fields the readings set over values of the scenario files. The provenance of what a
+    reading sets names the catalog and the reading, so that a problem there is blamed on it.
+    """
+    data = document.data
+    catalog_ref = data.get("catalog", "catalog.yaml")
+    if not isinstance(catalog_ref, str):
+        return None, data, None, {}
+    catalog_path = document.base_dir / catalog_ref
+    if not catalog_path.is_file():
+        return None, data, None, {}
+    try:
+        catalog = load_catalog(catalog_path)
+    except InputError as error:
+        problems.extend(error.problems)
+        return None, data, None, {}
+
+    def report(field_name: str, message: str) -> None:
+        problems.append(Problem(blame(None, "readings"), None, field_name, message))
+
+    in_force = readings_in_force(catalog.readings, data.get("readings"), report)
+    if in_force is None:
+        return catalog, data, None, {}
+    merged, overridden = data, {}
+    for overlay in overlays(catalog.readings, in_force, data):
+        source = f"{os.path.normpath(catalog_path)} ({overlay.label})"
+        for key in touched_fields(overlay.data):
+            if _present(merged, key):
+                earlier = document.provenance.get(key, "the scenario")
+                overridden[key] = f"{earlier} → {overlay.label}"
+            document.provenance[key] = source
+        merged = merge(merged, overlay.data)
+    return catalog, merged, in_force, overridden
+
+
+def _present(data: dict, key: tuple) -> bool:
+    """Whether the document sets the field a provenance key names."""
+    value: Any = data
+    for part in key:
+        if not isinstance(value, dict) or part not in value:
+            return False
+        value = value[part]
+    return True
 
 
 def _reporter(problems: list[Problem], blame: Callable[[str | None, str | None], str]) -> Report:
@@ -396,7 +480,7 @@ def apply_variant(
         copy.deepcopy(scenario.document),
         list(scenario.files),
         Path(scenario.files[0]).parent if scenario.files else Path("."),
-        {},
+        dict(scenario.provenance),
     )
     return _build(apply_overlay(base, dict(overlay), label))
 

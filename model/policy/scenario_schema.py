@@ -19,10 +19,11 @@ from model.policy.timing_settings import TimingOverride, TimingSettings
 
 
 class YearRange(StrictModel):
-    """An inclusive range of calendar years."""
+    """An inclusive range of calendar years (with, for an admission window, its reason)."""
 
     start: Year
     end: Year
+    basis: Annotated[str, Field(min_length=3)] | None = None
 
     @model_validator(mode="after")
     def _order(self) -> YearRange:
@@ -111,6 +112,13 @@ class ScenarioFile(StrictModel):
         default=None,
         description="The first year of the three-year medium-term plan: the budget year "
         "being drafted. Years before it are already decided. Default: the horizon's start.",
+    )
+    readings: dict[Annotated[str, Field(max_length=64)], Annotated[str, Field(max_length=64)]] = (
+        Field(
+            default_factory=dict,
+            description="Readings pinned for ambiguous clauses: clause id → reading id "
+            "(the catalog's ``readings``); every other clause takes its default.",
+        )
     )
     cap_scale: Annotated[float, Field(gt=0, le=10)] = Field(
         default=1.0,

@@ -464,7 +464,7 @@ CASES: list[Case] = [
     ),
     Case(
         "variant_per_year_wrong_length.yaml",
-        "provincial_lab_funding",
+        "national_platform_approval_award",
         "uptake",
         "uptake\\.value lists 2 values for 3 admission years 2025–2027",
     ),
@@ -494,7 +494,7 @@ CASES: list[Case] = [
     ),
     Case(
         "variant_several_semantic_problems.yaml",
-        "provincial_lab_funding",
+        "national_platform_approval_award",
         "uptake",
         "uptake\\.value lists 2 values for 3 admission years 2025–2027",
     ),
@@ -586,6 +586,25 @@ CASES: list[Case] = [
     ),
     Case("catalog_several_problems.yaml", "basic_research_project", "article", r"26"),
     Case("catalog_mixed_problems.yaml", "basic_research_project", "cap_yuan", GE0),
+    Case(
+        "catalog_reading_words_not_in_text.yaml",
+        "clause basic_research_project",
+        "readings.fixed_amount.turns_on.0",
+        "not found word for word in the policy text",
+    ),
+    Case(
+        "catalog_reading_default_overrides.yaml",
+        "clause basic_research_project",
+        "default",
+        r"the default reading is what the scenario files encode; its overrides must be empty",
+    ),
+    Case(
+        "variant_unknown_reading.yaml",
+        None,
+        "readings.provincial_lab_funding",
+        r"unknown reading 'per_laboratory' of clause 'provincial_lab_funding'; its readings "
+        r"are \['per_lab', 'programme_total'\]",
+    ),
 ]
 
 
@@ -603,7 +622,7 @@ SEVERAL: dict[str, list[tuple[str | None, str | None, str]]] = {
         ("incubator_national_approval", "award", r"fixes the amount"),
         ("basic_research_project", "retention", r"only for payment recurring_annual"),
         ("tech_broker_award", "climate_loading", r"climate section"),
-        ("provincial_lab_funding", "uptake", r"lists 2 values for 3 admission years"),
+        ("national_platform_approval_award", "uptake", r"lists 2 values for 3 admission years"),
     ],
     "scenario_several_problems.yaml": [
         (None, "horizon.end", r"less than or equal to 2100"),
@@ -615,6 +634,18 @@ SEVERAL: dict[str, list[tuple[str | None, str | None, str]]] = {
     "scenario_missing_required_fields.yaml": [
         (None, "title_en", r"Field required"),
         (None, "horizon", r"Field required"),
+    ],
+    "catalog_reading_default_overrides.yaml": [
+        ("clause basic_research_project", "default", r"overrides must be empty"),
+        (
+            "clause basic_research_project",
+            "readings.1.overrides",
+            r"cannot override \['cap_scale'\]",
+        ),
+    ],
+    "variant_unknown_reading.yaml": [
+        (None, "readings.provincial_lab_funding", r"unknown reading 'per_laboratory'"),
+        (None, "readings.article_99_clause", r"unknown clause 'article_99_clause'"),
     ],
     "catalog_several_problems.yaml": [
         ("basic_research_project", "article", r"less than or equal to 26"),
@@ -644,6 +675,8 @@ COUNTS: dict[str, tuple[int, str | None]] = {
     "scenario_several_problems.yaml": (5, None),
     "scenario_missing_required_fields.yaml": (2, None),
     "catalog_several_problems.yaml": (4, None),
+    "catalog_reading_default_overrides.yaml": (2, None),
+    "variant_unknown_reading.yaml": (2, None),
 }
 
 

@@ -31,7 +31,12 @@ OVERLAY = {
     "items": {
         "basic_research_project": {"award": {"high": 0.8, "mode": 0.3}},
         "provincial_lab_funding": {
-            "uptake": {"dist": "fixed", "value": [3, 1, 1], "basis": "Test: two more laboratories."}
+            "uptake": {
+                "dist": "fixed",
+                "value": [3, 1, 1],
+                "basis": "Test: two more laboratories.",
+            },
+            "admission_years": {"start": 2025, "end": 2027},
         },
         "listing_reward": {
             "stages": [
