@@ -15,7 +15,7 @@ from typing import Annotated, Self
 import numpy as np
 from pydantic import Field, model_validator
 
-from model.core.schema import MoneyYuan, PositiveYuan, StrictModel, Year
+from model.core.schema import Count, MoneyYuan, PositiveYuan, StrictModel, Year
 
 
 class OutcomeSpec(StrictModel):
@@ -98,10 +98,10 @@ class FundHistory(StrictModel):
     public): they are reported as a period before the horizon, outside the tolerance test.
     """
 
-    first_year: int = Field(ge=2000, le=2100)
-    called_yuan: float = Field(ge=0, le=1e12)
-    invested_yuan: float = Field(ge=0, le=1e12)
-    deals: int = Field(ge=0, le=100_000)
+    first_year: Year
+    called_yuan: MoneyYuan
+    invested_yuan: MoneyYuan
+    deals: Count
     included_in_size: bool
     basis: str = Field(min_length=3)
 
@@ -304,8 +304,8 @@ class PoolCapital(StrictModel):
     tops it up by what it pays out, so the pool's balance stays at the capital (a
     restricted balance the city keeps at the end)."""
 
-    capital_yuan: float = Field(ge=0, le=1e12)
-    year: int = Field(ge=2000, le=2100)
+    capital_yuan: MoneyYuan
+    year: Year
     basis: str = Field(min_length=3)
 
 
