@@ -57,6 +57,8 @@ class Comparison:
     year_totals : dict of str to pandas.DataFrame
         The city's total cost per draw (rows) and year (columns) of every scenario,
         base first, yuan.
+    titles : dict of str to (str, str)
+        Every scenario's (Chinese, English) title, by name, for charts and reports.
     """
 
     base_name: str
@@ -68,6 +70,7 @@ class Comparison:
     tables: dict[str, pd.DataFrame]
     year_totals: dict[str, pd.DataFrame] = field(repr=False)
     digests: dict[str, str] = field(default_factory=dict, repr=False)
+    titles: dict[str, tuple[str, str]] = field(default_factory=dict, repr=False)
 
     @property
     def total_label(self) -> str:
@@ -323,6 +326,7 @@ def compare(
         tables,
         year_totals,
         {name: s.digest() for name, s in zip(names, scenarios, strict=True)},
+        {name: (s.title_zh, s.title_en) for name, s in zip(names, scenarios, strict=True)},
     )
 
 

@@ -8,6 +8,7 @@ from model.analysis.compare import Comparison, compare
 from model.cli.options import add_out_option, add_plan_option, add_run_options, load_planned
 from model.core.paths import default_output_dir
 from model.core.units import Unit
+from model.report.chartstyle import display_names
 from model.report.manifest import build_manifest
 from model.report.outputs import write_outputs
 from model.report.plots import delta_chart, fan_overlay_chart
@@ -33,6 +34,7 @@ def run(args: argparse.Namespace) -> int:
     base = load_planned(args.base, args.plan_start)
     variants = [load_planned(ref, args.plan_start) for ref in args.variants]
     comparison = compare(base, variants, args.draws, seed=args.seed)
+    names = display_names([base, *variants])
     out_dir = args.out or default_output_dir(f"compare_{base.name}")
     manifest = build_manifest(
         "compare",
@@ -49,8 +51,8 @@ def run(args: argparse.Namespace) -> int:
         unit=args.unit,
         manifest=manifest,
         figures={
-            "compare_delta": delta_chart(comparison, args.unit),
-            "compare_fan": fan_overlay_chart(comparison, args.unit),
+            "compare_delta": delta_chart(comparison, args.unit, names),
+            "compare_fan": fan_overlay_chart(comparison, args.unit, names),
         },
         workbook="compare.xlsx",
     )

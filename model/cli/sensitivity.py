@@ -14,9 +14,10 @@ from model.cli.options import add_out_option, add_run_options
 from model.core.errors import InputError, Problem
 from model.core.paths import default_output_dir
 from model.policy.scenario import load_scenario
+from model.report.chartstyle import display_names
 from model.report.manifest import build_manifest
 from model.report.outputs import write_outputs
-from model.report.plots import convergence_chart, sobol_chart, tornado_chart
+from model.report.plots import convergence_chart, sobol_chart, spider_chart, tornado_chart
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -74,6 +75,7 @@ def run(args: argparse.Namespace) -> int:
     figures: dict[str, Any] = {}
     lines: list[str] = []
     unit = args.unit
+    names = display_names([scenario])
     manifest = build_manifest(
         "sensitivity",
         [scenario],
@@ -85,7 +87,9 @@ def run(args: argparse.Namespace) -> int:
     )
     if args.method == "tornado":
         ranked = tornado(scenario, swing=args.swing, draws=args.draws or 10_000, seed=args.seed)
-        tables["tornado"], figures["tornado"] = ranked.table, tornado_chart(ranked, unit)
+        tables["tornado"] = ranked.table
+        figures["tornado"] = tornado_chart(ranked, unit, names=names)
+        figures["spider"] = spider_chart(ranked, unit, names=names)
         manifest["draws"] = ranked.draws
         lines.append(
             f"{scenario.name}: base horizon total mean "
@@ -109,7 +113,7 @@ def run(args: argparse.Namespace) -> int:
             )
         except ValueError as error:
             raise InputError([Problem("sensitivity", None, "--sobol-n", str(error))]) from None
-        tables["sobol"], figures["sobol"] = indices.table, sobol_chart(indices)
+        tables["sobol"], figures["sobol"] = indices.table, sobol_chart(indices, names)
         manifest.update(sobol_n=indices.n, p95_draws=args.draws or 0)
         lines.append(indices.table.to_string(float_format=lambda v: f"{v:.3f}"))
     if args.method == "convergence" or args.target_se is not None:
@@ -117,7 +121,7 @@ def run(args: argparse.Namespace) -> int:
         max_draws = args.draws if args.method == "convergence" and args.draws else 1_000_000
         checked = convergence(scenario, target_se=target, seed=args.seed, max_draws=max_draws)
         tables["convergence"] = checked.table
-        figures["convergence"] = convergence_chart(checked, unit)
+        figures["convergence"] = convergence_chart(checked, unit, names)
         manifest.update(target_se=target, convergence_draws=checked.draws_used)
         last = checked.table.iloc[-1]
         lines.append(

@@ -15,10 +15,11 @@ from model.analysis.tables import RunAccumulator, Summary
 from model.core.streams import check_draws, check_seed
 from model.core.units import Unit
 from model.policy.scenario import Scenario, assumption_rows
+from model.report.chartstyle import display_names
 from model.report.manifest import build_manifest, write_manifest
 from model.report.output import DrawsWriter, atomic_directory, write_csv
 from model.report.outputs import manifest_sheet, write_figures, write_tables, write_timeline
-from model.report.plots import fan_chart, loss_ratio_charts
+from model.report.plots import distribution_chart, fan_chart, loss_ratio_charts
 from model.report.units import to_unit
 from model.report.workbook import write_workbook
 from model.sim.analytic import expected_demand
@@ -156,8 +157,12 @@ def run_batch(
         tables = write_tables(staging, {name: summary.tables[name] for name in CSV_TABLES}, unit)
         write_csv(assumptions, staging / "assumptions.csv")
         programme_tables = write_tables(staging, summary.programme_tables, unit)
-        figures = {"fan_chart": fan_chart(summary, unit)}
-        figures.update(loss_ratio_charts(scenario, summary.programme_draws))
+        names = display_names([scenario])
+        figures = {
+            "fan_chart": fan_chart(summary, unit, names),
+            "distribution": distribution_chart(summary, unit, names),
+        }
+        figures.update(loss_ratio_charts(scenario, summary.programme_draws, names))
         write_figures(staging, figures)
         manifest["duration_s"] = round(time.perf_counter() - clock, 3)
         sheets = {

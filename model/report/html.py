@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import base64
 import html
-import io
 import math
 import re
 from collections.abc import Mapping, Sequence
@@ -19,6 +18,7 @@ from typing import Any
 import pandas as pd
 
 from model.core.units import Unit
+from model.report.chartstyle import png_bytes
 from model.report.labels import COLUMNS, PAYMENT_KINDS, TITLES, column_names
 
 #: Columns dropped when they are zero throughout (and any column that is NaN throughout).
@@ -185,13 +185,8 @@ def html_table(
 
 # ------------------------------------------------------------------ charts
 def png_data_uri(figure) -> str:
-    """A matplotlib figure as a ``data:image/png;base64,…`` URI (the figure is closed)."""
-    import matplotlib.pyplot as plt
-
-    buffer = io.BytesIO()
-    figure.savefig(buffer, format="png", dpi=110, metadata={"Software": None})
-    plt.close(figure)
-    return "data:image/png;base64," + base64.b64encode(buffer.getvalue()).decode("ascii")
+    """A matplotlib figure as a ``data:image/png;base64,…`` URI."""
+    return "data:image/png;base64," + base64.b64encode(png_bytes(figure, dpi=110)).decode("ascii")
 
 
 def html_figure(uri: str, zh: str, en: str) -> str:

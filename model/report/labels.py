@@ -167,6 +167,13 @@ MANIFEST_KEYS = {
     "command": ("命令", "command"),
 }
 
+#: Kinds of a sensitivity factor (:mod:`model.analysis.factors`) → (Chinese, English).
+FACTOR_KINDS = {
+    "uptake": ("受益数量", "uptake"),
+    "award": ("单笔金额", "award size"),
+    "cap": ("政策上限", "cap"),
+}
+
 #: Payment kinds (:class:`model.core.schema.PaymentKind`) in Chinese.
 PAYMENT_KINDS = {
     "one_time": "一次性",
@@ -207,6 +214,7 @@ def column_label(column: object, unit: Unit) -> str:
 
 __all__ = [
     "COLUMNS",
+    "FACTOR_KINDS",
     "MANIFEST_KEYS",
     "PAYMENT_KINDS",
     "PERIODS",

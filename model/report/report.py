@@ -31,6 +31,7 @@ from model.analysis.compare import Comparison
 from model.analysis.tables import Summary
 from model.core.units import Unit
 from model.policy.scenario import Scenario
+from model.report.chartstyle import display_names
 from model.report.fonts import configure_cjk_font, font_face_css
 from model.report.html import (
     CSS,
@@ -42,7 +43,13 @@ from model.report.html import (
 )
 from model.report.labels import TITLES
 from model.report.output import MANIFEST, sha256_of
-from model.report.plots import delta_chart, fan_chart, fan_overlay_chart, loss_ratio_charts
+from model.report.plots import (
+    delta_chart,
+    distribution_chart,
+    fan_chart,
+    fan_overlay_chart,
+    loss_ratio_charts,
+)
 from model.report.sections import (
     assumptions_section,
     budget_sections,
@@ -77,12 +84,19 @@ def _charts(
 
     with matplotlib.rc_context():
         configure_cjk_font()
-        charts = {"fan_chart": png_data_uri(fan_chart(summary, unit))}
-        for name, figure in loss_ratio_charts(scenario, summary.programme_draws).items():
+        names = display_names([scenario])
+        if comparison is not None:
+            names.update(comparison.titles)
+        charts = {
+            "fan_chart": png_data_uri(fan_chart(summary, unit, names)),
+            "distribution": png_data_uri(distribution_chart(summary, unit, names)),
+        }
+        funds = loss_ratio_charts(scenario, summary.programme_draws, names)
+        for name, figure in funds.items():
             charts[name] = png_data_uri(figure)
         if comparison is not None:
-            charts["compare_delta"] = png_data_uri(delta_chart(comparison, unit))
-            charts["compare_fan"] = png_data_uri(fan_overlay_chart(comparison, unit))
+            charts["compare_delta"] = png_data_uri(delta_chart(comparison, unit, names))
+            charts["compare_fan"] = png_data_uri(fan_overlay_chart(comparison, unit, names))
     return charts
 
 
@@ -105,6 +119,11 @@ def render_report(
                 charts["fan_chart"],
                 "年度市级支出：中位数、50% 与 90% 区间、均值",
                 "Yearly cost to the city: median, 50% and 90% bands, mean",
+            )
+            + html_figure(
+                charts["distribution"],
+                "测算期合计的分布：直方图、S 曲线、P5/P50/P95 与预算",
+                "Distribution of the horizon total: histogram, S-curve, P5/P50/P95 and budget",
             ),
         ),
     ]

@@ -38,4 +38,5 @@ def test_the_command_writes_a_run_and_a_report_with_a_comparison(tmp_path, capsy
     rows = table_rows(page)["compare"]
     assert {headers[0] for headers, _ in rows} == {"cap_cut_20"}
     images = embedded_images(page)
-    assert len(images) == 5 and all(data.startswith(PNG_SIGNATURE) for data in images)
+    # fan chart, distribution of the horizon total, two loss-ratio charts, two comparisons
+    assert len(images) == 6 and all(data.startswith(PNG_SIGNATURE) for data in images)

@@ -121,7 +121,8 @@ def test_the_charts_are_valid_pngs(run, page):
     output, _ = run
     images = embedded_images(page)
     funds = [n for n in output.files if n.startswith("loss_ratio_")]
-    assert len(images) == 1 + len(funds)  # the fan chart and a loss-ratio chart per fund
+    # the fan chart, the distribution of the horizon total and a loss-ratio chart per fund
+    assert len(images) == 2 + len(funds)
     for data in images:
         assert data.startswith(PNG_SIGNATURE)
         with Image.open(io.BytesIO(data)) as image:
