@@ -17,6 +17,7 @@ import pandas as pd
 
 from model.analysis.timeline_tables import summarize_timeline
 from model.core.units import Unit
+from model.report.labels import MANIFEST_KEYS
 from model.report.manifest import write_manifest
 from model.report.output import atomic_directory, write_csv
 from model.report.plots import cashflow_chart, save_figure
@@ -37,8 +38,27 @@ TIMELINE_FILES = {
 
 
 def manifest_sheet(manifest: Mapping[str, Any]) -> pd.DataFrame:
-    """A manifest as a workbook sheet: one row per entry."""
-    return pd.DataFrame({"value": {key: str(value) for key, value in manifest.items()}})
+    """A manifest as a workbook sheet: one row per entry, its key, its (Chinese,
+    English) name and its value as text."""
+    rows = [
+        {
+            "entry": key,
+            **dict(zip(("name_zh", "name_en"), MANIFEST_KEYS.get(key, (key, key)), strict=True)),
+            "value": _text(value),
+        }
+        for key, value in manifest.items()
+    ]
+    return pd.DataFrame(rows, columns=["entry", "name_zh", "name_en", "value"]).set_index("entry")
+
+
+def _text(value: Any) -> str:
+    if isinstance(value, list | tuple):
+        return (
+            "、".join(map(str, value))
+            if len(value) != 2 or not all(isinstance(v, int) for v in value)
+            else f"{value[0]}–{value[1]}"
+        )
+    return str(value)
 
 
 def write_tables(
