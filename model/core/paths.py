@@ -5,6 +5,7 @@ Nothing is read or created at import time; the functions only compute paths.
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 #: Root of the source checkout (the folder holding ``pyproject.toml``).
@@ -47,6 +48,45 @@ def resolve_scenario_path(name_or_path: str | Path) -> Path:
             if candidate.is_file():
                 return candidate
     return path
+
+
+def scenario_roots(*explicit: str | Path) -> tuple[Path, ...]:
+    """The folders that files named *inside* scenario files may come from.
+
+    ``extends``, ``catalog`` and ``policy.text_file`` may name files in the shipped
+    ``scenarios/`` folder, in ``scenarios/`` of the working directory, and in the folder
+    (or below) of each file the user named explicitly (on the command line, or to
+    :func:`model.load_scenario`); anything else is refused, so that a scenario received
+    from someone else cannot make fiscalsim read ``/etc/…`` or ``~/.ssh/…``.
+
+    Parameters
+    ----------
+    *explicit : str or Path
+        Files the user named explicitly.
+
+    Returns
+    -------
+    tuple of Path
+        The roots, resolved (symbolic links followed), without repeats.
+    """
+    folders = [SCENARIOS_DIR, Path.cwd() / "scenarios"]
+    folders += [Path(path).parent for path in explicit]
+    return tuple(dict.fromkeys(real_path(folder) for folder in folders))
+
+
+def real_path(path: str | Path) -> Path:
+    """``path`` made absolute with symbolic links followed as far as they go (a loop of
+    links stays as it is, for the reader to report)."""
+    try:
+        return Path(path).resolve()
+    except (OSError, RuntimeError):  # a loop of symbolic links (RuntimeError before 3.13)
+        return Path(os.path.abspath(path))
+
+
+def outside_roots(path: str | Path, roots: tuple[Path, ...]) -> bool:
+    """Whether ``path`` (symbolic links followed) lies outside every folder of ``roots``."""
+    resolved = real_path(path)
+    return not any(resolved == root or resolved.is_relative_to(root) for root in roots)
 
 
 def default_output_dir(scenario_name: str) -> Path:

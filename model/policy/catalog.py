@@ -15,7 +15,7 @@ from typing import Annotated, Literal
 from pydantic import Field, ValidationError, model_validator
 
 from model.core.errors import InputError, Problem, problems_from_validation
-from model.core.paths import CATALOG_PATH
+from model.core.paths import CATALOG_PATH, outside_roots, real_path, scenario_roots
 from model.core.schema import (
     CHAPTERS,
     CapBasis,
@@ -26,7 +26,7 @@ from model.core.schema import (
     Probability,
     StrictModel,
 )
-from model.core.yamlio import read_yaml
+from model.core.yamlio import Via, read_text, read_yaml
 from model.policy.readings import Clause
 
 Chapter = Literal["一", "二", "三", "四", "五", "六", "七", "八"]
@@ -214,7 +214,9 @@ def _locate(data: dict, loc: tuple) -> tuple[str | None, tuple]:
     return None, loc
 
 
-def load_catalog(path: str | Path = CATALOG_PATH, *, check_quotes: bool = True) -> Catalog:
+def load_catalog(
+    path: str | Path = CATALOG_PATH, *, check_quotes: bool = True, via: Via | None = None
+) -> Catalog:
     """Read and validate a policy catalog.
 
     Parameters
@@ -222,7 +224,11 @@ def load_catalog(path: str | Path = CATALOG_PATH, *, check_quotes: bool = True) 
     path : str or Path
         The catalog YAML file (default: ``scenarios/catalog.yaml``).
     check_quotes : bool
-        Check that every ``quote`` appears word for word in the policy text.
+        Check that every ``quote`` appears word for word in the policy text (which must
+        lie in the scenario folders or the catalog's own folder).
+    via : (str, str), optional
+        The file and field that named the catalog (a scenario's ``catalog``), for
+        messages.
 
     Returns
     -------
@@ -237,7 +243,7 @@ def load_catalog(path: str | Path = CATALOG_PATH, *, check_quotes: bool = True) 
     key = _cache_key(path, check_quotes)
     if key is not None and key in _CACHE:
         return _CACHE[key]
-    data = read_yaml(path)
+    data = read_yaml(path, via=via)
     try:
         catalog = Catalog.model_validate(data)
     except ValidationError as exc:
@@ -263,10 +269,10 @@ _CACHE: dict[tuple, Catalog] = {}
 
 def _cache_key(path: Path, check_quotes: bool) -> tuple | None:
     try:
-        stat = path.resolve().stat()
+        stat = real_path(path).stat()
     except OSError:
         return None
-    return (str(path.resolve()), stat.st_mtime_ns, stat.st_size, check_quotes)
+    return (str(real_path(path)), stat.st_mtime_ns, stat.st_size, check_quotes)
 
 
 def _normalise(text: str) -> str:
@@ -284,11 +290,21 @@ def _check_quotes_raw(data: dict, path: Path) -> list[Problem]:
     if not isinstance(text_file, str):
         return []
     text_path = Path(os.path.normpath(path.parent / text_file))
-    if not text_path.is_file():
+    if not text_path.exists():
         return [
             Problem(str(path), None, "policy.text_file", f"policy text not found at {text_path}")
         ]
-    text = _normalise(text_path.read_text(encoding="utf-8"))
+    roots = (*scenario_roots(path), real_path(path.parent))
+    if outside_roots(text_path, roots):
+        message = (
+            f"{text_file!r} is {real_path(text_path)}, outside the scenario folders and the "
+            "catalog's folder"
+        )
+        return [Problem(str(path), None, "policy.text_file", message)]
+    try:
+        text = _normalise(read_text(text_path, via=(str(path), "policy.text_file")))
+    except InputError as error:
+        return error.problems
     raw_items = data.get("items")
     items: list = raw_items if isinstance(raw_items, list) else []
     problems = [

@@ -16,8 +16,8 @@ from pathlib import Path
 from typing import Any
 
 from model.core.errors import InputError, Problem
-from model.core.paths import resolve_scenario_path
-from model.core.yamlio import read_yaml
+from model.core.paths import outside_roots, real_path, resolve_scenario_path, scenario_roots
+from model.core.yamlio import Via, read_yaml
 from model.policy.scenario_schema import ITEM_KEYS, VARIANT_KEYS
 
 
@@ -60,6 +60,9 @@ class Document:
         ``(top key[, item id[, field]])`` → the file that set it, for error messages.
     problems : list of Problem
         Problems found while merging, reported with the schema's and the resolution's.
+    roots : tuple of Path
+        The folders files named inside the documents (``extends``, ``catalog``) may come
+        from (:func:`model.core.paths.scenario_roots`).
     """
 
     data: dict
@@ -67,17 +70,38 @@ class Document:
     base_dir: Path
     provenance: dict[tuple, str]  # (top key[, item id[, field]]) -> file that set it
     problems: list[Problem] = field(default_factory=list)  # found while merging, reported
+    roots: tuple[Path, ...] = field(default_factory=scenario_roots)
 
 
-def read_document(path: Path, seen: tuple[Path, ...] = ()) -> Document:
-    """Read a scenario or a variant (following ``extends``) into one raw document."""
+def read_document(
+    path: Path,
+    seen: tuple[Path, ...] = (),
+    *,
+    roots: tuple[Path, ...] | None = None,
+    via: Via | None = None,
+) -> Document:
+    """Read a scenario or a variant (following ``extends``) into one raw document.
+
+    Parameters
+    ----------
+    path : Path
+        The file to read.
+    seen : tuple of Path
+        The files of the chain so far (a cycle is an error).
+    roots : tuple of Path, optional
+        The folders ``extends`` may lead to; by default the scenario folders and the
+        folder of ``path`` (see :func:`model.core.paths.scenario_roots`).
+    via : (str, str), optional
+        The file and field that named ``path``, for messages.
+    """
     path = Path(os.path.normpath(path))
     name = str(path)
-    resolved = path.resolve()
+    roots = roots if roots is not None else scenario_roots(path)
+    resolved = real_path(path)
     if resolved in seen:
         chain = " -> ".join(display_path(p) for p in (*seen, resolved))
         raise InputError([Problem(name, None, "extends", f"variants extend in a cycle: {chain}")])
-    data = read_yaml(path)
+    data = read_yaml(path, via=via)
     if "extends" not in data:
         provenance: dict[tuple, str] = {(key,): name for key in data}
         items = data.get("items")
@@ -85,7 +109,7 @@ def read_document(path: Path, seen: tuple[Path, ...] = ()) -> Document:
             for item_id, fields in items.items():
                 if isinstance(fields, dict):
                     provenance.update({("items", item_id, key): name for key in fields})
-        return Document(data, [name], path.parent, provenance)
+        return Document(data, [name], path.parent, provenance, roots=roots)
     parent_ref = data["extends"]
     if not isinstance(parent_ref, str):
         raise InputError([Problem(name, None, "extends", "must be a file path or scenario name")])
@@ -105,8 +129,26 @@ def read_document(path: Path, seen: tuple[Path, ...] = ()) -> Document:
                 )
             ]
         )
-    base = read_document(parent_path, (*seen, resolved))
+    if outside_roots(parent_path, roots):
+        raise InputError([outside_problem(name, "extends", parent_ref, parent_path, roots)])
+    base = read_document(parent_path, (*seen, resolved), roots=roots, via=(name, "extends"))
     return apply_overlay(base, data, name)
+
+
+def outside_problem(
+    file: str, field_name: str, ref: str, path: Path, roots: tuple[Path, ...]
+) -> Problem:
+    """The problem of a file named inside ``file`` that lies outside the scenario roots."""
+    folders = ", ".join(str(root) for root in roots)
+    target = str(real_path(path))
+    shown = repr(ref) if target == ref else f"{ref!r} ({target})"
+    return Problem(
+        file,
+        None,
+        field_name,
+        f"{shown} is outside the scenario folders ({folders}): files named inside a "
+        "scenario must be in one of them; pass a file elsewhere on the command line instead",
+    )
 
 
 def apply_overlay(base: Document, overlay: dict, name: str) -> Document:
@@ -160,7 +202,7 @@ def apply_overlay(base: Document, overlay: dict, name: str) -> Document:
     }
     if isinstance(body.get("catalog"), str):  # a variant's own catalog, beside the variant
         folder = Path(name).parent if Path(name).exists() else Path.cwd()
-        body["catalog"] = str((folder / body["catalog"]).resolve())
+        body["catalog"] = str(real_path(folder / body["catalog"]))
     provenance = dict(base.provenance)
     for key in body:
         if key != "items" or items:
@@ -175,13 +217,20 @@ def apply_overlay(base: Document, overlay: dict, name: str) -> Document:
         base.base_dir,
         provenance,
         [*base.problems, *problems],
+        base.roots,
     )
 
 
-def blamer(document: Document) -> Callable[[str | None, str | None], str]:
-    """A function naming the file that set a given (item, field)."""
+def blamer(document: Document) -> Callable[..., str]:
+    """A function naming the file that set a given (item, field).
 
-    def blame(item: str | None, field_path: str | None) -> str:
+    ``blame(item, field, related)``: with ``related`` top-level fields (a problem between
+    an item's field and, say, the ``horizon``), the file read last among those that set
+    any of them: a variant that shortens the horizon is blamed for the admission windows
+    it leaves outside, not the baseline that set them.
+    """
+
+    def one(item: str | None, field_path: str | None) -> str:
         head = field_path.split(".")[0] if field_path else None
         group = item.split("[")[0] if item and item.startswith("ceilings[") else None
         for key in (
@@ -194,7 +243,20 @@ def blamer(document: Document) -> Callable[[str | None, str | None], str]:
                 return document.provenance[key]
         return document.files[-1] if item is None else document.files[0]
 
+    def blame(item: str | None, field_path: str | None, related: tuple[str, ...] = ()) -> str:
+        files = [one(item, field_path), *(one(None, name) for name in related)]
+        order = {name: index for index, name in enumerate(document.files)}
+        return max(files, key=lambda name: order.get(name, -1))
+
     return blame
 
 
-__all__ = ["Document", "apply_overlay", "blamer", "display_path", "merge", "read_document"]
+__all__ = [
+    "Document",
+    "apply_overlay",
+    "blamer",
+    "display_path",
+    "merge",
+    "outside_problem",
+    "read_document",
+]

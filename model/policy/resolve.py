@@ -9,9 +9,8 @@ problem against the file that set the field (see :func:`model.policy.documents.b
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol
 
 from model.core.schema import CapBasis, Modeller, PaymentKind
 from model.policy.catalog import Catalog, LineItem
@@ -19,8 +18,23 @@ from model.policy.distributions import FORMULA_SPECS, FixedShare, StockFlowCount
 from model.policy.periods import PLAN_YEARS
 from model.policy.scenario_schema import ItemAssumptions, ScenarioFile, YearRange
 
-#: ``report(item, field, message)``: record a problem of an item's field.
-Report = Callable[[str | None, str | None, str], None]
+#: The message of an item id that the catalog does not have.
+UNKNOWN_ITEM = "unknown item id: not in the policy catalog"
+
+
+class Report(Protocol):
+    """``report(item, field, message, related=())``: record a problem of an item's field;
+    ``related`` names the top-level fields it is checked against (``horizon``), so that
+    it is blamed on the file that set the later of them."""
+
+    def __call__(
+        self,
+        item: str | None,
+        field: str | None,
+        message: str,
+        related: tuple[str, ...] = (),
+        /,
+    ) -> None: ...
 
 
 @dataclass(frozen=True)
@@ -100,7 +114,7 @@ def resolve_items(
     _plan_problems(spec, report)
     for item_id in spec.items:
         if item_id not in catalog.by_id:
-            report(item_id, None, "unknown item id: not in the policy catalog")
+            report(item_id, None, UNKNOWN_ITEM)
     for line in catalog.items:
         if complete and line.modelled_by is Modeller.ENGINE and line.id not in spec.items:
             report(line.id, None, "no assumptions given for this catalog item")
@@ -137,9 +151,11 @@ class _Counted:
     def __init__(self, report: Report):
         self.report, self.count = report, 0
 
-    def __call__(self, item: str | None, field: str | None, message: str) -> None:
+    def __call__(
+        self, item: str | None, field: str | None, message: str, related: tuple[str, ...] = ()
+    ) -> None:
         self.count += 1
-        self.report(item, field, message)
+        self.report(item, field, message, related)
 
 
 def _resolve_item(
@@ -170,12 +186,14 @@ def _window_problems(
             "admission_years",
             f"admission years {window.start}–{window.end} fall outside the horizon "
             f"{horizon.start}–{horizon.end}",
+            ("horizon",),
         )
     else:
         report(
             item_id,
             "admission_years",
             f"{window.start}–{window.end} falls outside the horizon {horizon.start}–{horizon.end}",
+            ("horizon",),
         )
     return False
 
@@ -192,6 +210,7 @@ def _plan_problems(spec: ScenarioFile, report: Report) -> None:
             "plan_start",
             f"the plan years {spec.plan_start}–{last} must lie in the horizon "
             f"{horizon.start}–{horizon.end}",
+            ("horizon",),
         )
 
 
@@ -211,6 +230,7 @@ def _uptake_problems(
                 f"uptake.{name} lists {len(value)} values for {len(years)} admission "
                 f"years {years[0]}–{years[-1]} (give {' or '.join(map(str, allowed))}: "
                 f"one per admission year, or one per year to {horizon_end})",
+                ("admission_years",),
             )
 
 
@@ -315,7 +335,9 @@ def _payment_problems(
         horizon = spec.horizon
         outside = [y for y in a.ceiling_yuan if not horizon.start <= y <= horizon.end]
         if outside:
-            report(item_id, "ceiling_yuan", f"years {outside} are outside the horizon")
+            report(
+                item_id, "ceiling_yuan", f"years {outside} are outside the horizon", ("horizon",)
+            )
 
 
 def _resolved_item(
@@ -367,7 +389,9 @@ def _ceiling_problems(spec: ScenarioFile, catalog: Catalog, report: Report) -> N
         if isinstance(group.annual_yuan, dict):
             outside = [y for y in group.annual_yuan if not horizon.start <= y <= horizon.end]
             if outside:
-                report(label, "annual_yuan", f"years {outside} are outside the horizon")
+                report(
+                    label, "annual_yuan", f"years {outside} are outside the horizon", ("horizon",)
+                )
 
 
 #: Scenario section of each capital-programme model, and the prefix of its fields.
@@ -405,6 +429,7 @@ def _programme_problems(spec: ScenarioFile, catalog: Catalog, report: Report) ->
                 where,
                 f"{prefix}first_year",
                 f"{section.first_year} is before the horizon starts ({spec.horizon.start})",
+                ("horizon",),
             )
         capital = getattr(section, "capitalisation", None)
         if capital is not None and not spec.horizon.start <= capital.year <= spec.horizon.end:
@@ -412,7 +437,8 @@ def _programme_problems(spec: ScenarioFile, catalog: Catalog, report: Report) ->
                 where,
                 f"{prefix}capitalisation.year",
                 f"{capital.year} falls outside the horizon {spec.horizon.start}–{spec.horizon.end}",
+                ("horizon",),
             )
 
 
-__all__ = ["Report", "ResolvedItem", "resolve_items"]
+__all__ = ["UNKNOWN_ITEM", "Report", "ResolvedItem", "resolve_items"]

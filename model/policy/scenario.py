@@ -23,14 +23,22 @@ from typing import Any
 from pydantic import ValidationError
 
 from model.core.errors import InputError, Problem, problems_from_validation
-from model.core.paths import resolve_scenario_path
+from model.core.paths import outside_roots, resolve_scenario_path, scenario_roots
 from model.core.yamlio import read_yaml
 from model.policy.catalog import Catalog, load_catalog
-from model.policy.documents import Document, apply_overlay, blamer, merge, read_document
+from model.policy.documents import (
+    Document,
+    apply_overlay,
+    blamer,
+    display_path,
+    merge,
+    outside_problem,
+    read_document,
+)
 from model.policy.periods import Periods
 from model.policy.programmes import ProgrammeSpec
 from model.policy.readings import Clause, overlays, readings_in_force, touched_fields
-from model.policy.resolve import Report, ResolvedItem, resolve_items
+from model.policy.resolve import UNKNOWN_ITEM, Report, ResolvedItem, resolve_items
 from model.policy.scenario_schema import ItemAssumptions, ScenarioFile
 from model.policy.timing_settings import TimingOverride, TimingSettings
 
@@ -246,9 +254,10 @@ def load_scenario(ref: str | Path | Sequence[str | Path]) -> Scenario:
         With every problem found, each naming the file, the item and the field.
     """
     refs = _split_chain(ref)
-    document = read_document(resolve_scenario_path(refs[0]))
-    for extra in refs[1:]:
-        path = resolve_scenario_path(extra)
+    paths = [resolve_scenario_path(one) for one in refs]
+    roots = scenario_roots(*paths)  # the files named here are the user's explicit choice
+    document = read_document(paths[0], roots=roots)
+    for path in paths[1:]:
         overlay = read_yaml(path)
         document = apply_overlay(document, overlay, str(path))
     if len(refs) > 1:
@@ -280,23 +289,13 @@ def _build(document: Document) -> Scenario:
                     blame(problem.item, problem.field), problem.item, problem.field, problem.message
                 )
             )
-        problems.extend(_semantic_problems_of_valid_items(data, document, blame))
-        raise InputError(problems) from None
-    catalog_path = document.base_dir / spec.catalog
-    if not catalog_path.is_file():
-        problems.append(
-            Problem(
-                blame(None, "catalog"),
-                None,
-                "catalog",
-                f"catalog file {os.path.normpath(catalog_path)} not found",
-            )
-        )
-    if catalog is None or in_force is None:
-        raise InputError(problems)
+        problems.extend(_semantic_problems_of_valid_items(data, catalog, blame))
+        raise InputError(_unique(problems)) from None
+    if catalog is None or in_force is None:  # its problems are reported already
+        raise InputError(_unique(problems))
     items = resolve_items(spec, catalog, _reporter(problems, blame))
     if problems:
-        raise InputError(problems)
+        raise InputError(_unique(problems))
     scenario = Scenario(
         spec.name,
         spec,
@@ -329,10 +328,8 @@ def _with_readings(
     if not isinstance(catalog_ref, str):
         return None, data, None, {}
     catalog_path = document.base_dir / catalog_ref
-    if not catalog_path.is_file():
-        return None, data, None, {}
     try:
-        catalog = load_catalog(catalog_path)
+        catalog = _catalog(document, catalog_ref, blame(None, "catalog"))
     except InputError as error:
         problems.extend(error.problems)
         return None, data, None, {}
@@ -365,23 +362,62 @@ def _present(data: dict, key: tuple) -> bool:
     return True
 
 
-def _reporter(problems: list[Problem], blame: Callable[[str | None, str | None], str]) -> Report:
-    """A ``report`` callback appending to ``problems``, each blamed on the file that set it."""
+def _unique(problems: list[Problem]) -> list[Problem]:
+    """The problems without repeats (the same check may run in two passes)."""
+    return list(dict.fromkeys(problems))
 
-    def report(item: str | None, field_name: str | None, message: str) -> None:
-        problems.append(Problem(blame(item, field_name), item, field_name, message))
+
+def _catalog(document: Document, ref: str, referrer: str) -> Catalog:
+    """The catalog a scenario names (``ref``, relative to the base scenario's folder),
+    checked to lie inside the scenario roots; every problem names ``referrer``'s
+    ``catalog`` field as well as the catalog."""
+    path = document.base_dir / ref
+    if not path.is_file() and not path.is_symlink() and not path.exists():
+        message = f"catalog file {os.path.normpath(path)} not found"
+        raise InputError([Problem(referrer, None, "catalog", message)])
+    if outside_roots(path, document.roots):
+        raise InputError([outside_problem(referrer, "catalog", ref, path, document.roots)])
+    try:
+        return load_catalog(path, via=(referrer, "catalog"))
+    except InputError as error:
+        inside = [p for p in error.problems if p.file != referrer]
+        if not inside:
+            raise
+        head = Problem(
+            referrer,
+            None,
+            "catalog",
+            f"names the catalog {display_path(path)}, which has "
+            f"{len(inside)} problem{'s' if len(inside) != 1 else ''} (listed below)",
+        )
+        raise InputError([head, *error.problems]) from None
+
+
+def _reporter(problems: list[Problem], blame: Callable[..., str]) -> Report:
+    """A ``report`` callback appending to ``problems``, each blamed on the file that set it
+    (or, for a problem between two fields, on the later of the files that set them)."""
+
+    def report(
+        item: str | None, field_name: str | None, message: str, related: tuple[str, ...] = ()
+    ) -> None:
+        problems.append(Problem(blame(item, field_name, related), item, field_name, message))
 
     return report
 
 
 def _semantic_problems_of_valid_items(
-    data: dict, document: Document, blame: Callable[[str | None, str | None], str]
+    data: dict, catalog: Catalog | None, blame: Callable[..., str]
 ) -> list[Problem]:
     """When the schema rejects some items, still check the items it accepts against the
-    catalog, so that every problem is reported in one pass."""
+    catalog, and every item's id, so that every problem is reported in one pass."""
     items = data.get("items")
-    if not isinstance(items, dict):
+    if not isinstance(items, dict) or catalog is None:
         return []
+    problems = [
+        Problem(blame(str(item_id), None), str(item_id), None, UNKNOWN_ITEM)
+        for item_id in items
+        if item_id not in catalog.by_id
+    ]
     valid = {}
     for item_id, fields in items.items():
         try:
@@ -392,13 +428,7 @@ def _semantic_problems_of_valid_items(
     try:
         spec = ScenarioFile.model_validate({**data, "items": valid})
     except ValidationError:
-        return []  # the scenario-level fields are broken too: nothing more to check
-    catalog_path = document.base_dir / spec.catalog
-    try:
-        catalog = load_catalog(catalog_path)
-    except InputError:
-        return []
-    problems: list[Problem] = []
+        return problems  # the scenario-level fields are broken too: only ids can be checked
     resolve_items(spec, catalog, _reporter(problems, blame), complete=False)
     return problems
 
@@ -481,6 +511,7 @@ def apply_variant(
         list(scenario.files),
         Path(scenario.files[0]).parent if scenario.files else Path("."),
         dict(scenario.provenance),
+        roots=scenario_roots(*scenario.files),
     )
     return _build(apply_overlay(base, dict(overlay), label))
 

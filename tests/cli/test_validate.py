@@ -88,4 +88,4 @@ def test_validate_reports_every_file(in_project_root, capsys):
 
 def test_validate_a_folder(in_project_root, capsys):
     assert main(["validate", CORPUS]) == 2
-    assert f"{CORPUS}: is a directory, not a YAML file" in capsys.readouterr().err
+    assert f"{CORPUS}: is a directory, not a file" in capsys.readouterr().err
