@@ -75,9 +75,22 @@ def add_run_options(
     )
 
 
+def output_folder(text: str) -> Path:
+    """An ``--out`` folder: any path but an empty one (``--out ''`` would mean the working
+    folder)."""
+    if not text.strip():
+        raise argparse.ArgumentTypeError("is empty: name a folder")
+    return Path(text)
+
+
 def add_out_option(parser: argparse.ArgumentParser, default: str) -> None:
     """``--out``: the output folder (``default`` names it under ``outputs/``)."""
-    parser.add_argument("--out", type=Path, help=f"output folder (default {default})")
+    parser.add_argument(
+        "--out",
+        type=output_folder,
+        help=f"output folder (default {default}); replaced as a whole, and only if "
+        "fiscalsim wrote it",
+    )
 
 
 def year(text: str) -> int:
@@ -119,6 +132,7 @@ __all__ = [
     "add_plan_option",
     "add_run_options",
     "load_planned",
+    "output_folder",
     "seed",
     "whole_number",
     "year",

@@ -7,8 +7,9 @@ import argparse
 
 from model.analysis.compare import compare
 from model.cli.options import add_out_option, add_plan_option, add_run_options, load_planned
-from model.cli.run import batch
-from model.report.report import attach_report
+from model.cli.run import batch, output_dir
+from model.report.folders import atomic_directory
+from model.report.report import REPORT_FILE, attach_report
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -41,10 +42,12 @@ def run(args: argparse.Namespace) -> int:
     if args.compare:  # before the run, so that a bad variant leaves no output behind
         variants = [load_planned(ref, args.plan_start) for ref in args.compare]
         comparison = compare(scenario, variants, args.draws, seed=args.seed)
-    output = batch(scenario, args)
-    path = attach_report(output, scenario, args.unit, comparison=comparison)
+    out_dir = output_dir(scenario, args)
+    with atomic_directory(out_dir) as staging:  # the run and its report, swapped in at once
+        output = batch(scenario, args, staging)
+        attach_report(output, scenario, args.unit, comparison=comparison)
     if not args.quiet:
-        print(f"wrote {path}")
+        print(f"wrote {out_dir / REPORT_FILE}")
     return 0
 
 

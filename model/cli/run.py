@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+from pathlib import Path
 from typing import Any
 
 from model.analysis.tables import Summary
@@ -17,6 +18,7 @@ from model.core.paths import default_output_dir
 from model.core.units import Unit
 from model.policy.scenario import Scenario
 from model.report.batch import RunOutput, run_batch
+from model.report.folders import atomic_directory
 from model.report.report import attach_report
 
 
@@ -52,16 +54,21 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
 
 
-def batch(scenario: Scenario, args: argparse.Namespace, **options: Any) -> RunOutput:
-    """A batch run of ``scenario`` with the options ``run`` and ``report`` share
-    (``--draws``, ``--seed``, ``--unit``, ``--out``, ``--budget``, ``--quiet``) and
-    ``options`` of :func:`~model.report.batch.run_batch`."""
+def output_dir(scenario: Scenario, args: argparse.Namespace) -> Path:
+    """The folder ``run`` and ``report`` write: ``--out``, or ``outputs/<scenario>/``."""
+    return args.out or default_output_dir(scenario.name)
+
+
+def batch(scenario: Scenario, args: argparse.Namespace, out_dir: Path, **options: Any) -> RunOutput:
+    """A batch run of ``scenario`` into ``out_dir`` with the options ``run`` and ``report``
+    share (``--draws``, ``--seed``, ``--unit``, ``--budget``, ``--quiet``) and ``options``
+    of :func:`~model.report.batch.run_batch`."""
     budget = args.budget * args.unit.divisor if args.budget is not None else None
     return run_batch(
         scenario,
         draws=args.draws,
         seed=args.seed,
-        out_dir=args.out or default_output_dir(scenario.name),
+        out_dir=out_dir,
         unit=args.unit,
         budget_yuan=budget,
         progress=False if args.quiet else None,
@@ -72,17 +79,21 @@ def batch(scenario: Scenario, args: argparse.Namespace, **options: Any) -> RunOu
 def run(args: argparse.Namespace) -> int:
     """Run ``fiscalsim run``."""
     scenario = load_planned(args.scenario, args.plan_start)
-    output = batch(
-        scenario,
-        args,
-        write_draws=not args.no_draws_file,
-        timeline_draws=args.timeline_draws if args.timeline else None,
-    )
-    if args.report:
-        attach_report(output, scenario, args.unit)
+    out_dir = output_dir(scenario, args)
+    # the batch and its report are one output: the folder is swapped in once, complete
+    with atomic_directory(out_dir) as staging:
+        output = batch(
+            scenario,
+            args,
+            staging,
+            write_draws=not args.no_draws_file,
+            timeline_draws=args.timeline_draws if args.timeline else None,
+        )
+        if args.report:
+            attach_report(output, scenario, args.unit)
     if not args.quiet:
         print(format_summary(output.summary, args.unit))
-        print(f"\nwrote {len(output.files) + 1 + args.report} files to {output.out_dir}")
+        print(f"\nwrote {len(output.files) + 1 + args.report} files to {out_dir}")
     return 0
 
 
@@ -124,4 +135,4 @@ def format_summary(summary: Summary, unit: Unit) -> str:
     return "\n".join(lines)
 
 
-__all__ = ["add_arguments", "batch", "format_summary", "run"]
+__all__ = ["add_arguments", "batch", "format_summary", "output_dir", "run"]

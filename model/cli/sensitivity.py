@@ -38,7 +38,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
             "(default 1,000,000)"
         ),
     )
-    add_out_option(parser, "outputs/sensitivity_<scenario>/")
+    add_out_option(parser, "outputs/sensitivity_<scenario>_<method>/")
     parser.add_argument(
         "--swing",
         type=float,
@@ -130,7 +130,8 @@ def run(args: argparse.Namespace) -> int:
             f"{checked.draws_used:,} draws (mean ±{last['rel_se_mean']:.2%}, "
             f"P95 ±{last['rel_se_p95']:.2%})"
         )
-    out_dir = args.out or default_output_dir(f"sensitivity_{scenario.name}")
+    # each method its own folder: a Sobol run does not replace a convergence study
+    out_dir = args.out or default_output_dir(f"sensitivity_{scenario.name}_{args.method}")
     written = write_outputs(out_dir, tables=tables, unit=unit, manifest=manifest, figures=figures)
     print("\n".join(lines))
     print(f"\nwrote {len(written['files_sha256']) + 1} files to {out_dir}")

@@ -8,6 +8,8 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+from model.core.errors import InputError, Problem
+
 #: Root of the source checkout (the folder holding ``pyproject.toml``).
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 #: Policy catalog, baseline and variants.
@@ -90,5 +92,25 @@ def outside_roots(path: str | Path, roots: tuple[Path, ...]) -> bool:
 
 
 def default_output_dir(scenario_name: str) -> Path:
-    """``outputs/<scenario>/``, the default destination of a run."""
-    return OUTPUTS_DIR / scenario_name
+    """``outputs/<scenario>/``, the default destination of a run.
+
+    Raises
+    ------
+    InputError
+        When the name is not one folder name (empty, ``.``, ``..`` or with a slash):
+        the schema refuses such scenario names, this guards every other caller.
+    """
+    name = str(scenario_name)
+    if name.strip(".") == "" or "/" in name or "\\" in name or name != name.strip():
+        raise InputError(
+            [
+                Problem(
+                    "--out",
+                    None,
+                    None,
+                    f"the name {name!r} cannot name a folder under {OUTPUTS_DIR}: "
+                    "choose a folder with --out",
+                )
+            ]
+        )
+    return OUTPUTS_DIR / name

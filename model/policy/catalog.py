@@ -14,7 +14,7 @@ from typing import Annotated, Literal
 
 from pydantic import Field, ValidationError, model_validator
 
-from model.core.errors import InputError, Problem, problems_from_validation
+from model.core.errors import InputError, Problem
 from model.core.paths import CATALOG_PATH, outside_roots, real_path, scenario_roots
 from model.core.schema import (
     CHAPTERS,
@@ -26,6 +26,7 @@ from model.core.schema import (
     Probability,
     StrictModel,
 )
+from model.core.validation import problems_from_validation
 from model.core.yamlio import Via, read_text, read_yaml
 from model.policy.readings import Clause
 

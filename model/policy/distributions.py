@@ -20,7 +20,6 @@ import numpy as np
 from pydantic import Field, model_validator
 from scipy import special
 
-from model.core.errors import register_union_tags
 from model.core.schema import (
     Count,
     MeanCount,
@@ -32,6 +31,7 @@ from model.core.schema import (
     StrictModel,
     Year,
 )
+from model.core.validation import register_union_tags
 
 Basis = Annotated[str, Field(min_length=3, description="Source or reasoning of the assumption.")]
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import copy
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -18,6 +18,7 @@ from typing import Any
 from model.core.errors import InputError, Problem
 from model.core.paths import outside_roots, real_path, resolve_scenario_path, scenario_roots
 from model.core.yamlio import Via, read_yaml
+from model.policy.catalog import Catalog, load_catalog
 from model.policy.scenario_schema import ITEM_KEYS, VARIANT_KEYS
 
 
@@ -251,6 +252,48 @@ def blamer(document: Document) -> Callable[..., str]:
     return blame
 
 
+def split_chain(ref: str | Path | Sequence[str | Path]) -> list[str | Path]:
+    """The references of a chain: ``"baseline+cap_cut_20"``, a list, or one file."""
+    if isinstance(ref, str | Path):
+        text = str(ref)
+        return list(text.split("+")) if "+" in text and not Path(text).exists() else [ref]
+    refs = list(ref)
+    if not refs:
+        raise ValueError("no scenario given")
+    return refs
+
+
+def unique_problems(problems: list[Problem]) -> list[Problem]:
+    """The problems without repeats (the same check may run in two passes)."""
+    return list(dict.fromkeys(problems))
+
+
+def scenario_catalog(document: Document, ref: str, referrer: str) -> Catalog:
+    """The catalog a scenario names (``ref``, relative to the base scenario's folder),
+    checked to lie inside the scenario roots; every problem names ``referrer``'s
+    ``catalog`` field as well as the catalog."""
+    path = document.base_dir / ref
+    if not path.is_file() and not path.is_symlink() and not path.exists():
+        message = f"catalog file {os.path.normpath(path)} not found"
+        raise InputError([Problem(referrer, None, "catalog", message)])
+    if outside_roots(path, document.roots):
+        raise InputError([outside_problem(referrer, "catalog", ref, path, document.roots)])
+    try:
+        return load_catalog(path, via=(referrer, "catalog"))
+    except InputError as error:
+        inside = [p for p in error.problems if p.file != referrer]
+        if not inside:
+            raise
+        head = Problem(
+            referrer,
+            None,
+            "catalog",
+            f"names the catalog {display_path(path)}, which has "
+            f"{len(inside)} problem{'s' if len(inside) != 1 else ''} (listed below)",
+        )
+        raise InputError([head, *error.problems]) from None
+
+
 __all__ = [
     "Document",
     "apply_overlay",
@@ -259,4 +302,7 @@ __all__ = [
     "merge",
     "outside_problem",
     "read_document",
+    "scenario_catalog",
+    "split_chain",
+    "unique_problems",
 ]

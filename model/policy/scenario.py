@@ -22,18 +22,20 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from model.core.errors import InputError, Problem, problems_from_validation
-from model.core.paths import outside_roots, resolve_scenario_path, scenario_roots
+from model.core.errors import InputError, Problem
+from model.core.paths import resolve_scenario_path, scenario_roots
+from model.core.validation import problems_from_validation
 from model.core.yamlio import read_yaml
-from model.policy.catalog import Catalog, load_catalog
+from model.policy.catalog import Catalog
 from model.policy.documents import (
     Document,
     apply_overlay,
     blamer,
-    display_path,
     merge,
-    outside_problem,
     read_document,
+    scenario_catalog,
+    split_chain,
+    unique_problems,
 )
 from model.policy.periods import Periods
 from model.policy.programmes import ProgrammeSpec
@@ -253,7 +255,7 @@ def load_scenario(ref: str | Path | Sequence[str | Path]) -> Scenario:
     InputError
         With every problem found, each naming the file, the item and the field.
     """
-    refs = _split_chain(ref)
+    refs = split_chain(ref)
     paths = [resolve_scenario_path(one) for one in refs]
     roots = scenario_roots(*paths)  # the files named here are the user's explicit choice
     document = read_document(paths[0], roots=roots)
@@ -263,16 +265,6 @@ def load_scenario(ref: str | Path | Sequence[str | Path]) -> Scenario:
     if len(refs) > 1:
         document.data["name"] = "+".join(Path(str(r)).stem for r in refs)
     return _build(document)
-
-
-def _split_chain(ref: str | Path | Sequence[str | Path]) -> list[str | Path]:
-    if isinstance(ref, str | Path):
-        text = str(ref)
-        return list(text.split("+")) if "+" in text and not Path(text).exists() else [ref]
-    refs = list(ref)
-    if not refs:
-        raise ValueError("no scenario given")
-    return refs
 
 
 def _build(document: Document) -> Scenario:
@@ -290,12 +282,12 @@ def _build(document: Document) -> Scenario:
                 )
             )
         problems.extend(_semantic_problems_of_valid_items(data, catalog, blame))
-        raise InputError(_unique(problems)) from None
+        raise InputError(unique_problems(problems)) from None
     if catalog is None or in_force is None:  # its problems are reported already
-        raise InputError(_unique(problems))
+        raise InputError(unique_problems(problems))
     items = resolve_items(spec, catalog, _reporter(problems, blame))
     if problems:
-        raise InputError(_unique(problems))
+        raise InputError(unique_problems(problems))
     scenario = Scenario(
         spec.name,
         spec,
@@ -329,7 +321,7 @@ def _with_readings(
         return None, data, None, {}
     catalog_path = document.base_dir / catalog_ref
     try:
-        catalog = _catalog(document, catalog_ref, blame(None, "catalog"))
+        catalog = scenario_catalog(document, catalog_ref, blame(None, "catalog"))
     except InputError as error:
         problems.extend(error.problems)
         return None, data, None, {}
@@ -360,37 +352,6 @@ def _present(data: dict, key: tuple) -> bool:
             return False
         value = value[part]
     return True
-
-
-def _unique(problems: list[Problem]) -> list[Problem]:
-    """The problems without repeats (the same check may run in two passes)."""
-    return list(dict.fromkeys(problems))
-
-
-def _catalog(document: Document, ref: str, referrer: str) -> Catalog:
-    """The catalog a scenario names (``ref``, relative to the base scenario's folder),
-    checked to lie inside the scenario roots; every problem names ``referrer``'s
-    ``catalog`` field as well as the catalog."""
-    path = document.base_dir / ref
-    if not path.is_file() and not path.is_symlink() and not path.exists():
-        message = f"catalog file {os.path.normpath(path)} not found"
-        raise InputError([Problem(referrer, None, "catalog", message)])
-    if outside_roots(path, document.roots):
-        raise InputError([outside_problem(referrer, "catalog", ref, path, document.roots)])
-    try:
-        return load_catalog(path, via=(referrer, "catalog"))
-    except InputError as error:
-        inside = [p for p in error.problems if p.file != referrer]
-        if not inside:
-            raise
-        head = Problem(
-            referrer,
-            None,
-            "catalog",
-            f"names the catalog {display_path(path)}, which has "
-            f"{len(inside)} problem{'s' if len(inside) != 1 else ''} (listed below)",
-        )
-        raise InputError([head, *error.problems]) from None
 
 
 def _reporter(problems: list[Problem], blame: Callable[..., str]) -> Report:

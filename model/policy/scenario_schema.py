@@ -101,7 +101,7 @@ class CeilingGroup(StrictModel):
 class ScenarioFile(StrictModel):
     """The schema of a resolved scenario document (after variants are merged)."""
 
-    name: str = Field(pattern=r"^[A-Za-z0-9_.+-]+$", max_length=200)
+    name: str = Field(pattern=r"^[A-Za-z0-9_][A-Za-z0-9_.+-]*$", max_length=200)
     title_zh: str
     title_en: str
     description: str | None = None

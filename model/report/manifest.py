@@ -20,6 +20,7 @@ from model.core.streams import BLOCK_DRAWS
 from model.core.units import Unit
 from model.core.version import package_version
 from model.policy.scenario import Scenario
+from model.report.folders import OUTPUT_MARKER
 from model.report.output import MANIFEST, sha256_of, write_json
 from model.sim.engine import EXACT_SUM_MAX_COUNT
 
@@ -92,8 +93,10 @@ def file_hashes(folder: Path) -> dict[str, str]:
 
 def write_manifest(folder: Path, manifest: dict[str, Any]) -> dict[str, Any]:
     """Add the hashes of every file in ``folder`` to ``manifest`` and write it there as
-    ``manifest.json``; returns the manifest written."""
-    written = {**manifest, "files_sha256": file_hashes(folder)}
+    ``manifest.json``, with fiscalsim's marker (``output_format``): the marker and the
+    list of files are what lets a later command replace the folder (see
+    :mod:`model.report.folders`). Returns the manifest written."""
+    written = {"output_format": OUTPUT_MARKER, **manifest, "files_sha256": file_hashes(folder)}
     write_json(written, folder / MANIFEST)
     return written
 

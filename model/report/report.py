@@ -32,6 +32,7 @@ from model.analysis.tables import Summary
 from model.core.units import Unit
 from model.policy.scenario import Scenario
 from model.report.chartstyle import display_names
+from model.report.folders import file_mode
 from model.report.fonts import configure_cjk_font, font_face_css
 from model.report.html import (
     CSS,
@@ -192,7 +193,7 @@ def _write_atomically(text: str, path: Path) -> None:
     try:
         with os.fdopen(handle, "w", encoding="utf-8", newline="\n") as stream:
             stream.write(text)
-        os.chmod(temporary, 0o644)
+        os.chmod(temporary, file_mode())  # mkstemp's 0600 would hide it from colleagues
         os.replace(temporary, path)
     except BaseException:
         Path(temporary).unlink(missing_ok=True)

@@ -320,7 +320,7 @@ CASES: list[Case] = [
         "variant_bad_name.yaml",
         None,
         "name",
-        "String should match pattern '\\^\\[A\\-Za\\-z0\\-9_\\.\\+\\-\\]\\+\\$'",
+        re.escape("String should match pattern '^[A-Za-z0-9_][A-Za-z0-9_.+-]*$'"),
     ),
     Case(
         "variant_binomial_p_above_one.yaml",

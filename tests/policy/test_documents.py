@@ -124,7 +124,8 @@ def test_a_variant_that_shortens_the_horizon_is_blamed_for_it(tmp_path):
     path = _variant(tmp_path, "extends: baseline\nhorizon: {start: 2025, end: 2026}\n")
     problems = _problems(path)
     assert problems and {p.file for p in problems} == {str(path)}
-    assert {p.field for p in problems} == {"admission_years"}
+    # every check against the horizon: admission windows, and the plan years
+    assert {p.field for p in problems} == {"admission_years", "plan_start"}
 
 
 def test_a_variant_that_moves_the_window_out_is_blamed_for_it(tmp_path):
