@@ -55,6 +55,10 @@ COMMANDS: dict[str, Command] = {
     "timeline": Command(
         "model.cli.timeline", "monthly cash out and first-come-first-served rationing"
     ),
+    "readings": Command(
+        "model.cli.readings",
+        "what each reading of an ambiguous clause costs, and the envelope of all readings",
+    ),
     "compare": Command(
         "model.cli.compare", "compare variants with a base scenario on common random numbers"
     ),

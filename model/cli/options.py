@@ -83,6 +83,23 @@ def output_folder(text: str) -> Path:
     return Path(text)
 
 
+#: Paired draws of each clause reading behind the headline's readings envelope.
+DEFAULT_READINGS_DRAWS = 2_000
+
+
+def add_readings_option(parser: argparse.ArgumentParser) -> None:
+    """``--readings-draws N``: cost the clause readings on N paired draws for the
+    headline's readings envelope (0: skip)."""
+    parser.add_argument(
+        "--readings-draws",
+        type=whole_number,
+        default=DEFAULT_READINGS_DRAWS,
+        metavar="N",
+        help="paired draws costing each clause reading, for the readings envelope shown "
+        f"beside the Monte Carlo interval (default {DEFAULT_READINGS_DRAWS:,}; 0 skips it)",
+    )
+
+
 def add_out_option(parser: argparse.ArgumentParser, default: str) -> None:
     """``--out``: the output folder (``default`` names it under ``outputs/``)."""
     parser.add_argument(
@@ -127,9 +144,11 @@ def load_planned(reference: str, plan_start: int | None) -> Scenario:
 
 __all__ = [
     "DEFAULT_DRAWS",
+    "DEFAULT_READINGS_DRAWS",
     "DEFAULT_SEED",
     "add_out_option",
     "add_plan_option",
+    "add_readings_option",
     "add_run_options",
     "load_planned",
     "output_folder",

@@ -6,7 +6,13 @@ from __future__ import annotations
 import argparse
 
 from model.analysis.compare import compare
-from model.cli.options import add_out_option, add_plan_option, add_run_options, load_planned
+from model.cli.options import (
+    add_out_option,
+    add_plan_option,
+    add_readings_option,
+    add_run_options,
+    load_planned,
+)
 from model.cli.run import batch, output_dir
 from model.report.folders import atomic_directory
 from model.report.report import REPORT_FILE, attach_report
@@ -20,6 +26,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
     add_run_options(parser)
     add_plan_option(parser)
+    add_readings_option(parser)
     parser.add_argument(
         "--compare",
         nargs="+",

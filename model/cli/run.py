@@ -6,15 +6,20 @@ import argparse
 from pathlib import Path
 from typing import Any
 
+import pandas as pd
+
+from model.analysis.readings import evaluate_readings
 from model.analysis.tables import Summary
 from model.cli.options import (
     add_out_option,
     add_plan_option,
+    add_readings_option,
     add_run_options,
     load_planned,
     whole_number,
 )
 from model.core.paths import default_output_dir
+from model.core.streams import check_draws
 from model.core.units import Unit
 from model.policy.scenario import Scenario
 from model.report.batch import RunOutput, run_batch
@@ -30,6 +35,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
     add_run_options(parser)
     add_plan_option(parser)
+    add_readings_option(parser)
     add_out_option(parser, "outputs/<scenario>/")
     parser.add_argument(
         "--budget", type=float, help="yearly budget in --unit, for P(total > budget)"
@@ -61,9 +67,17 @@ def output_dir(scenario: Scenario, args: argparse.Namespace) -> Path:
 
 def batch(scenario: Scenario, args: argparse.Namespace, out_dir: Path, **options: Any) -> RunOutput:
     """A batch run of ``scenario`` into ``out_dir`` with the options ``run`` and ``report``
-    share (``--draws``, ``--seed``, ``--unit``, ``--budget``, ``--quiet``) and ``options``
-    of :func:`~model.report.batch.run_batch`."""
+    share (``--draws``, ``--seed``, ``--unit``, ``--budget``, ``--quiet``,
+    ``--readings-draws``) and ``options`` of :func:`~model.report.batch.run_batch`. The
+    clause readings are costed first (on at most the run's draws), so that a failure
+    leaves no output behind."""
     budget = args.budget * args.unit.divisor if args.budget is not None else None
+    check_draws(args.draws)  # before the readings, which take a few seconds
+    readings = (
+        evaluate_readings(scenario, min(args.readings_draws, args.draws), seed=args.seed)
+        if args.readings_draws
+        else None
+    )
     return run_batch(
         scenario,
         draws=args.draws,
@@ -72,6 +86,7 @@ def batch(scenario: Scenario, args: argparse.Namespace, out_dir: Path, **options
         unit=args.unit,
         budget_yuan=budget,
         progress=False if args.quiet else None,
+        readings=readings,
         **options,
     )
 
@@ -92,13 +107,14 @@ def run(args: argparse.Namespace) -> int:
         if args.report:
             attach_report(output, scenario, args.unit)
     if not args.quiet:
-        print(format_summary(output.summary, args.unit))
+        print(format_summary(output.summary, args.unit, output.uncertainty))
         print(f"\nwrote {len(output.files) + 1 + args.report} files to {out_dir}")
     return 0
 
 
-def format_summary(summary: Summary, unit: Unit) -> str:
-    """The compact budget table printed by ``fiscalsim run``."""
+def format_summary(summary: Summary, unit: Unit, uncertainty: pd.DataFrame | None = None) -> str:
+    """The compact budget table printed by ``fiscalsim run``, with the two kinds of
+    uncertainty of the horizon total when the readings were costed."""
     by_year = summary.tables["summary_by_year"]
     headers = {
         "mean_yuan": "mean",
@@ -122,6 +138,13 @@ def format_summary(summary: Summary, unit: Unit) -> str:
         ),
         table.to_string(float_format=lambda v: f"{v:,.1f}", na_rep=""),
     ]
+    if uncertainty is not None:
+        lines.append(f"uncertainty of the {table.index[-1]} total, {unit.label_zh}:")
+        for _, row in uncertainty.iterrows():
+            lines.append(
+                f"  {row['label_en']}: {row['low_yuan'] / unit.divisor:,.1f} – "
+                f"{row['high_yuan'] / unit.divisor:,.1f}"
+            )
     commitments = summary.tables["commitments"]
     committed = commitments.loc["total", "committed_mean_yuan"] / unit.divisor
     lines.append(f"committed after {summary.horizon[-1]}: mean {committed:,.1f} {unit.label_zh}")

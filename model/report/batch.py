@@ -11,6 +11,7 @@ import numpy as np
 import pandas as pd
 from tqdm import tqdm
 
+from model.analysis.readings import ReadingsResult, uncertainty_table
 from model.analysis.tables import RunAccumulator, Summary
 from model.core.streams import check_draws, check_seed
 from model.core.units import Unit
@@ -48,6 +49,15 @@ class RunOutput:
     out_dir: Path
     files: dict[str, str]
     manifest: dict[str, Any]
+    readings: ReadingsResult | None = None
+
+    @property
+    def uncertainty(self) -> pd.DataFrame | None:
+        """The Monte Carlo interval and the readings envelope of the horizon total, side
+        by side (``None`` when the readings were not costed)."""
+        if self.readings is None:
+            return None
+        return uncertainty_table(self.summary, self.readings)
 
 
 def draw_columns(scenario: Scenario) -> list[tuple[int, int, str]]:
@@ -89,6 +99,7 @@ def run_batch(
     progress: bool | None = None,
     write_draws: bool = True,
     timeline_draws: int | None = None,
+    readings: ReadingsResult | None = None,
 ) -> RunOutput:
     """Simulate ``scenario`` and write its outputs into ``out_dir`` atomically.
 
@@ -112,6 +123,11 @@ def run_batch(
     timeline_draws : int, optional
         Also run the monthly SimPy timeline on this many draws (same seed, so its first
         draws are the run's) and write it into ``timeline/``.
+    readings : ReadingsResult, optional
+        The clause readings costed against the scenario
+        (:func:`model.analysis.readings.evaluate_readings`): adds ``uncertainty.csv`` (the
+        Monte Carlo interval and the readings envelope side by side, the workbook's first
+        sheet) and ``readings.csv``.
 
     Returns
     -------
@@ -165,10 +181,22 @@ def run_batch(
         figures.update(loss_ratio_charts(scenario, summary.programme_draws, names))
         write_figures(staging, figures)
         manifest["duration_s"] = round(time.perf_counter() - clock, 3)
+        headline: dict[str, pd.DataFrame] = {}
+        if readings is not None:
+            headline = write_tables(
+                staging,
+                {
+                    "uncertainty": uncertainty_table(summary, readings),
+                    "readings": readings.totals(),
+                },
+                unit,
+            )
         sheets = {
+            **({"uncertainty": headline["uncertainty"]} if headline else {}),
             **tables,
             "fan": to_unit(summary.tables["fan"], unit),
             **programme_tables,
+            **({"readings": headline["readings"]} if headline else {}),
             "assumptions": assumptions,
             "manifest": manifest_sheet(manifest),
         }
@@ -181,7 +209,7 @@ def run_batch(
                 build_manifest("timeline", [scenario], seed=seed, draws=timeline_draws, unit=unit),
             )
         manifest = write_manifest(staging, manifest)
-    return RunOutput(summary, out_dir, manifest["files_sha256"], manifest)
+    return RunOutput(summary, out_dir, manifest["files_sha256"], manifest, readings)
 
 
 __all__ = ["CSV_TABLES", "RunOutput", "draw_columns", "draw_frame", "run_batch"]

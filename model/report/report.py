@@ -28,6 +28,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from model.analysis.compare import Comparison
+from model.analysis.readings import ReadingsResult, uncertainty_table
 from model.analysis.tables import Summary
 from model.core.units import Unit
 from model.policy.scenario import Scenario
@@ -51,6 +52,7 @@ from model.report.plots import (
     fan_overlay_chart,
     loss_ratio_charts,
 )
+from model.report.readings_report import readings_section
 from model.report.sections import (
     assumptions_section,
     budget_sections,
@@ -109,11 +111,13 @@ def render_report(
     *,
     unit: Unit = Unit.WAN,
     comparison: Comparison | None = None,
+    readings: ReadingsResult | None = None,
 ) -> str:
     """The report as an HTML string (see :func:`write_report`)."""
     charts = _charts(summary, scenario, unit, comparison)
+    uncertainty = uncertainty_table(summary, readings) if readings is not None else None
     sections = [
-        headline(summary, unit),
+        headline(summary, unit, uncertainty),
         html_section(
             "fan_chart",
             html_figure(
@@ -128,6 +132,8 @@ def render_report(
             ),
         ),
     ]
+    if readings is not None:
+        sections.append(readings_section(readings, unit))
     sections += budget_sections(summary, unit)
     sections.append(commitments_section(summary, unit))
     funds = funds_section(summary, unit, charts)
@@ -208,6 +214,7 @@ def write_report(
     *,
     unit: Unit = Unit.WAN,
     comparison: Comparison | None = None,
+    readings: ReadingsResult | None = None,
 ) -> Path:
     """Write the self-contained bilingual HTML report of a run.
 
@@ -225,6 +232,9 @@ def write_report(
         Presentation unit of money (万元 by default).
     comparison : Comparison, optional
         Policy variants against this scenario (:func:`model.analysis.compare.compare`).
+    readings : ReadingsResult, optional
+        The clause readings costed against this scenario: the readings envelope beside
+        the Monte Carlo interval on the first screen, and the section 「条文解读」.
 
     Returns
     -------
@@ -232,7 +242,9 @@ def write_report(
         The file written.
     """
     path = Path(path)
-    text = render_report(summary, scenario, manifest, unit=unit, comparison=comparison)
+    text = render_report(
+        summary, scenario, manifest, unit=unit, comparison=comparison, readings=readings
+    )
     _write_atomically(text, path)
     return path
 
@@ -256,6 +268,7 @@ def attach_report(
         output.out_dir / REPORT_FILE,
         unit=unit,
         comparison=comparison,
+        readings=output.readings,
     )
     manifest_path = output.out_dir / MANIFEST
     if manifest_path.is_file():

@@ -27,6 +27,7 @@ from model.report.html import (
     select_columns,
 )
 from model.report.labels import COLUMNS, MANIFEST_KEYS, PERIODS, column_names
+from model.report.readings_report import envelope_tile
 from model.report.units import to_unit
 
 #: The budget tables of the report, in order, with the columns shown (the Excel workbook
@@ -136,7 +137,9 @@ TOP_MOVERS = 10
 MANIFEST_SKIP = {"title_zh", "title_en", "years", "files_sha256"}
 
 
-def headline(summary: Summary, unit: Unit) -> str:
+def headline(summary: Summary, unit: Unit, uncertainty: pd.DataFrame | None = None) -> str:
+    """The first screen: the expected total with its Monte Carlo interval and, when the
+    clause readings were costed (``uncertainty``), the readings envelope beside it."""
     by_year = summary.tables["summary_by_year"]
     horizon = [str(y) for y in summary.horizon]
     span = f"{summary.horizon[0]}–{summary.horizon[-1]}"
@@ -150,10 +153,11 @@ def headline(summary: Summary, unit: Unit) -> str:
             f"{span} 年市级支出预计总额",
             f"expected total cost to the city, {span}",
             money(total["mean_yuan"]),
-            f"90% 区间 {format_money(total['p5_yuan'] / unit.divisor, unit)} – "
-            f"{format_money(total['p95_yuan'] / unit.divisor, unit)}",
-            f"90% interval (P5–P95), {u_en}",
+            f"蒙特卡洛 90% 区间 {format_money(total['p5_yuan'] / unit.divisor, unit)} – "
+            f"{format_money(total['p95_yuan'] / unit.divisor, unit)}（所选解读与假设）",
+            f"Monte Carlo 90% interval (P5–P95) of the chosen readings and assumptions, {u_en}",
         ),
+        *([envelope_tile(uncertainty, unit, span)] if uncertainty is not None else []),
         html_tile(
             "支出峰值年度",
             "peak year (highest mean)",
