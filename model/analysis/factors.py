@@ -31,7 +31,7 @@ import pandas as pd
 from scipy import optimize
 
 from model.core.errors import InputError, Problem
-from model.core.schema import PaymentKind
+from model.core.schema import MAX_YUAN, PaymentKind
 from model.policy.distributions import (
     BetaShare,
     BinomialCount,
@@ -183,7 +183,11 @@ def award_with_mean(item: ResolvedItem, target: float):
             return FormulaLognormal.model_construct(**data).mean()
 
         centre = math.log(spec.median_base_yuan)
-        bracket = (centre - 30 * spec.sigma, centre + 30 * spec.sigma)
+        # within the schema's range of a base (yuan), so that the answer validates
+        bracket = (
+            max(centre - 30 * spec.sigma, 0.0),
+            min(centre + 30 * spec.sigma, math.log(MAX_YUAN)),
+        )
         target = min(max(target, mean_at(bracket[0])), mean_at(bracket[1]))
         root = optimize.brentq(lambda x: mean_at(x) - target, *bracket, xtol=1e-12)
         # validated anew, not model_copy: the spec caches its threshold
