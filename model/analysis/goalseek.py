@@ -7,6 +7,7 @@ Both are variant overlays evaluated on common random numbers (:mod:`model.analys
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Literal
@@ -278,4 +279,33 @@ def goal_seek(
     )
 
 
-__all__ = ["GoalSeek", "goal_seek", "parse_parameter", "pin_uptake", "stress"]
+def monte_carlo_errors(result: GoalSeek) -> tuple[float, float]:
+    """Monte Carlo standard errors of a goal seek's answer: of the statistic at the
+    answer (yuan) and, through the slope between the two evaluations nearest to it, of
+    the parameter's value.
+
+    The mean's error is its own standard error (``mcse``); the P95's is the large-sample
+    error of a quantile under a normal shape, √(p(1−p)/n)·σ/φ(z_p), with p = 0.95.
+    """
+    table = result.summary
+    label = (
+        str(result.year)
+        if result.year is not None
+        else next(str(key) for key in table.index if "–" in str(key))
+    )
+    row = table.loc[label]
+    if result.statistic == "mean":
+        statistic_se = float(row["mcse_yuan"])
+    else:
+        density = math.exp(-(1.6448536269514722**2) / 2) / math.sqrt(2 * math.pi)
+        statistic_se = math.sqrt(0.95 * 0.05 / result.draws) * float(row["sd_yuan"]) / density
+    history = result.history.drop_duplicates("value")
+    nearest = history.iloc[(history["value"] - result.value).abs().argsort()[:2]]
+    if len(nearest) < 2:
+        return statistic_se, math.nan
+    (v0, s0), (v1, s1) = nearest[["value", "statistic_value_yuan"]].to_numpy()
+    slope = (s1 - s0) / (v1 - v0)
+    return statistic_se, statistic_se / abs(slope) if slope else math.nan
+
+
+__all__ = ["GoalSeek", "goal_seek", "monte_carlo_errors", "parse_parameter", "pin_uptake", "stress"]

@@ -8,6 +8,7 @@ import json
 
 import pandas as pd
 
+from model.cli.options import add_output_options
 from model.core.paths import CATALOG_PATH
 from model.policy.catalog import load_catalog
 from model.policy.scenario import load_scenario
@@ -16,11 +17,13 @@ from model.policy.scenario import load_scenario
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     """The options of ``fiscalsim catalog``."""
     parser.add_argument("scenario", nargs="?", help="show the caps in force in a scenario")
-    parser.add_argument("--format", choices=["table", "csv", "json"], default="table")
+    add_output_options(parser)
 
 
 def run(args: argparse.Namespace) -> int:
     """Run ``fiscalsim catalog``: print the catalog as a table, CSV or JSON."""
+    if args.quiet:
+        return 0
     if args.scenario:
         scenario = load_scenario(args.scenario)
         catalog = scenario.catalog

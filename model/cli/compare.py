@@ -4,8 +4,17 @@ from __future__ import annotations
 
 import argparse
 
+import pandas as pd
+
 from model.analysis.compare import Comparison, compare
-from model.cli.options import add_out_option, add_plan_option, add_run_options, load_planned
+from model.cli.console import amount, emit, percent, say, times, wrote
+from model.cli.options import (
+    add_out_option,
+    add_output_options,
+    add_plan_option,
+    add_run_options,
+    load_planned,
+)
 from model.core.paths import default_output_dir
 from model.core.units import Unit
 from model.report.chartstyle import display_names
@@ -27,6 +36,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     add_run_options(parser)
     add_plan_option(parser)
     add_out_option(parser, "outputs/compare_<base>/")
+    add_output_options(parser)
 
 
 def run(args: argparse.Namespace) -> int:
@@ -56,38 +66,59 @@ def run(args: argparse.Namespace) -> int:
         },
         workbook="compare.xlsx",
     )
-    print(format_comparison(comparison, args.unit))
-    print(f"\nwrote {len(written['files_sha256']) + 1} files to {out_dir}")
+    emit(
+        args,
+        comparison.tables["compare"],
+        format_comparison(comparison, args.unit, args.lang),
+        wrote(args.lang, len(written["files_sha256"]) + 1, out_dir),
+    )
     return 0
 
 
-def format_comparison(comparison: Comparison, unit: Unit = Unit.WAN) -> str:
-    """The compact table printed by ``fiscalsim compare``."""
+def format_comparison(comparison: Comparison, unit: Unit = Unit.WAN, lang: str = "en") -> str:
+    """The compact table printed by ``fiscalsim compare``: Δmean with its Monte Carlo
+    standard error and 95% interval, in ``unit``; P(variant costs more) as a percentage;
+    the variance reduction of pairing (``∞`` where the draws are identical)."""
     table = comparison.tables["compare"]
-    headers = {
-        "delta_mean_yuan": "Δmean",
-        "delta_ci_low_yuan": "95% low",
-        "delta_ci_high_yuan": "95% high",
-        "delta_p50_yuan": "ΔP50",
-        "delta_p95_yuan": "ΔP95",
+    shown = pd.DataFrame(index=table.index)
+    money = {
+        "delta_mean_yuan": ("均值变动", "Δmean"),
+        "delta_se_yuan": ("蒙特卡洛标准误", "±MC s.e."),
+        "delta_ci_low_yuan": ("95% 下限", "95% low"),
+        "delta_ci_high_yuan": ("95% 上限", "95% high"),
+        "delta_p95_yuan": ("P95 变动", "ΔP95"),
     }
-    shown = (table[list(headers)] / unit.divisor).rename(columns=headers)
-    shown["P(more)"] = table["p_variant_higher"]
-    shown["var.red.×"] = table["variance_reduction"]
+    for column, names in money.items():
+        sign = column != "delta_se_yuan"
+        shown[say(lang, *names)] = table[column].map(
+            lambda v, sign=sign: amount(v, unit, sign=sign, with_unit=False)
+        )
+    shown[say(lang, "方案更高概率", "P(more)")] = table["p_variant_higher"].map(percent)
+    shown[say(lang, "方差缩减", "var.red.")] = table["variance_reduction"].map(times)
+    shown.index.names = [say(lang, "方案", "variant"), say(lang, "年度", "year")]
+    unit_name = f"{unit.label_zh} ({unit.value})"
     lines = [
-        f"variants minus {comparison.base_name}: cost to the city, {unit.label_zh} "
-        f"({unit.value}); {comparison.draws:,} paired draws, seed {comparison.seed}",
-        shown.to_string(float_format=lambda v: f"{v:,.1f}"),
+        say(
+            lang,
+            f"各方案减 {comparison.base_name}：市级支出，单位 {unit_name}；"
+            f"{comparison.draws:,} 次配对模拟，随机种子 {comparison.seed}",
+            f"variants minus {comparison.base_name}: cost to the city, {unit_name}; "
+            f"{comparison.draws:,} paired draws, seed {comparison.seed}",
+        ),
+        shown.to_string(),
     ]
     items = comparison.tables["compare_items"]
     for name in comparison.variant_names:
         movers = items.loc[name].head(3)
         text = ", ".join(
-            f"{item} {row['delta_mean_yuan'] / unit.divisor:+,.1f}"
+            f"{item} {amount(row['delta_mean_yuan'], unit, sign=True)}"
             for item, row in movers.iterrows()
             if row["delta_mean_yuan"] != 0
         )
-        lines.append(f"{name}: biggest movers {text or '(none)'}")
+        lines.append(
+            say(lang, f"{name}：变动最大的项目 ", f"{name}: biggest movers ")
+            + (text or say(lang, "（无）", "(none)"))
+        )
     return "\n".join(lines)
 
 

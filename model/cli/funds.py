@@ -7,7 +7,14 @@ import argparse
 
 import pandas as pd
 
-from model.cli.options import add_out_option, add_plan_option, add_run_options, load_planned
+from model.cli.console import amount, emit, percent, say
+from model.cli.options import (
+    add_out_option,
+    add_output_options,
+    add_plan_option,
+    add_run_options,
+    load_planned,
+)
 from model.core.paths import default_output_dir
 from model.core.streams import check_draws
 from model.core.units import Unit
@@ -23,6 +30,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     add_run_options(parser)
     add_plan_option(parser)
     add_out_option(parser, "outputs/<scenario>_funds/")
+    add_output_options(parser)
 
 
 def run(args: argparse.Namespace) -> int:
@@ -40,33 +48,54 @@ def run(args: argparse.Namespace) -> int:
         manifest=manifest,
         figures=loss_ratio_charts(scenario, draws),
     )
-    print(f"{scenario.name}: funds against their tolerance, {args.draws:,} draws, seed {args.seed}")
-    print(format_tolerance(tables, args.unit))
-    print(f"(money columns of the CSV tables end in _{args.unit.value})")
-    print(f"\nwrote {out_dir}")
+    heading = say(
+        args.lang,
+        f"{scenario.name}：基金与容错率，{args.draws:,} 次模拟，随机种子 {args.seed}",
+        f"{scenario.name}: funds against their tolerance, {args.draws:,} draws, seed {args.seed}",
+    )
+    text = heading + "\n" + format_tolerance(tables, args.unit, args.lang)
+    emit(
+        args, tables.get("tolerance"), text, say(args.lang, f"已写入 {out_dir}", f"wrote {out_dir}")
+    )
     return 0
 
 
-def format_tolerance(tables: dict[str, pd.DataFrame], unit: Unit = Unit.WAN) -> str:
-    """The focused text report of ``fiscalsim funds``: breach risk and city loss by fund."""
+def format_tolerance(
+    tables: dict[str, pd.DataFrame], unit: Unit = Unit.WAN, lang: str = "en"
+) -> str:
+    """The focused text report of ``fiscalsim funds``: breach risk (with its Monte Carlo
+    error) and losses by fund, amounts in ``unit``."""
     if "tolerance" not in tables:
-        return "no funds configured in this scenario"
-    tolerance = tables["tolerance"].reset_index()
-    lines = [
-        "fund                 tolerance  loss ratio P50 [P5–P95]   P(breach at liquidation)"
-        f"  expected loss beyond tolerance ({unit.label_zh})"
-        f"  city share of losses ({unit.label_zh})"
+        return say(lang, "本情景未设置基金", "no funds configured in this scenario")
+    tolerance = tables["tolerance"]
+    shown = pd.DataFrame(index=tolerance.index.get_level_values(0))
+    shown.index.name = say(lang, "基金", "fund")
+    ratio = tolerance[["loss_ratio_p50", "loss_ratio_p05", "loss_ratio_p95"]].to_numpy()
+    shown[say(lang, "容错率", "tolerance")] = [f"{v:.0%}" for v in tolerance["tolerance"]]
+    shown[say(lang, "清算亏损率 P50 [P5–P95]", "loss ratio P50 [P5–P95]")] = [
+        f"{percent(p50)} [{percent(p5)}–{percent(p95)}]" for p50, p5, p95 in ratio
     ]
-    for _, row in tolerance.iterrows():
-        lines.append(
-            f"{row['id']:<20} {row['tolerance']:>8.0%}   {row['loss_ratio_p50']:.3f} "
-            f"[{row['loss_ratio_p05']:.3f}–{row['loss_ratio_p95']:.3f}]   "
-            f"{row['p_breach_liquidation']:>10.1%} ± {row['p_breach_liquidation_se']:.1%}"
-            f"   {row['expected_excess_loss_yuan'] / unit.divisor:>14,.1f}"
-            f"   {row['expected_city_loss_yuan'] / unit.divisor:>14,.1f}"
+    shown[say(lang, "超出容错率概率", "P(breach at liquidation)")] = [
+        f"{percent(p)} ± {percent(se)}"
+        for p, se in zip(
+            tolerance["p_breach_liquidation"], tolerance["p_breach_liquidation_se"], strict=True
         )
+    ]
+    for column, names in {
+        "expected_excess_loss_yuan": ("超出容错率的预期损失", "expected loss beyond tolerance"),
+        "expected_city_loss_yuan": ("市级承担的预期损失", "city share of losses"),
+    }.items():
+        header = f"{say(lang, *names)} ({unit.label_zh})"
+        shown[header] = [amount(v, unit, with_unit=False) for v in tolerance[column]]
+    lines = [shown.to_string()]
     if "first_breach_year" in tables:
-        lines.append("first year of breach: see first_breach_year.csv")
+        lines.append(
+            say(
+                lang,
+                "首次超出年份见 first_breach_year.csv",
+                "first year of breach: see first_breach_year.csv",
+            )
+        )
     return "\n".join(lines)
 
 

@@ -4,13 +4,22 @@ year's P95 (or mean) cost within a budget."""
 from __future__ import annotations
 
 import argparse
+import math
 
 import pandas as pd
 
-from model.analysis.goalseek import goal_seek
-from model.cli.options import add_out_option, add_plan_option, add_run_options, load_planned
+from model.analysis.goalseek import GoalSeek, goal_seek, monte_carlo_errors
+from model.cli.console import amount, emit, say, wrote
+from model.cli.options import (
+    add_out_option,
+    add_output_options,
+    add_plan_option,
+    add_run_options,
+    load_planned,
+)
 from model.core.errors import InputError, Problem
 from model.core.paths import default_output_dir
+from model.core.units import Unit
 from model.report.manifest import build_manifest
 from model.report.outputs import write_outputs
 
@@ -38,6 +47,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     add_run_options(parser, draws=4_000, draws_help="draws per evaluation (default 4,000)")
     add_plan_option(parser)
     add_out_option(parser, "outputs/goalseek_<scenario>/")
+    add_output_options(parser)
 
 
 def run(args: argparse.Namespace) -> int:
@@ -88,21 +98,41 @@ def run(args: argparse.Namespace) -> int:
         "goal_seek_summary": result.summary,
     }
     written = write_outputs(out_dir, tables=tables, unit=unit, manifest=manifest)
-    where = "the horizon total" if year is None else str(year)
-    state = (
-        "the budget holds at the upper bound"
-        if result.at_upper
-        else "no value in range meets the budget"
-        if not result.feasible
-        else "found"
+    emit(
+        args,
+        answer,
+        format_answer(result, unit, args.lang),
+        wrote(args.lang, len(written["files_sha256"]) + 1, out_dir),
     )
-    print(
-        f"{scenario.name}: {result.parameter} = {result.value:.6g} ({state}); "
-        f"{result.statistic} of {where}: {result.statistic_value / unit.divisor:,.1f} vs "
-        f"budget {args.budget:,.1f} {unit.label_zh}"
-    )
-    print(f"\nwrote {len(written['files_sha256']) + 1} files to {out_dir}")
     return 0 if result.feasible else 1
 
 
-__all__ = ["add_arguments", "run"]
+def format_answer(result: GoalSeek, unit: Unit, lang: str = "en") -> str:
+    """The answer of ``fiscalsim goalseek``, with its Monte Carlo errors."""
+    statistic_se, value_se = monte_carlo_errors(result)
+    where = (
+        say(lang, "测算期合计", "the horizon total") if result.year is None else str(result.year)
+    )
+    name = "P95" if result.statistic == "p95" else say(lang, "均值", "mean")
+    state = (
+        say(lang, "上限处仍在预算内", "the budget holds at the upper bound")
+        if result.at_upper
+        else say(lang, "范围内没有满足预算的取值", "no value in range meets the budget")
+        if not result.feasible
+        else say(lang, "已求得", "found")
+    )
+    value = f"{result.value:.4g}" + (f" ± {value_se:.2g}" if math.isfinite(value_se) else "")
+    statistic = f"{amount(result.statistic_value, unit)} ± {amount(statistic_se, unit)}"
+    budget = amount(result.budget_yuan, unit)
+    return say(
+        lang,
+        f"{result.scenario_name}：{result.parameter} = {value}（{state}）；{where} 的 "
+        f"{name} 为 {statistic}，预算 {budget}\n"
+        f"（± 为 {result.draws:,} 次模拟的蒙特卡洛标准误）",
+        f"{result.scenario_name}: {result.parameter} = {value} ({state}); "
+        f"{name} of {where}: {statistic} vs budget {budget}\n"
+        f"(± is the Monte Carlo standard error of {result.draws:,} draws)",
+    )
+
+
+__all__ = ["add_arguments", "format_answer", "run"]

@@ -1,5 +1,5 @@
 """Options shared by the commands: ``--draws``, ``--seed``, ``--unit``, ``--out`` and
-``--plan-start``.
+``--plan-start``; and what every command prints: ``--format``, ``--quiet``, ``--lang``.
 
 Imported by every command module and importing none of them, so that the commands'
 options are spelled and checked the same way everywhere.
@@ -8,6 +8,7 @@ options are spelled and checked the same way everywhere.
 from __future__ import annotations
 
 import argparse
+import os
 from pathlib import Path
 
 from model.core.units import Unit
@@ -68,10 +69,60 @@ def add_run_options(
     )
     parser.add_argument(
         "--unit",
-        type=Unit,
-        choices=list(Unit),
+        type=unit,
         default=Unit.WAN,
-        help="presentation unit: yuan, wan (万元, default) or yi (亿元)",
+        metavar="UNIT",
+        help="presentation unit: yuan (元), wan (万元, default) or yi (亿元)",
+    )
+
+
+#: The names ``--unit`` accepts, in English and Chinese.
+UNIT_NAMES = {
+    "yuan": Unit.YUAN,
+    "元": Unit.YUAN,
+    "wan": Unit.WAN,
+    "万": Unit.WAN,
+    "万元": Unit.WAN,
+    "yi": Unit.YI,
+    "亿": Unit.YI,
+    "亿元": Unit.YI,
+}
+
+
+def unit(text: str) -> Unit:
+    """A presentation unit by its English or Chinese name (``yi``, ``亿元``, ``亿``)."""
+    found = UNIT_NAMES.get(text.strip().lower())
+    if found is None:
+        raise argparse.ArgumentTypeError(
+            f"unknown unit {text!r}: choose yuan (元), wan (万元) or yi (亿元)"
+        )
+    return found
+
+
+def default_language() -> str:
+    """``zh`` when the locale is Chinese (``LANG=zh_CN.UTF-8``), else ``en``."""
+    for variable in ("LC_ALL", "LC_MESSAGES", "LANG"):
+        value = os.environ.get(variable)
+        if value:
+            return "zh" if value.lower().startswith("zh") else "en"
+    return "en"
+
+
+def add_output_options(parser: argparse.ArgumentParser) -> None:
+    """The options of what every command prints: ``--format``, ``--quiet``, ``--lang``."""
+    parser.add_argument(
+        "--format",
+        choices=["table", "csv", "json"],
+        default="table",
+        help="what to print: a table for people (default), or csv or json for programs "
+        "(money in --unit; messages then go to stderr)",
+    )
+    parser.add_argument("--quiet", action="store_true", help="print nothing but errors")
+    parser.add_argument(
+        "--lang",
+        choices=["zh", "en"],
+        default=default_language(),
+        help="language of the printed summary (default from the locale: zh for zh_*)",
     )
 
 
@@ -146,13 +197,17 @@ __all__ = [
     "DEFAULT_DRAWS",
     "DEFAULT_READINGS_DRAWS",
     "DEFAULT_SEED",
+    "UNIT_NAMES",
     "add_out_option",
+    "add_output_options",
     "add_plan_option",
     "add_readings_option",
     "add_run_options",
+    "default_language",
     "load_planned",
     "output_folder",
     "seed",
+    "unit",
     "whole_number",
     "year",
 ]

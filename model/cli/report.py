@@ -5,9 +5,13 @@ from __future__ import annotations
 
 import argparse
 
+import pandas as pd
+
 from model.analysis.compare import compare
+from model.cli.console import emit, say
 from model.cli.options import (
     add_out_option,
+    add_output_options,
     add_plan_option,
     add_readings_option,
     add_run_options,
@@ -39,7 +43,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--budget", type=float, help="yearly budget in --unit, for P(total > budget)"
     )
-    parser.add_argument("--quiet", action="store_true", help="print nothing but errors")
+    add_output_options(parser)
 
 
 def run(args: argparse.Namespace) -> int:
@@ -53,8 +57,9 @@ def run(args: argparse.Namespace) -> int:
     with atomic_directory(out_dir) as staging:  # the run and its report, swapped in at once
         output = batch(scenario, args, staging)
         attach_report(output, scenario, args.unit, comparison=comparison)
-    if not args.quiet:
-        print(f"wrote {out_dir / REPORT_FILE}")
+    path = out_dir / REPORT_FILE
+    frame = pd.DataFrame([{"report": str(path), "folder": str(out_dir)}])
+    emit(args, frame, say(args.lang, f"已写入 {path}", f"wrote {path}"))
     return 0
 
 

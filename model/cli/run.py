@@ -10,8 +10,10 @@ import pandas as pd
 
 from model.analysis.readings import evaluate_readings
 from model.analysis.tables import Summary
+from model.cli.console import amount, emit, percent, say, wrote
 from model.cli.options import (
     add_out_option,
+    add_output_options,
     add_plan_option,
     add_readings_option,
     add_run_options,
@@ -37,11 +39,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     add_plan_option(parser)
     add_readings_option(parser)
     add_out_option(parser, "outputs/<scenario>/")
+    add_output_options(parser)
     parser.add_argument(
         "--budget", type=float, help="yearly budget in --unit, for P(total > budget)"
     )
     parser.add_argument("--no-draws-file", action="store_true", help="do not write draws.parquet")
-    parser.add_argument("--quiet", action="store_true", help="print nothing but errors")
     parser.add_argument(
         "--report",
         action="store_true",
@@ -106,54 +108,89 @@ def run(args: argparse.Namespace) -> int:
         )
         if args.report:
             attach_report(output, scenario, args.unit)
-    if not args.quiet:
-        print(format_summary(output.summary, args.unit, output.uncertainty))
-        print(f"\nwrote {len(output.files) + 1 + args.report} files to {out_dir}")
+    emit(
+        args,
+        output.summary.tables["summary_by_year"],
+        format_summary(output.summary, args.unit, args.lang, output.uncertainty),
+        wrote(args.lang, len(output.files) + 1 + args.report, out_dir),
+    )
     return 0
 
 
-def format_summary(summary: Summary, unit: Unit, uncertainty: pd.DataFrame | None = None) -> str:
-    """The compact budget table printed by ``fiscalsim run``, with the two kinds of
+def format_summary(
+    summary: Summary, unit: Unit, lang: str = "en", uncertainty: pd.DataFrame | None = None
+) -> str:
+    """The compact budget table printed by ``fiscalsim run``: every amount in ``unit``
+    (named in the headers), P(total > budget) as a percentage, and the two kinds of
     uncertainty of the horizon total when the readings were costed."""
     by_year = summary.tables["summary_by_year"]
-    headers = {
-        "mean_yuan": "mean",
-        "p5_yuan": "P5",
-        "p50_yuan": "P50",
-        "p95_yuan": "P95",
-        "p99_yuan": "P99",
-        "bar_yuan": "BaR(P95-mean)",
+    names = {
+        "mean_yuan": ("均值", "mean"),
+        "p5_yuan": ("P5", "P5"),
+        "p50_yuan": ("中位数", "P50"),
+        "p95_yuan": ("P95", "P95"),
+        "p99_yuan": ("P99", "P99"),
+        "bar_yuan": ("风险预算", "BaR(P95-mean)"),
     }
-    table = (by_year[list(headers)] / unit.divisor).rename(columns=headers)
+    table = by_year[list(names)].map(lambda v: amount(v, unit, with_unit=False))
+    table.columns = [say(lang, *names[c]) for c in names]
     if "p_exceed" in by_year:
-        table["P(>budget)"] = by_year["p_exceed"]
+        table[say(lang, "超预算概率", "P(>budget)")] = by_year["p_exceed"].map(percent)
+    table.index.name = say(lang, "年度", "year")
     plan = summary.periods
+    unit_name = f"{unit.label_zh} ({unit.value})"
     lines = [
-        f"{summary.scenario_name}: cost to the city, {unit.label_zh} ({unit.value}); "
-        f"{summary.draws:,} draws, seed {summary.seed}"
+        say(
+            lang,
+            f"{summary.scenario_name}：市级支出，单位 {unit_name}；"
+            f"{summary.draws:,} 次模拟，随机种子 {summary.seed}",
+            f"{summary.scenario_name}: cost to the city, {unit_name}; "
+            f"{summary.draws:,} draws, seed {summary.seed}",
+        )
         + (
-            f"; plan {plan.label('plan')} ({plan.plan_start} binding, the budget being drafted)"
+            say(
+                lang,
+                f"；规划期 {plan.label('plan')}（{plan.plan_start} 年为编制中的预算年度）",
+                f"; plan {plan.label('plan')} ({plan.plan_start} binding, the budget "
+                "being drafted)",
+            )
             if plan is not None
             else ""
         ),
-        table.to_string(float_format=lambda v: f"{v:,.1f}", na_rep=""),
+        table.to_string(na_rep="—"),
     ]
     if uncertainty is not None:
-        lines.append(f"uncertainty of the {table.index[-1]} total, {unit.label_zh}:")
-        for _, row in uncertainty.iterrows():
-            lines.append(
-                f"  {row['label_en']}: {row['low_yuan'] / unit.divisor:,.1f} – "
-                f"{row['high_yuan'] / unit.divisor:,.1f}"
-            )
-    commitments = summary.tables["commitments"]
-    committed = commitments.loc["total", "committed_mean_yuan"] / unit.divisor
-    lines.append(f"committed after {summary.horizon[-1]}: mean {committed:,.1f} {unit.label_zh}")
-    items = summary.tables["budget_by_item"].nlargest(5, "mean_yuan")
-    lines.append("largest items (mean over the horizon):")
-    for item_id, row in items.iterrows():
+        span = table.index[-1]
         lines.append(
-            f"  art.{row['article']:>2} {row['name_zh']} ({item_id}): "
-            f"{row['mean_yuan'] / unit.divisor:,.1f}"
+            say(
+                lang,
+                f"{span} 合计的不确定性（{unit.label_zh}）：",
+                f"uncertainty of the {span} total, {unit.label_zh}:",
+            )
+        )
+        for _, row in uncertainty.iterrows():
+            label = row.get("label_zh", row["label_en"]) if lang == "zh" else row["label_en"]
+            low = amount(row["low_yuan"], unit, with_unit=False)
+            lines.append(f"  {label}: {low} – {amount(row['high_yuan'], unit)}")
+    commitments = summary.tables["commitments"]
+    committed = amount(commitments.loc["total", "committed_mean_yuan"], unit)
+    after = summary.horizon[-1]
+    lines.append(
+        say(
+            lang,
+            f"{after} 年后的跨期承诺：均值 {committed}",
+            f"committed after {after}: mean {committed}",
+        )
+    )
+    items = summary.tables["budget_by_item"].nlargest(5, "mean_yuan")
+    lines.append(
+        say(lang, "最大的项目（测算期合计均值）：", "largest items (mean over the horizon):")
+    )
+    for item_id, row in items.iterrows():
+        name = row["name_zh"] if lang == "zh" else row["name_en"]
+        lines.append(
+            f"  {say(lang, '第', 'art.')}{row['article']:>2}{say(lang, '条', '')} {name} "
+            f"({item_id}): {amount(row['mean_yuan'], unit)}"
         )
     return "\n".join(lines)
 

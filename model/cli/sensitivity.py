@@ -10,7 +10,8 @@ import pandas as pd
 
 from model.analysis.convergence import convergence
 from model.analysis.sensitivity import sobol, tornado
-from model.cli.options import add_out_option, add_run_options
+from model.cli.console import amount, emit, say, wrote
+from model.cli.options import add_out_option, add_output_options, add_run_options
 from model.core.errors import InputError, Problem
 from model.core.paths import default_output_dir
 from model.policy.scenario import load_scenario
@@ -39,6 +40,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         ),
     )
     add_out_option(parser, "outputs/sensitivity_<scenario>_<method>/")
+    add_output_options(parser)
     parser.add_argument(
         "--swing",
         type=float,
@@ -92,14 +94,18 @@ def run(args: argparse.Namespace) -> int:
         figures["spider"] = spider_chart(ranked, unit, names=names)
         manifest["draws"] = ranked.draws
         lines.append(
-            f"{scenario.name}: base horizon total mean "
-            f"{ranked.base_mean / unit.divisor:,.1f} {unit.label_zh}; top factors:"
+            say(
+                args.lang,
+                f"{scenario.name}：测算期合计均值基准 {amount(ranked.base_mean, unit)}；主要因素：",
+                f"{scenario.name}: base horizon total mean {amount(ranked.base_mean, unit)}; "
+                "top factors:",
+            )
         )
         for name, row in ranked.table.head(10).iterrows():
             lines.append(
                 f"  {name:<55} ×{row['low']:.2f}–{row['high']:.2f}: "
-                f"{row['delta_mean_low_yuan'] / unit.divisor:+,.1f} / "
-                f"{row['delta_mean_high_yuan'] / unit.divisor:+,.1f}"
+                f"{amount(row['delta_mean_low_yuan'], unit, sign=True, with_unit=False)} / "
+                f"{amount(row['delta_mean_high_yuan'], unit, sign=True)}"
             )
     elif args.method == "sobol":
         try:
@@ -133,8 +139,9 @@ def run(args: argparse.Namespace) -> int:
     # each method its own folder: a Sobol run does not replace a convergence study
     out_dir = args.out or default_output_dir(f"sensitivity_{scenario.name}_{args.method}")
     written = write_outputs(out_dir, tables=tables, unit=unit, manifest=manifest, figures=figures)
-    print("\n".join(lines))
-    print(f"\nwrote {len(written['files_sha256']) + 1} files to {out_dir}")
+    main_table = next(iter(tables.values()), None)
+    note = wrote(args.lang, len(written["files_sha256"]) + 1, out_dir)
+    emit(args, main_table, "\n".join(lines), note)
     return 0
 
 

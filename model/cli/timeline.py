@@ -7,7 +7,8 @@ import argparse
 from pathlib import Path
 
 from model.analysis.timeline_tables import summarize_timeline
-from model.cli.options import add_out_option, add_run_options
+from model.cli.console import amount, emit, percent, say, wrote
+from model.cli.options import add_out_option, add_output_options, add_run_options
 from model.core.paths import default_output_dir
 from model.core.units import Unit
 from model.core.yamlio import read_yaml
@@ -38,7 +39,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="reject or defer applications that find the appropriation "
         "short (overrides the timing settings)",
     )
-    parser.add_argument("--quiet", action="store_true", help="print nothing but errors")
+    add_output_options(parser)
 
 
 def run(args: argparse.Namespace) -> int:
@@ -59,32 +60,52 @@ def run(args: argparse.Namespace) -> int:
     )
     with atomic_directory(out_dir) as staging:
         written = write_timeline(result, staging, args.unit, manifest)
-    if not args.quiet:
-        print(format_timeline(result, args.unit))
-        print(f"\nwrote {len(written['files_sha256']) + 1} files to {out_dir}")
+    emit(
+        args,
+        summarize_timeline(result)["peak"],
+        format_timeline(result, args.unit, args.lang),
+        wrote(args.lang, len(written["files_sha256"]) + 1, out_dir),
+    )
     return 0
 
 
-def format_timeline(result: TimelineResult, unit: Unit) -> str:
-    """A few lines on the peak month and rationing, for the terminal."""
+def format_timeline(result: TimelineResult, unit: Unit, lang: str = "en") -> str:
+    """A few lines on the peak month and rationing, for the terminal, every amount with
+    its unit."""
     tables = summarize_timeline(result)
     peak = tables["peak"]
     busiest = peak.drop(index="all")["share"].idxmax()
     allpeaks = peak.loc["all"]
+    share = percent(peak.loc[busiest, "share"])
+    p50, p95 = amount(allpeaks["p50_yuan"], unit), amount(allpeaks["p95_yuan"], unit)
     lines = [
-        f"{result.scenario_name}: monthly cash out, {unit.label_zh} ({unit.value}); "
-        f"{result.draws:,} draws, seed {result.seed}",
-        f"largest month: most often {busiest} ({peak.loc[busiest, 'share']:.0%} of "
-        f"draws); its need P50 {allpeaks['p50_yuan'] / unit.divisor:,.1f}, "
-        f"P95 {allpeaks['p95_yuan'] / unit.divisor:,.1f}",
+        say(
+            lang,
+            f"{result.scenario_name}：月度现金支出，单位 {unit.label_zh}；"
+            f"{result.draws:,} 次模拟，随机种子 {result.seed}",
+            f"{result.scenario_name}: monthly cash out, {unit.label_zh} ({unit.value}); "
+            f"{result.draws:,} draws, seed {result.seed}",
+        ),
+        say(
+            lang,
+            f"支出最多的月份：最常为 {busiest}（{share} 的模拟）；该月需求 P50 {p50}，P95 {p95}",
+            f"largest month: most often {busiest} ({share} of draws); its need P50 {p50}, "
+            f"P95 {p95}",
+        ),
     ]
     rationing = result.rationing
     for outcome in OUTCOMES:
         chosen = rationing[rationing["outcome"] == outcome]
         if not chosen.empty:
             count = chosen["applications"].sum() / result.draws
-            amount = chosen["amount_yuan"].sum() / result.draws / unit.divisor
-            lines.append(f"{outcome}: {count:,.1f} applications, {amount:,.1f} per draw")
+            money = amount(chosen["amount_yuan"].sum() / result.draws, unit)
+            lines.append(
+                say(
+                    lang,
+                    f"{outcome}：平均每次模拟 {count:,.1f} 笔申请，{money}",
+                    f"{outcome}: {count:,.1f} applications, {money} per draw (mean)",
+                )
+            )
     return "\n".join(lines)
 
 

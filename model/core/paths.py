@@ -6,6 +6,7 @@ Nothing is read or created at import time; the functions only compute paths.
 from __future__ import annotations
 
 import os
+from collections.abc import Iterable
 from pathlib import Path
 
 from model.core.errors import InputError, Problem
@@ -89,6 +90,39 @@ def outside_roots(path: str | Path, roots: tuple[Path, ...]) -> bool:
     """Whether ``path`` (symbolic links followed) lies outside every folder of ``roots``."""
     resolved = real_path(path)
     return not any(resolved == root or resolved.is_relative_to(root) for root in roots)
+
+
+def scenario_names() -> list[str]:
+    """The names of the shipped scenarios and variants (``baseline``, ``cap_cut_20``), and
+    those under ``scenarios/`` of the working directory."""
+    names: set[str] = set()
+    for folder in (Path.cwd() / "scenarios", SCENARIOS_DIR):
+        for sub in (folder, folder / "variants"):
+            if sub.is_dir():
+                names.update(path.stem for path in sub.glob("*.yaml") if path.stem != "catalog")
+    return sorted(names)
+
+
+def missing_scenario_message(name_or_path: str | Path) -> str:
+    """``file not found``, with the closest scenario names when a name looks mistyped:
+    ``file not found; did you mean baseline?``"""
+    import difflib  # only when something is missing
+
+    stem = Path(name_or_path).stem
+    close = difflib.get_close_matches(stem, scenario_names(), n=3, cutoff=0.6)
+    if not close:
+        return "file not found"
+    return f"file not found; did you mean {' or '.join(close)}?"
+
+
+def require_scenario_files(refs: Iterable[str | Path]) -> None:
+    """Raise :class:`~model.core.errors.InputError` naming every scenario reference that
+    has no file, with the nearest names of a mistyped one (all problems at once)."""
+    missing = [path for path in map(resolve_scenario_path, refs) if not path.exists()]
+    if missing:
+        raise InputError(
+            [Problem(str(p), None, None, missing_scenario_message(p)) for p in missing]
+        )
 
 
 def default_output_dir(scenario_name: str) -> Path:

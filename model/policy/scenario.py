@@ -23,7 +23,7 @@ from typing import Any
 from pydantic import ValidationError
 
 from model.core.errors import InputError, Problem
-from model.core.paths import resolve_scenario_path, scenario_roots
+from model.core.paths import require_scenario_files, resolve_scenario_path, scenario_roots
 from model.core.validation import problems_from_validation
 from model.core.yamlio import read_yaml
 from model.policy.catalog import Catalog
@@ -256,6 +256,7 @@ def load_scenario(ref: str | Path | Sequence[str | Path]) -> Scenario:
         With every problem found, each naming the file, the item and the field.
     """
     refs = split_chain(ref)
+    require_scenario_files(refs)  # every missing one, with the nearest names
     paths = [resolve_scenario_path(one) for one in refs]
     roots = scenario_roots(*paths)  # the files named here are the user's explicit choice
     document = read_document(paths[0], roots=roots)
