@@ -8,7 +8,14 @@ import argparse
 import pandas as pd
 
 from model.analysis.readings import ReadingsResult, evaluate_readings, tolerance_by_reading
-from model.cli.options import add_out_option, add_plan_option, add_run_options, load_planned
+from model.cli.console import emit, wrote
+from model.cli.options import (
+    add_out_option,
+    add_output_options,
+    add_plan_option,
+    add_run_options,
+    load_planned,
+)
 from model.core.paths import default_output_dir
 from model.core.units import Unit
 from model.report.manifest import build_manifest
@@ -21,6 +28,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     add_run_options(parser)
     add_plan_option(parser)
     add_out_option(parser, "outputs/readings_<scenario>/")
+    add_output_options(parser)
 
 
 def run(args: argparse.Namespace) -> int:
@@ -44,10 +52,10 @@ def run(args: argparse.Namespace) -> int:
     written = write_outputs(
         out_dir, tables=tables, unit=args.unit, manifest=manifest, workbook="readings.xlsx"
     )
-    print(format_readings(result, args.unit))
+    text = format_readings(result, args.unit)
     if not tolerance.empty:
-        print(format_tolerance_definitions(tolerance))
-    print(f"\nwrote {len(written['files_sha256']) + 1} files to {out_dir}")
+        text += "\n" + format_tolerance_definitions(tolerance)
+    emit(args, result.table, text, wrote(args.lang, len(written["files_sha256"]) + 1, out_dir))
     return 0
 
 
