@@ -93,7 +93,7 @@ def test_run_prints_json_for_programs_and_chinese_for_people(tmp_path, capsys):
     [
         ["catalog"],
         ["validate", "baseline"],
-        ["run", "checks/deterministic", "--draws", "50", "--no-draws-file"],
+        ["run", "baseline", "--draws", "50", "--no-draws-file"],
         ["funds", "baseline", "--draws", "50"],
     ],
     ids=lambda c: c[0],
