@@ -33,7 +33,7 @@ _EXPORTS = {
     "load_catalog": "model.policy.catalog",
     "Scenario": "model.policy.scenario",
     "apply_variant": "model.policy.scenario",
-    "assumption_rows": "model.policy.scenario",
+    "assumption_rows": "model.policy.assumptions",
     "load_scenario": "model.policy.scenario",
     "TimingSettings": "model.policy.timing_settings",
     "simulate_programmes": "model.finance.programme",
@@ -123,8 +123,9 @@ if TYPE_CHECKING:  # the names above, for type checkers and IDEs
     from model.core.schema import PaymentKind
     from model.core.units import Unit
     from model.finance.programme import simulate_programmes, summarize_programmes
+    from model.policy.assumptions import assumption_rows
     from model.policy.catalog import Catalog, LineItem, load_catalog
-    from model.policy.scenario import Scenario, apply_variant, assumption_rows, load_scenario
+    from model.policy.scenario import Scenario, apply_variant, load_scenario
     from model.policy.timing_settings import TimingSettings
     from model.report.batch import RunOutput, run_batch
     from model.report.units import to_unit

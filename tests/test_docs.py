@@ -252,3 +252,30 @@ def test_links_between_docs_resolve(name):
         if anchor and path.suffix == ".md":
             anchors = {_slug(title) for _, title, _ in _sections(path.read_text("utf-8"))}
             assert anchor in anchors, f"{name}: no heading #{anchor} in {path.name}"
+
+
+# ------------------------------------------------------------------ the budget tables page
+def test_the_finance_staff_page_maps_every_item_and_names_every_plan_column(baseline):
+    """docs/budget-tables.md lists each catalog item with its classification code and
+    status, and every column of the plan, payer, present-value and fund tables."""
+    from model import simulate, summarize
+    from model.analysis.budget import budget_tables
+    from model.analysis.plan import plan_groupings
+    from model.analysis.present_value import discounting_of
+
+    text = _read("budget-tables.md")
+    classification = baseline.classification
+    for item_id, entry in classification.items.items():
+        row = next(line for line in text.splitlines() if f"`{item_id}`" in line)
+        assert (
+            entry.func_code in row and f"| {classification.codes[entry.func_code].status} |" in row
+        )
+    summary = summarize(
+        simulate(baseline, 20, seed=1), baseline, groupings=plan_groupings(baseline)
+    )
+    tables = budget_tables(summary, baseline, discounting_of(baseline))
+    for name, table in tables.items():
+        for column in [*table.columns, *(n for n in table.index.names if n)]:
+            stem = re.sub(r"_(\d{4}|yuan)", "", str(column))
+            documented = f"`{stem}`" in text or f"`{stem}_<year>`" in text
+            assert documented, f"docs/budget-tables.md does not explain {name}.{column}"

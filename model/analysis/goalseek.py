@@ -97,7 +97,8 @@ class GoalSeek:
         The largest value found with the statistic within budget (``lower`` when
         none is, with ``feasible`` false).
     statistic_value : float
-        The statistic at ``value`` (yuan).
+        The statistic at ``value`` (yuan); with budgets by year, in the binding year
+        (``year``, whose budget is ``budget_yuan``).
     at_upper : bool
         The budget holds even at the upper bound (the answer is the bound).
     history : pandas.DataFrame
@@ -178,7 +179,7 @@ def _parameter_setter(scenario: Scenario, parameter: tuple):
 def goal_seek(
     scenario: Scenario,
     *,
-    budget_yuan: float,
+    budget_yuan: float | Mapping[int, float],
     statistic: str = "p95",
     year: int | Literal["plan"] | None = "plan",
     parameter: str | tuple = "cap_scale",
@@ -195,8 +196,10 @@ def goal_seek(
 
     Parameters
     ----------
-    budget_yuan : float
-        The budget (yuan) the statistic must not exceed.
+    budget_yuan : float or mapping of int to float
+        The budget (yuan) the statistic must not exceed; or a budget per year
+        (year → yuan), which the statistic must respect in every one of those years
+        (``year`` is then ignored, and the answer reports the binding year).
     statistic : {"p95", "mean"}
         Of the city's total in ``year`` (``None``: the horizon total), over the draws.
     year : int, "plan" or None
@@ -218,14 +221,19 @@ def goal_seek(
     """
     check_draws(draws, source="goalseek")
     seed = check_seed(seed)
-    if year == "plan":
-        year = scenario.plan_start
+    target: int | None = scenario.plan_start if year == "plan" else year
     if statistic not in ("p95", "mean"):
         raise InputError([Problem("goalseek", None, "--statistic", "use p95 or mean")])
-    if year is not None and year not in scenario.payment_years:
-        raise InputError(
-            [Problem("goalseek", None, "--year", f"{year} is not a year of {scenario.name}")]
-        )
+    budget = 0.0
+    if isinstance(budget_yuan, Mapping):
+        budgets = {int(y): float(b) for y, b in budget_yuan.items()}
+        target = None
+    else:
+        budgets, budget = {}, float(budget_yuan)
+        if target is not None and target not in scenario.payment_years:
+            raise InputError(
+                [Problem("goalseek", None, "--year", f"{target} is not a year of {scenario.name}")]
+            )
     label, current, at = _parameter_setter(scenario, parse_parameter(parameter))
     upper = current if upper is None else upper
     lower = (0.0 if label.endswith(":count") else 1e-3 * upper) if lower is None else lower
@@ -234,38 +242,55 @@ def goal_seek(
             [Problem("goalseek", None, label, f"need 0 ≤ lower < upper, got {lower}, {upper}")]
         )
     paired = PairedRuns(scenario, draws, seed)
-    column = None if year is None else paired.years.index(year)
     history: list[dict] = []
 
-    def evaluate(value: float) -> float:
+    def stat(values: np.ndarray) -> float:
+        return float(np.percentile(values, 95) if statistic == "p95" else values.mean())
+
+    def evaluate(value: float) -> bool:
+        """Whether the budget holds at ``value`` (recorded in the history)."""
         variant, changed = at(value)
         totals = paired.year_totals(variant, changed)
-        values = (
-            totals[:, : len(scenario.years)].sum(axis=1) if column is None else (totals[:, column])
-        )
-        result = float(np.percentile(values, 95) if statistic == "p95" else values.mean())
-        history.append({"value": value, "statistic_value_yuan": result})
-        return result
+        if budgets:  # every budgeted year: the binding one is the largest excess
+            excess = {y: stat(totals[:, paired.years.index(y)]) - b for y, b in budgets.items()}
+            worst = max(excess, key=lambda y: excess[y])
+            binding: int | None = worst
+            result, limit = excess[worst] + budgets[worst], budgets[worst]
+        else:
+            binding = target
+            column = (
+                totals[:, : len(scenario.years)].sum(axis=1)
+                if target is None
+                else totals[:, paired.years.index(target)]
+            )
+            result, limit = stat(column), budget
+        history.append({"value": value, "year": binding, "statistic_value_yuan": result})
+        return result <= limit
 
     lo, hi = lower, upper
-    if evaluate(hi) <= budget_yuan:
+    if evaluate(hi):
         value, feasible = hi, True
-    elif evaluate(lo) > budget_yuan:
+    elif not evaluate(lo):
         value, feasible = lo, False
     else:
         while hi - lo > xtol * (upper - lower):
             mid = (lo + hi) / 2
-            lo, hi = (mid, hi) if evaluate(mid) <= budget_yuan else (lo, mid)
+            lo, hi = (mid, hi) if evaluate(mid) else (lo, mid)
         value, feasible = lo, True
-    statistic_value = [h["statistic_value_yuan"] for h in history if h["value"] == value][-1]
+    answer = [h for h in history if h["value"] == value][-1]
+    statistic_value = answer["statistic_value_yuan"]
+    if budgets:
+        target = answer["year"]
     variant, _ = at(value)
-    summary = summarize(simulate(variant, draws, seed=seed), variant).tables["summary_by_year"]
+    summary = summarize(
+        simulate(variant, draws, seed=seed), variant, budget_yuan=budgets or None
+    ).tables["summary_by_year"]
     return GoalSeek(
         scenario.name,
         label,
         statistic,
-        year,
-        budget_yuan,
+        target,
+        budgets[target] if budgets and target is not None else budget,
         value,
         statistic_value,
         feasible,

@@ -9,11 +9,13 @@ version for results held in memory. Money is in yuan, in columns whose names end
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
 
+from model.analysis.groupings import Grouping
 from model.core.schema import CHAPTERS
 from model.core.stats import Moments, describe, describe_columns, z_scores
 from model.core.units import YUAN
@@ -46,6 +48,14 @@ class Summary:
         Their draws, by item id (for charts).
     periods : Periods
         The scenario's horizon and plan years.
+    budgets : dict of int to float, or None
+        The budget of each horizon year (yuan), when one was given.
+    groups : dict of str to ndarray
+        Per-draw totals of each :class:`~model.analysis.groupings.Grouping` of the run,
+        shape (draws, groups, years), yuan.
+    row_means : dict of str to DataFrame
+        Mean ``city``, ``gross`` and ``city_existing`` cost by row (index) and year
+        (columns), yuan.
     """
 
     scenario_name: str
@@ -59,6 +69,32 @@ class Summary:
     programme_tables: dict[str, pd.DataFrame] = field(default_factory=dict, repr=False)
     programme_draws: dict = field(default_factory=dict, repr=False)
     periods: Periods | None = None
+    budgets: dict[int, float] | None = None
+    groups: dict[str, np.ndarray] = field(default_factory=dict, repr=False)
+    row_means: dict[str, pd.DataFrame] = field(default_factory=dict, repr=False)
+
+
+def budgets_by_year(
+    budget: float | Sequence[float] | Mapping[int, float] | None, horizon: Sequence[int]
+) -> dict[int, float] | None:
+    """A budget for each horizon year: one value for every year, one value per year in
+    order, or a mapping year → value (yuan)."""
+    if budget is None:
+        return None
+    years = list(horizon)
+    if isinstance(budget, Mapping):
+        values = {int(year): float(value) for year, value in budget.items()}
+        if sorted(values) != years:
+            raise ValueError(f"budgets are for years {sorted(values)}, the horizon is {years}")
+        return values
+    if isinstance(budget, int | float):
+        return dict.fromkeys(years, float(budget))
+    values_list = [float(value) for value in budget]
+    if len(values_list) == 1:
+        return dict.fromkeys(years, values_list[0])
+    if len(values_list) != len(years):
+        raise ValueError(f"{len(values_list)} budgets for {len(years)} horizon years {years}")
+    return dict(zip(years, values_list, strict=True))
 
 
 class RunAccumulator:
@@ -67,13 +103,27 @@ class RunAccumulator:
     Parameters
     ----------
     scenario : Scenario
-    budget_yuan : float, optional
-        A yearly budget (yuan) for ``P(total > budget)``.
+    budget_yuan : float, sequence or mapping, optional
+        A budget (yuan) for ``P(total > budget)`` and the expected shortfall: one for
+        every horizon year, one per year, or year → budget (see :func:`budgets_by_year`).
+    groupings : sequence of Grouping
+        Groups of rows whose per-draw totals to keep (:attr:`Summary.groups`).
     """
 
-    def __init__(self, scenario: Scenario, *, budget_yuan: float | None = None):
+    def __init__(
+        self,
+        scenario: Scenario,
+        *,
+        budget_yuan: float | Sequence[float] | Mapping[int, float] | None = None,
+        groupings: Sequence[Grouping] = (),
+    ):
         self.scenario = scenario
-        self.budget_yuan = budget_yuan
+        self.budgets = budgets_by_year(budget_yuan, scenario.years)
+        values = set(self.budgets.values()) if self.budgets else set()
+        self.budget_yuan = values.pop() if len(values) == 1 else None
+        self.groupings = list(groupings)
+        self._groups: dict[str, list[np.ndarray]] = {g.name: [] for g in self.groupings}
+        self._existing = Moments()
         self._year_totals: list[np.ndarray] = []
         self._unfunded_totals: list[np.ndarray] = []
         self._item_horizon: list[np.ndarray] = []
@@ -108,6 +158,10 @@ class RunAccumulator:
         )
         if results.programme_draws:
             self._programme_draws.append(results.programme_draws)
+        if results.existing is not None:
+            self._existing.add(results.city_existing)
+        for grouping in self.groupings:
+            self._groups[grouping.name].append(grouping.reduce(results))
 
     @property
     def _items(self) -> pd.DataFrame:
@@ -172,11 +226,29 @@ class RunAccumulator:
             programme_tables,
             programme_draws,
             self.scenario.periods,
+            self.budgets,
+            {name: np.concatenate(parts) for name, parts in self._groups.items()},
+            self._row_means(items.index, years),
         )
+
+    def _row_means(self, rows: pd.Index, years: list[int]) -> dict[str, pd.DataFrame]:
+        def frame(values: np.ndarray) -> pd.DataFrame:
+            return pd.DataFrame(values, index=rows, columns=pd.Index(years, name="year"))
+
+        city = self._city.mean
+        existing = self._existing.mean if self._existing.n else np.zeros_like(city)
+        return {
+            "city": frame(city),
+            "gross": frame(self._gross.mean),
+            "city_existing": frame(existing),
+        }
 
     # ------------------------------------------------------------ tables
     def _by_year(self, year_totals, unfunded, horizon) -> pd.DataFrame:
-        stats = describe_columns(year_totals[horizon], budget=self.budget_yuan, suffix=YUAN)
+        budgets = None if self.budgets is None else [self.budgets[y] for y in horizon]
+        stats = describe_columns(year_totals[horizon], budget=budgets, suffix=YUAN)
+        if budgets is not None:
+            stats.insert(0, "budget_yuan", budgets)
         total = describe(year_totals[horizon].sum(axis=1).to_numpy(), suffix=YUAN)
         n_h = len(horizon)
         stats["gross_mean_yuan"] = self._gross.mean.sum(axis=0)[:n_h]
@@ -308,11 +380,17 @@ def _fan(year_totals: pd.DataFrame) -> pd.DataFrame:
     return table
 
 
-def summarize(results: Results, scenario: Scenario, *, budget_yuan: float | None = None) -> Summary:
+def summarize(
+    results: Results,
+    scenario: Scenario,
+    *,
+    budget_yuan: float | Sequence[float] | Mapping[int, float] | None = None,
+    groupings: Sequence[Grouping] = (),
+) -> Summary:
     """Budget tables of results held in memory (see :class:`RunAccumulator`)."""
-    accumulator = RunAccumulator(scenario, budget_yuan=budget_yuan)
+    accumulator = RunAccumulator(scenario, budget_yuan=budget_yuan, groupings=groupings)
     accumulator.add(results)
     return accumulator.finish()
 
 
-__all__ = ["FAN_PERCENTILES", "RunAccumulator", "Summary", "summarize"]
+__all__ = ["FAN_PERCENTILES", "RunAccumulator", "Summary", "budgets_by_year", "summarize"]

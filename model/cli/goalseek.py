@@ -5,16 +5,19 @@ from __future__ import annotations
 
 import argparse
 import math
+from pathlib import Path
 
 import pandas as pd
 
 from model.analysis.goalseek import GoalSeek, goal_seek, monte_carlo_errors
 from model.cli.console import amount, emit, say, wrote
 from model.cli.options import (
+    add_budget_option,
     add_out_option,
     add_output_options,
     add_plan_option,
     add_run_options,
+    budget_option,
     load_planned,
 )
 from model.core.errors import InputError, Problem
@@ -32,7 +35,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="the year whose cost is budgeted, or 'total' for the horizon "
         "(default: the plan's first year, the budget year being drafted)",
     )
-    parser.add_argument("--budget", type=float, required=True, help="budget, in --unit")
+    add_budget_option(parser, required=True)
     parser.add_argument("--statistic", choices=["p95", "mean"], default="p95")
     parser.add_argument(
         "--parameter",
@@ -62,9 +65,11 @@ def run(args: argparse.Namespace) -> int:
     else:
         raise InputError([Problem("goalseek", None, "--year", f"{args.year!r}: a year or total")])
     unit = args.unit
+    budgets = budget_option(args.budget, unit, scenario.years) or {}
+    by_year = "," in args.budget or Path(args.budget).is_file()
     result = goal_seek(
         scenario,
-        budget_yuan=args.budget * unit.divisor,
+        budget_yuan=budgets if by_year else next(iter(budgets.values())),
         statistic=args.statistic,
         year=year,
         parameter=args.parameter,
@@ -78,7 +83,7 @@ def run(args: argparse.Namespace) -> int:
                 "parameter": result.parameter,
                 "value": result.value,
                 "statistic": result.statistic,
-                "year": "total" if year is None else year,
+                "year": "total" if result.year is None else result.year,
                 "budget_yuan": result.budget_yuan,
                 "statistic_value_yuan": result.statistic_value,
                 "feasible": result.feasible,
@@ -91,7 +96,14 @@ def run(args: argparse.Namespace) -> int:
         ]
     ).set_index("parameter")
     out_dir = args.out or default_output_dir(f"goalseek_{scenario.name}")
-    manifest = build_manifest("goalseek", [scenario], seed=args.seed, draws=args.draws, unit=unit)
+    manifest = build_manifest(
+        "goalseek",
+        [scenario],
+        seed=args.seed,
+        draws=args.draws,
+        unit=unit,
+        budget_yuan=budgets if by_year else result.budget_yuan,
+    )
     tables = {
         "goal_seek": answer,
         "goal_seek_history": result.history,

@@ -46,6 +46,11 @@ class Command(NamedTuple):
 #: The subcommands, in the order ``fiscalsim --help`` lists them.
 COMMANDS: dict[str, Command] = {
     "run": Command("model.cli.run", "simulate a scenario and write budget tables"),
+    "plan": Command(
+        "model.cli.plan",
+        "the three-year medium-term plan table (中期财政规划) by 责任单位 and 206 科目, "
+        "who pays, present values",
+    ),
     "catalog": Command("model.cli.catalog", "list the policy's fiscal line items"),
     "funds": Command(
         "model.cli.funds",

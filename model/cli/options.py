@@ -8,10 +8,15 @@ options are spelled and checked the same way everywhere.
 from __future__ import annotations
 
 import argparse
+import csv
+import math
 import os
 from pathlib import Path
 
+from model.core.errors import InputError, Problem
+from model.core.schema import MAX_YUAN
 from model.core.units import Unit
+from model.core.yamlio import read_yaml
 from model.policy.scenario import Scenario, apply_variant, load_scenario
 
 #: Default root seed: runs are reproducible unless a seed is chosen.
@@ -193,19 +198,144 @@ def load_planned(reference: str, plan_start: int | None) -> Scenario:
     return apply_variant(scenario, {"plan_start": plan_start}, label="--plan-start")
 
 
+def add_budget_option(parser: argparse.ArgumentParser, *, required: bool = False) -> None:
+    """``--budget``: one budget for every horizon year, one per year (``9,10,11,7,7,2``)
+    or a file of them, in ``--unit``."""
+    parser.add_argument(
+        "--budget",
+        required=required,
+        metavar="B[,B...]|FILE",
+        help="budget in --unit: one value for every horizon year, one value per year "
+        "(9,10,11,7,7,2), or a .csv (year,budget) or .yaml (year: budget) file",
+    )
+
+
+def budget_option(text: str | None, unit: Unit, years: list[int]) -> dict[int, float] | None:
+    """The budget of each horizon year in yuan from ``--budget`` (see
+    :func:`add_budget_option`).
+
+    Raises
+    ------
+    InputError
+        Naming ``--budget``: a value that is not a finite non-negative number, a count of
+        values that is neither 1 nor the number of horizon years, a file whose years are
+        not the horizon's.
+    """
+    if text is None:
+        return None
+    problems: list[str] = []
+    path = Path(text)
+    if path.is_file():
+        pairs = _budget_file(path, problems)
+        values = [value for _, value in pairs]
+        file_years = [year for year, _ in pairs]
+        if file_years != years:
+            problems.append(f"{path} gives years {file_years}; the horizon is {years}")
+    else:
+        values = [_budget_number(part, problems) for part in text.split(",")]
+        if len(values) not in (1, len(years)):
+            problems.append(
+                f"{len(values)} values: give one for every year or one per horizon year "
+                f"({len(years)}: {years[0]}–{years[-1]})"
+            )
+    if len(values) == 1:
+        values = values * len(years)
+    if any(value * unit.divisor > MAX_YUAN for value in values):
+        problems.append(f"a budget above {MAX_YUAN:.0e} yuan is larger than any city budget")
+    if problems:
+        raise InputError([Problem("--budget", None, "--budget", message) for message in problems])
+    return {year: value * unit.divisor for year, value in zip(years, values, strict=True)}
+
+
+def _budget_number(text: object, problems: list[str]) -> float:
+    """A finite, non-negative budget value, else a problem (and 0)."""
+    try:
+        value = float(str(text).strip().replace("_", ""))
+    except ValueError:
+        problems.append(f"{text!r} is not a number")
+        return 0.0
+    if not math.isfinite(value):
+        problems.append(f"{text!r} is not a finite amount")
+    elif value < 0:
+        problems.append(f"{text!r} is negative: a budget is an amount of 0 or more")
+    return value if math.isfinite(value) and value >= 0 else 0.0
+
+
+def _budget_file(path: Path, problems: list[str]) -> list[tuple[int, float]]:
+    """(year, budget) pairs of a ``.csv`` (``year,budget``, optional header) or ``.yaml``
+    (``year: budget``) file, in year order."""
+    pairs: list[tuple[int, float]] = []
+    rows: list[tuple] = []
+    if path.suffix.lower() in (".yaml", ".yml"):
+        data = read_yaml(path)
+        if not isinstance(data, dict):
+            problems.append(f"{path}: must map years to budgets (2027: 9.5)")
+            return []
+        rows = list(data.items())
+    else:
+        with path.open(encoding="utf-8-sig", newline="") as handle:
+            rows = [tuple(row[:2]) for row in csv.reader(handle) if row]
+        if rows and not str(rows[0][0]).strip().isdigit():
+            rows = rows[1:]  # a header
+    for row in rows:
+        if len(row) < 2 or not str(row[0]).strip().isdigit():
+            problems.append(f"{path}: {list(row)} is not a year and a budget")
+            continue
+        pairs.append((int(str(row[0]).strip()), _budget_number(row[1], problems)))
+    return sorted(pairs)
+
+
+def rate(low: float, high: float):
+    """An argparse type: a finite rate (a fraction) in ``[low, high]``."""
+
+    def parse(text: str) -> float:
+        try:
+            value = float(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
+        if not (math.isfinite(value) and low <= value <= high):
+            raise argparse.ArgumentTypeError(
+                f"a rate between {low:g} and {high:g} (0.02 is 2%), got {text!r}"
+            )
+        return value
+
+    return parse
+
+
+def add_discount_options(parser: argparse.ArgumentParser) -> None:
+    """``--discount-rate`` and ``--inflation`` (default: the scenario's, else 0)."""
+    parser.add_argument(
+        "--discount-rate",
+        type=rate(0.0, 0.2),
+        metavar="R",
+        help="nominal discount rate for present values (0.0183 = 1.83%%; default: the "
+        "scenario's discounting, else 0 — undiscounted)",
+    )
+    parser.add_argument(
+        "--inflation",
+        type=rate(-0.05, 0.2),
+        metavar="R",
+        help="inflation for constant-price totals (default: the scenario's, else 0)",
+    )
+
+
 __all__ = [
     "DEFAULT_DRAWS",
     "DEFAULT_READINGS_DRAWS",
     "DEFAULT_SEED",
     "UNIT_NAMES",
+    "add_budget_option",
+    "add_discount_options",
     "add_out_option",
     "add_output_options",
     "add_plan_option",
     "add_readings_option",
     "add_run_options",
+    "budget_option",
     "default_language",
     "load_planned",
     "output_folder",
+    "rate",
     "seed",
     "unit",
     "whole_number",

@@ -10,6 +10,8 @@ import pandas as pd
 from model.analysis.compare import compare
 from model.cli.console import emit, say
 from model.cli.options import (
+    add_budget_option,
+    add_discount_options,
     add_out_option,
     add_output_options,
     add_plan_option,
@@ -40,9 +42,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="also compare these variants with the scenario (common random numbers)",
     )
     add_out_option(parser, "outputs/<scenario>/")
-    parser.add_argument(
-        "--budget", type=float, help="yearly budget in --unit, for P(total > budget)"
-    )
+    add_budget_option(parser)
+    add_discount_options(parser)
     add_output_options(parser)
 
 

@@ -8,15 +8,19 @@ from typing import Any
 
 import pandas as pd
 
+from model.analysis.present_value import discounting_of
 from model.analysis.readings import evaluate_readings
 from model.analysis.tables import Summary
 from model.cli.console import amount, emit, percent, say, wrote
 from model.cli.options import (
+    add_budget_option,
+    add_discount_options,
     add_out_option,
     add_output_options,
     add_plan_option,
     add_readings_option,
     add_run_options,
+    budget_option,
     load_planned,
     whole_number,
 )
@@ -40,9 +44,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     add_readings_option(parser)
     add_out_option(parser, "outputs/<scenario>/")
     add_output_options(parser)
-    parser.add_argument(
-        "--budget", type=float, help="yearly budget in --unit, for P(total > budget)"
-    )
+    add_budget_option(parser)
+    add_discount_options(parser)
     parser.add_argument("--no-draws-file", action="store_true", help="do not write draws.parquet")
     parser.add_argument(
         "--report",
@@ -69,11 +72,13 @@ def output_dir(scenario: Scenario, args: argparse.Namespace) -> Path:
 
 def batch(scenario: Scenario, args: argparse.Namespace, out_dir: Path, **options: Any) -> RunOutput:
     """A batch run of ``scenario`` into ``out_dir`` with the options ``run`` and ``report``
-    share (``--draws``, ``--seed``, ``--unit``, ``--budget``, ``--quiet``,
-    ``--readings-draws``) and ``options`` of :func:`~model.report.batch.run_batch`. The
+    share (``--draws``, ``--seed``, ``--unit``, ``--budget``, ``--discount-rate``,
+    ``--inflation``, ``--quiet``, ``--readings-draws``) and ``options`` of
+    :func:`~model.report.batch.run_batch`. The
     clause readings are costed first (on at most the run's draws), so that a failure
     leaves no output behind."""
-    budget = args.budget * args.unit.divisor if args.budget is not None else None
+    budget = budget_option(args.budget, args.unit, scenario.years)
+    discounting = discounting_of(scenario, args.discount_rate, args.inflation)
     check_draws(args.draws)  # before the readings, which take a few seconds
     readings = (
         evaluate_readings(scenario, min(args.readings_draws, args.draws), seed=args.seed)
@@ -89,6 +94,7 @@ def batch(scenario: Scenario, args: argparse.Namespace, out_dir: Path, **options
         budget_yuan=budget,
         progress=False if args.quiet else None,
         readings=readings,
+        discounting=discounting,
         **options,
     )
 

@@ -6,6 +6,8 @@ interpolation between adjacent order statistics).
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import numpy as np
 import pandas as pd
 
@@ -25,7 +27,9 @@ def describe(
     values : ndarray, shape (draws,)
         The quantity in each draw.
     budget : float, optional
-        A budget in the values' unit; adds ``p_exceed``, the share of draws above it.
+        A budget in the values' unit; adds ``p_exceed``, the share of draws above it, and
+        ``shortfall_mean`` (with ``suffix``), the expected excess over the budget in the
+        draws that exceed it, ``E[value − budget | value > budget]`` (NaN when none does).
     suffix : str
         Appended to the name of every statistic in the values' unit (``"_yuan"`` for
         money, so that :func:`model.report.units.to_unit` finds it); ``p_exceed`` is a
@@ -36,7 +40,7 @@ def describe(
     dict
         ``mean``, ``sd``, ``mcse`` (Monte Carlo standard error of the mean, ``sd/√n``),
         ``p5``, ``p50``, ``p95``, ``p99``, ``bar`` (Budget-at-Risk, ``p95 − mean``), each
-        with ``suffix``, and, with a budget, ``p_exceed``.
+        with ``suffix``, and, with a budget, ``p_exceed`` and ``shortfall_mean``.
     """
     values = np.asarray(values, dtype=float)
     n = values.size
@@ -48,18 +52,31 @@ def describe(
     stats["bar"] = stats["p95"] - mean
     stats = {f"{name}{suffix}": value for name, value in stats.items()}
     if budget is not None:
-        stats["p_exceed"] = float(np.mean(values > budget))
+        over = values[values > budget]
+        stats["p_exceed"] = float(over.size / n) if n else float("nan")
+        stats[f"shortfall_mean{suffix}"] = float((over - budget).mean()) if over.size else np.nan
     return stats
 
 
 def describe_columns(
-    frame: pd.DataFrame, *, budget: float | None = None, suffix: str = ""
+    frame: pd.DataFrame,
+    *,
+    budget: float | Sequence[float] | None = None,
+    suffix: str = "",
 ) -> pd.DataFrame:
-    """:func:`describe` applied to every column of a draws × quantities frame."""
+    """:func:`describe` applied to every column of a draws × quantities frame, with one
+    budget for all columns or one per column."""
+    budgets = (
+        [budget] * len(frame.columns)
+        if budget is None or isinstance(budget, int | float)
+        else list(budget)
+    )
+    if len(budgets) != len(frame.columns):
+        raise ValueError(f"{len(budgets)} budgets for {len(frame.columns)} columns")
     return pd.DataFrame(
         {
-            column: describe(frame[column].to_numpy(), budget=budget, suffix=suffix)
-            for column in frame.columns
+            column: describe(frame[column].to_numpy(), budget=limit, suffix=suffix)
+            for column, limit in zip(frame.columns, budgets, strict=True)
         }
     ).T
 

@@ -16,6 +16,7 @@ from typing import Any, Generic, Protocol, Self, TypeVar
 import numpy as np
 import pandas as pd
 
+from model.finance.period_tables import Flow
 from model.policy.periods import Periods
 from model.policy.programmes import ProgrammeSpec
 
@@ -37,6 +38,17 @@ class ProgrammeDraws(Protocol):
     @property
     def budget_inflow(self) -> np.ndarray:
         """What comes back to the city each year (yuan, (draws, years))."""
+        ...
+
+    @property
+    def gross_outlay(self) -> np.ndarray:
+        """What all payers put in each year: the city's outlay and, for a fund, the other
+        investors' capital (yuan, (draws, years)); the engine's row of the programme."""
+        ...
+
+    def existing_outlay(self, plan_start: int) -> np.ndarray:
+        """The part of :attr:`gross_outlay` owed under commitments made before
+        ``plan_start`` (既有): a fund set up before it, loans made before it (yuan)."""
         ...
 
     @classmethod
@@ -70,6 +82,13 @@ class Programme(Protocol):
 
     def expected_outlay(self, years: Sequence[int]) -> np.ndarray:
         """Closed-form expected city outlay by year where one exists, else NaN (yuan)."""
+        ...
+
+    def budget_flows(self, draws: Any) -> dict[str, Flow]:
+        """The city's flows in budget terms (yuan): ``capital_calls`` (investments,
+        grants or compensation), ``fees``, ``recycled`` (distributions that meet calls),
+        ``appropriation`` (what the budget pays: calls + fees − recycled) and ``returned``
+        (what comes back to the treasury), each as (by year, before, after the axis)."""
         ...
 
 

@@ -31,7 +31,7 @@ from model.finance.draw_arrays import (
     to_horizon,
 )
 from model.finance.outcomes import StakeOutcomes
-from model.finance.period_tables import period_totals, totals_frame
+from model.finance.period_tables import Flow, period_totals, totals_frame
 from model.policy.periods import Periods
 from model.policy.programmes import ConversionSpec
 
@@ -96,6 +96,16 @@ class ConversionDraws:
     def budget_inflow(self) -> np.ndarray:
         """What comes back each year: recoveries and equity proceeds (yuan, (n, Y))."""
         return self.recoveries_yuan + self.exit_proceeds_yuan
+
+    @property
+    def gross_outlay(self) -> np.ndarray:
+        """The grants (the city pays them all; yuan, (n, Y))."""
+        return self.grants_yuan
+
+    def existing_outlay(self, plan_start: int) -> np.ndarray:
+        """Grants are paid in the year they are awarded, so only those of years before
+        ``plan_start`` are existing commitments (yuan, (n, Y))."""
+        return self.grants_yuan * (np.asarray(self.years) < plan_start)
 
     @property
     def net_cost_yuan(self) -> np.ndarray:
@@ -349,6 +359,24 @@ class Conversion(SpecModel[ConversionSpec]):
     ) -> ConversionDraws:
         """Draws ``[start, stop)`` on the run's year axis (see :func:`simulate_conversion`)."""
         return simulate_conversion(self.spec, years, start, stop, seed=seed)
+
+    def budget_flows(self, draws: ConversionDraws) -> dict[str, Flow]:
+        """Grants are the appropriation; recoveries and equity proceeds come back to the
+        treasury (see :meth:`Programme.budget_flows`)."""
+        grants = (draws.grants_yuan, draws.grants_before_yuan, draws.grants_beyond_yuan)
+        zero = (np.zeros_like(draws.grants_yuan), 0.0, 0.0)
+        returned = (
+            draws.budget_inflow,
+            draws.recoveries_before_yuan + draws.exit_proceeds_before_yuan,
+            draws.recoveries_beyond_yuan + draws.exit_proceeds_beyond_yuan,
+        )
+        return {
+            "capital_calls": grants,
+            "fees": zero,
+            "recycled": zero,
+            "appropriation": grants,
+            "returned": returned,
+        }
 
     def summarize(self, draws: ConversionDraws, periods: Periods) -> dict[str, pd.DataFrame]:
         """The programme's tables (see :func:`summarize_conversion`)."""

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from model.finance.draw_arrays import concat_draws
+from model.policy.programmes import DistributionUse, FundSpec
 
 #: ``first_breach_year`` of a draw that never breaches.
 NO_BREACH = 0
@@ -48,6 +49,13 @@ class FundDraws:
     calls_before_yuan, distributions_before_yuan, calls_beyond_yuan,
     distributions_beyond_yuan : (n,)
         Fund flows in years before and after the horizon.
+    recycled_yuan, paid_out_yuan : (n, Y)
+        Distributions kept in the fund to meet its calls instead of new capital, and
+        distributions paid out to the investors (all of them when distributions go to the
+        treasury; the rest at liquidation when they are recycled).
+    recycled_before_yuan, recycled_beyond_yuan, paid_out_before_yuan,
+    paid_out_beyond_yuan : (n,)
+        The same before and after the year axis.
     """
 
     fund_id: str
@@ -76,6 +84,13 @@ class FundDraws:
     calls_beyond_yuan: np.ndarray
     distributions_beyond_yuan: np.ndarray
 
+    recycled_yuan: np.ndarray
+    paid_out_yuan: np.ndarray
+    recycled_before_yuan: np.ndarray
+    recycled_beyond_yuan: np.ndarray
+    paid_out_before_yuan: np.ndarray
+    paid_out_beyond_yuan: np.ndarray
+
     @classmethod
     def concat(cls, parts: Sequence[FundDraws]) -> FundDraws:
         """Join chunks of draws (in order) into one."""
@@ -88,13 +103,28 @@ class FundDraws:
 
     @property
     def budget_outlay(self) -> np.ndarray:
-        """What the city pays in each horizon year: its capital calls (yuan, (n, Y))."""
-        return self.city_calls_yuan
+        """What the city pays in each year: its share of the capital calls not met from
+        recycled distributions (yuan, (n, Y))."""
+        return self.city_share * self.gross_outlay
 
     @property
     def budget_inflow(self) -> np.ndarray:
-        """What comes back to the city each year: its distributions (yuan, (n, Y))."""
-        return self.city_distributions_yuan
+        """What comes back to the city each year: its share of the distributions paid
+        out (yuan, (n, Y))."""
+        return self.city_share * self.paid_out_yuan
+
+    @property
+    def gross_outlay(self) -> np.ndarray:
+        """The capital the investors pay in: the fund's calls less the distributions
+        recycled to meet them (yuan, (n, Y)); the city pays ``city_share`` of it."""
+        return self.calls_yuan - self.recycled_yuan
+
+    def existing_outlay(self, plan_start: int) -> np.ndarray:
+        """The calls of a fund set up before ``plan_start`` are owed under its commitment
+        (all of them); a fund set up later has none before its start (yuan, (n, Y))."""
+        if self.first_year < plan_start:
+            return self.gross_outlay
+        return self.gross_outlay * (np.asarray(self.years) < plan_start)
 
     @property
     def city_loss_yuan(self) -> np.ndarray:
@@ -118,4 +148,28 @@ def first_true(flags: np.ndarray) -> np.ndarray:
     return np.where(flags.any(axis=-1), flags.argmax(axis=-1), flags.shape[-1])
 
 
-__all__ = ["NO_BREACH", "FundDraws", "first_true"]
+def recycle(
+    spec: FundSpec, calls: np.ndarray, distributions: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """Where distributions go, by year of the fund's life (yuan, (draws, life)).
+
+    Returns ``(recycled, paid_out)``. Distributions that go to the treasury are paid out
+    as received. Recycled ones are kept in the fund and meet its later calls before any
+    new capital is called; what is left is paid out at liquidation (财预〔2015〕210号 第十八
+    条). The fund's deals and fees are the same either way: recycling changes only who
+    pays them, and when the investors get their money back.
+    """
+    if spec.distributions_to is not DistributionUse.RECYCLE:
+        return np.zeros_like(calls), distributions
+    balance = np.zeros(calls.shape[0])
+    recycled = np.zeros_like(calls)
+    for year in range(calls.shape[1]):  # over the fund's years, vectorised over draws
+        balance += distributions[:, year]
+        np.minimum(balance, calls[:, year], out=recycled[:, year])
+        balance -= recycled[:, year]
+    paid_out = np.zeros_like(distributions)
+    paid_out[:, -1] = balance
+    return recycled, paid_out
+
+
+__all__ = ["NO_BREACH", "FundDraws", "first_true", "recycle"]

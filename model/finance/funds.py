@@ -37,7 +37,7 @@ from model.finance.draw_arrays import (
     rows_of_blocks,
     to_horizon,
 )
-from model.finance.fund_draws import NO_BREACH, FundDraws, first_true
+from model.finance.fund_draws import NO_BREACH, FundDraws, first_true, recycle
 from model.finance.fund_tables import summarize_funds
 from model.finance.outcomes import (
     OutcomeTable,
@@ -46,6 +46,7 @@ from model.finance.outcomes import (
     per_category,
     sample_outcomes,
 )
+from model.finance.period_tables import Flow
 from model.policy.periods import Periods
 from model.policy.programmes import FundSpec, LossBase, LossMeasure, ToleranceRule
 
@@ -361,9 +362,16 @@ def _fund_draws(spec: FundSpec, years: np.ndarray, rows: dict[str, np.ndarray]) 
             excess_paid_out, axis=1, prepend=0.0
         )
     share = spec.city_share
+    recycled_life, paid_out_life = recycle(spec, calls_life, dist_by_year)
     calls, calls_before, calls_beyond = to_horizon(calls_life, spec.first_year, years, stock=False)
     dists, dists_before, dists_beyond = to_horizon(
         dist_by_year, spec.first_year, years, stock=False
+    )
+    recycled, recycled_before, recycled_beyond = to_horizon(
+        recycled_life, spec.first_year, years, stock=False
+    )
+    paid_out, paid_out_before, paid_out_beyond = to_horizon(
+        paid_out_life, spec.first_year, years, stock=False
     )
 
     def stock(values):
@@ -395,6 +403,12 @@ def _fund_draws(spec: FundSpec, years: np.ndarray, rows: dict[str, np.ndarray]) 
         distributions_before_yuan=dists_before,
         calls_beyond_yuan=calls_beyond,
         distributions_beyond_yuan=dists_beyond,
+        recycled_yuan=recycled,
+        paid_out_yuan=paid_out,
+        recycled_before_yuan=recycled_before,
+        recycled_beyond_yuan=recycled_beyond,
+        paid_out_before_yuan=paid_out_before,
+        paid_out_beyond_yuan=paid_out_beyond,
     )
 
 
@@ -444,6 +458,37 @@ class Fund(SpecModel[FundSpec]):
     def expected_outlay(self, years: Sequence[int]) -> np.ndarray:
         """Capital calls have no closed form: NaN in every year."""
         return np.full(len(years), np.nan)
+
+    def budget_flows(self, draws: FundDraws) -> dict[str, Flow]:
+        """The city's calls split into investments and fees, the distributions it
+        recycles and those paid back (see :meth:`Programme.budget_flows`)."""
+        spec, share = self.spec, draws.city_share
+        fees, fees_before, fees_beyond = to_horizon(
+            spec.fee_schedule()[None, :], spec.first_year, np.asarray(draws.years), stock=False
+        )
+        return {
+            "capital_calls": (
+                share * (draws.calls_yuan - fees),
+                share * (draws.calls_before_yuan - fees_before),
+                share * (draws.calls_beyond_yuan - fees_beyond),
+            ),
+            "fees": (share * fees, share * fees_before, share * fees_beyond),
+            "recycled": (
+                share * draws.recycled_yuan,
+                share * draws.recycled_before_yuan,
+                share * draws.recycled_beyond_yuan,
+            ),
+            "appropriation": (
+                draws.budget_outlay,
+                share * (draws.calls_before_yuan - draws.recycled_before_yuan),
+                share * (draws.calls_beyond_yuan - draws.recycled_beyond_yuan),
+            ),
+            "returned": (
+                draws.budget_inflow,
+                share * draws.paid_out_before_yuan,
+                share * draws.paid_out_beyond_yuan,
+            ),
+        }
 
 
 __all__ = ["Fund", "simulate_fund"]

@@ -34,7 +34,7 @@ from model.finance.draw_arrays import (
     run_sums,
     to_horizon,
 )
-from model.finance.period_tables import period_totals, totals_frame
+from model.finance.period_tables import Flow, period_totals, totals_frame
 from model.policy.periods import Periods
 from model.policy.programmes import LoanPoolSpec
 
@@ -137,6 +137,8 @@ class LoanDraws:
     capital_yuan : (n, Y)
         The city's payment into the pool when it is capitalised up front (zeros when the
         pool is paid as claims arise); the pool is then topped up by each payout.
+    payout_lag_years : int
+        Years from a loan to its compensation (for the split of existing commitments).
     """
 
     pool_id: str
@@ -151,6 +153,7 @@ class LoanDraws:
     payout_before_yuan: np.ndarray
     payout_beyond_yuan: np.ndarray
     capital_yuan: np.ndarray
+    payout_lag_years: int = 1
 
     @classmethod
     def concat(cls, parts: Sequence[LoanDraws]) -> LoanDraws:
@@ -172,6 +175,18 @@ class LoanDraws:
     def budget_inflow(self) -> np.ndarray:
         """Nothing comes back to the city from the pool (zeros, (n, Y))."""
         return np.zeros_like(self.payout_yuan)
+
+    @property
+    def gross_outlay(self) -> np.ndarray:
+        """The city's outlay (the pool has no other payer; yuan, (n, Y))."""
+        return self.budget_outlay
+
+    def existing_outlay(self, plan_start: int) -> np.ndarray:
+        """Compensation for losses on loans made before ``plan_start`` (paid
+        ``payout_lag_years`` after the lending), and capital paid before it (yuan)."""
+        years = np.asarray(self.years)
+        lent_before = years - self.payout_lag_years < plan_start
+        return self.payout_yuan * lent_before + self.capital_yuan * (years < plan_start)
 
 
 def _symmetric_beta(
@@ -302,6 +317,7 @@ def _loan_draws(spec: LoanPoolSpec, years: np.ndarray, rows: dict[str, np.ndarra
         payout_before_yuan=before,
         payout_beyond_yuan=beyond,
         capital_yuan=np.broadcast_to(pool_capital(spec, years), payout.shape).copy(),
+        payout_lag_years=spec.payout_lag_years,
     )
 
 
@@ -412,6 +428,19 @@ class LoanPool(SpecModel[LoanPoolSpec]):
     def simulate(self, years: Sequence[int], start: int, stop: int, *, seed: int) -> LoanDraws:
         """Draws ``[start, stop)`` on the run's year axis (see :func:`simulate_loans`)."""
         return simulate_loans(self.spec, years, start, stop, seed=seed)
+
+    def budget_flows(self, draws: LoanDraws) -> dict[str, Flow]:
+        """Compensation (and any pool capital) is the appropriation; nothing comes back
+        (see :meth:`Programme.budget_flows`)."""
+        outlay = (draws.budget_outlay, draws.payout_before_yuan, draws.payout_beyond_yuan)
+        zero = (np.zeros_like(draws.payout_yuan), 0.0, 0.0)
+        return {
+            "capital_calls": outlay,
+            "fees": zero,
+            "recycled": zero,
+            "appropriation": outlay,
+            "returned": zero,
+        }
 
     def summarize(self, draws: LoanDraws, periods: Periods) -> dict[str, pd.DataFrame]:
         """The pool's tables (see :func:`summarize_loans`)."""

@@ -201,17 +201,19 @@ def apply_overlay(base: Document, overlay: dict, name: str) -> Document:
         for item_id, fields in items.items()
         if item_id in base_items and isinstance(fields, dict)
     }
-    if isinstance(body.get("catalog"), str):  # a variant's own catalog, beside the variant
-        folder = Path(name).parent if Path(name).exists() else Path.cwd()
-        body["catalog"] = str(real_path(folder / body["catalog"]))
+    for key in ("catalog", "classification"):  # a variant's own files, beside the variant
+        if isinstance(body.get(key), str):
+            folder = Path(name).parent if Path(name).exists() else Path.cwd()
+            body[key] = str(real_path(folder / body[key]))
     provenance = dict(base.provenance)
     for key in body:
         if key != "items" or items:
             provenance[(key,)] = name
     for item_id, fields in body["items"].items():
         provenance.update({("items", item_id, key): name for key in fields})
-    if isinstance(body.get("funds"), dict):
-        provenance.update({("funds", fund_id): name for fund_id in body["funds"]})
+    for section in ("funds", "funding", "known_amounts"):  # sections keyed by item id
+        if isinstance(body.get(section), dict):
+            provenance.update({(section, item_id): name for item_id in body[section]})
     return Document(
         merge(base.data, body),
         [*base.files, name],
@@ -237,6 +239,7 @@ def blamer(document: Document) -> Callable[..., str]:
         for key in (
             ("items", item, head),
             ("funds", item),
+            (head, item) if head in ("funding", "known_amounts") else None,
             (group,),
             (head,) if item is None else None,
         ):

@@ -88,6 +88,22 @@ class LossBase(StrEnum):
     COMMITTED = "committed"  # the fund's size (基金规模, 10亿元 for the seed fund)
 
 
+class DistributionUse(StrEnum):
+    """Where the city's share of a fund's distributions goes."""
+
+    TREASURY = "treasury"  # paid back to the treasury as received (上缴国库)
+    RECYCLE = "recycle"  # kept in the fund to meet later calls; the rest at liquidation
+
+
+#: Basis of the default destination of distributions.
+TREASURY_BASIS = (
+    "Default: distributions are paid back as received. 财预〔2015〕210号《政府投资基金暂行管理"
+    "办法》第十八条: 政府投资基金终止后…将政府出资额和归属政府的收益…及时足额上缴国库 (reprint: "
+    "dtgsite.com/Index/show/catid/36/id/7303.html); no rule found on distributions during "
+    "the fund's life, so returning them as received is an ASSUMPTION."
+)
+
+
 class FundHistory(StrictModel):
     """What a fund did before its ``first_year`` in the model.
 
@@ -165,6 +181,8 @@ class FundSpec(StrictModel):
     loss_measure: Annotated[LossMeasure, Field(strict=False)] = LossMeasure.GROSS
     loss_base: Annotated[LossBase, Field(strict=False)] = LossBase.INVESTED
     history: FundHistory | None = None
+    distributions_to: Annotated[DistributionUse, Field(strict=False)] = DistributionUse.TREASURY
+    distributions_basis: str = Field(default=TREASURY_BASIS, min_length=3)
     stages: list[StageSpec] = Field(min_length=1, max_length=3)
     basis: str = Field(min_length=1)
 
@@ -407,8 +425,10 @@ ProgrammeSpec = FundSpec | ConversionSpec | LoanPoolSpec
 __all__ = [
     "ARTICLE_21_CAP_YUAN",
     "MAX_LOSSES_PER_YEAR",
+    "TREASURY_BASIS",
     "Category",
     "ConversionSpec",
+    "DistributionUse",
     "FundHistory",
     "FundSpec",
     "LoanPoolSpec",

@@ -13,6 +13,8 @@ from dataclasses import dataclass
 from typing import Any, Protocol
 
 from model.core.schema import CapBasis, Modeller, PaymentKind
+from model.policy.budget_checks import row_funding
+from model.policy.budget_schema import Funding
 from model.policy.catalog import Catalog, LineItem
 from model.policy.distributions import FORMULA_SPECS, FixedShare, StockFlowCount
 from model.policy.periods import PLAN_YEARS
@@ -59,6 +61,8 @@ class ResolvedItem:
         The award distribution (a formula's bound to the catalog's rate and cap).
     takeup, retention, city_share : float
         Probabilities and shares in force (1 where the scenario states none).
+    funding : Funding
+        Who pays the item (the city's share is ``city_share``).
     recurring_until : int
         The last year a recurring award pays (the horizon's end by default).
     """
@@ -74,6 +78,7 @@ class ResolvedItem:
     retention: float
     city_share: float
     recurring_until: int
+    funding: Funding
 
     @property
     def id(self) -> str:
@@ -366,8 +371,9 @@ def _resolved_item(
         award=award,
         takeup=a.takeup.value if a.takeup else 1.0,
         retention=a.retention.value if a.retention else 1.0,
-        city_share=a.city_share.value if a.city_share else 1.0,
+        city_share=row_funding(spec, line.id).city,
         recurring_until=a.recurring_until if a.recurring_until is not None else spec.horizon.end,
+        funding=row_funding(spec, line.id),
     )
 
 

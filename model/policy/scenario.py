@@ -26,7 +26,10 @@ from model.core.errors import InputError, Problem
 from model.core.paths import require_scenario_files, resolve_scenario_path, scenario_roots
 from model.core.validation import problems_from_validation
 from model.core.yamlio import read_yaml
+from model.policy.budget_checks import budget_problems, row_funding
+from model.policy.budget_schema import Funding
 from model.policy.catalog import Catalog
+from model.policy.classification import Classification, load_classification
 from model.policy.documents import (
     Document,
     apply_overlay,
@@ -74,6 +77,9 @@ class Scenario:
     provenance : dict of tuple to str
         The file that set each field of ``document`` (see
         :class:`model.policy.documents.Document`).
+    classification : Classification or None
+        The functional classification of the catalog's items (206 科学技术支出), when
+        the scenario's ``classification`` file exists.
     """
 
     name: str
@@ -85,6 +91,7 @@ class Scenario:
     readings: dict[str, str] = field(default_factory=dict)
     overridden: dict[tuple, str] = field(default_factory=dict, repr=False)
     provenance: dict[tuple, str] = field(default_factory=dict, repr=False)
+    classification: Classification | None = field(default=None, repr=False)
 
     @property
     def readings_pinned(self) -> dict[str, str]:
@@ -141,6 +148,15 @@ class Scenario:
         if spec.loan_compensation is not None:
             found.append(spec.loan_compensation)
         return tuple(found)
+
+    @property
+    def row_ids(self) -> list[str]:
+        """The rows of a run: the grant items, then the capital programmes."""
+        return [*self.items, *(programme.id for programme in self.programmes)]
+
+    def funding(self, row_id: str) -> Funding:
+        """Who pays a row of the run (see :func:`model.policy.budget_checks.row_funding`)."""
+        return row_funding(self.spec, row_id)
 
     @cached_property
     def payment_years(self) -> list[int]:
@@ -287,6 +303,8 @@ def _build(document: Document) -> Scenario:
     if catalog is None or in_force is None:  # its problems are reported already
         raise InputError(unique_problems(problems))
     items = resolve_items(spec, catalog, _reporter(problems, blame))
+    budget_problems(spec, catalog, _reporter(problems, blame))
+    classification = _classification(spec, document, catalog, problems, blame)
     if problems:
         raise InputError(unique_problems(problems))
     scenario = Scenario(
@@ -299,6 +317,7 @@ def _build(document: Document) -> Scenario:
         in_force,
         overridden,
         provenance,
+        classification,
     )
     if spec.timing is not None:  # its item ids are only known once the items are resolved
         scenario.timing_settings(source=blame(None, "timing"))
@@ -355,6 +374,37 @@ def _present(data: dict, key: tuple) -> bool:
     return True
 
 
+def _classification(
+    spec: ScenarioFile,
+    document: Document,
+    catalog: Catalog,
+    problems: list[Problem],
+    blame: Callable[[str | None, str | None], str],
+) -> Classification | None:
+    """The scenario's classification file, checked against its catalog; ``None`` when the
+    default file is absent (a scenario with a catalog of its own need not classify it).
+    The default file is the one beside the catalog."""
+    default = spec.classification == ScenarioFile.model_fields["classification"].default
+    folder = (document.base_dir / spec.catalog).parent if default else document.base_dir
+    path = folder / spec.classification
+    if not path.is_file():
+        if not default:
+            problems.append(
+                Problem(
+                    blame(None, "classification"),
+                    None,
+                    "classification",
+                    f"classification file {os.path.normpath(path)} not found",
+                )
+            )
+        return None
+    try:
+        return load_classification(path, catalog.ids)
+    except InputError as error:
+        problems.extend(error.problems)
+        return None
+
+
 def _reporter(problems: list[Problem], blame: Callable[..., str]) -> Report:
     """A ``report`` callback appending to ``problems``, each blamed on the file that set it
     (or, for a problem between two fields, on the later of the files that set them)."""
@@ -398,67 +448,13 @@ def _semantic_problems_of_valid_items(
 def _split_loc(loc: tuple) -> tuple[str | None, tuple]:
     if len(loc) >= 2 and loc[0] == "items":
         return str(loc[1]), loc[2:]
+    if len(loc) >= 2 and loc[0] in ("funding", "known_amounts"):
+        return str(loc[1]), (loc[0], *loc[2:])
     if len(loc) >= 2 and loc[0] == "funds":
         return str(loc[1]), loc[2:]
     if len(loc) >= 2 and loc[0] == "ceilings" and isinstance(loc[1], int):
         return f"ceilings[{loc[1]}]", loc[2:]
     return None, loc
-
-
-def assumption_rows(scenario: Scenario) -> list[dict[str, Any]]:
-    """Every assumption of a scenario with its basis, one row each (for reports)."""
-    rows: list[dict[str, Any]] = []
-    for item in scenario.items.values():
-        a = item.assumptions
-
-        def add(what: str, value: Any, basis: str, item=item) -> None:
-            rows.append(
-                {
-                    "item": item.id,
-                    "article": item.line.article,
-                    "name_zh": item.line.name_zh,
-                    "assumption": what,
-                    "value": value,
-                    "basis": basis,
-                }
-            )
-
-        add(
-            "uptake",
-            a.uptake.model_dump(exclude={"basis", "first_year"}, by_alias=True, exclude_none=True),
-            a.uptake.basis,
-        )
-        add(
-            "award",
-            item.award.model_dump(exclude={"basis", "rate", "cap_yuan"}, exclude_none=True),
-            item.award.basis,
-        )
-        for name in ("takeup", "retention", "city_share"):
-            assumed = getattr(a, name)
-            if assumed is not None:
-                add(name, assumed.value, assumed.basis)
-        for stage in a.stages or []:
-            add(
-                f"stage {stage.name_en}",
-                {
-                    "share": stage.share,
-                    "probability": stage.probability,
-                    "lag_years": stage.lag_years,
-                },
-                stage.basis,
-            )
-    if scenario.spec.climate is not None:
-        rows.append(
-            {
-                "item": "*",
-                "article": None,
-                "name_zh": "创新景气因子",
-                "assumption": "climate persistence",
-                "value": scenario.spec.climate.persistence,
-                "basis": scenario.spec.climate.basis,
-            }
-        )
-    return rows
 
 
 def apply_variant(
@@ -485,6 +481,5 @@ __all__ = [
     "ScenarioFile",
     "TimingOverride",
     "apply_variant",
-    "assumption_rows",
     "load_scenario",
 ]

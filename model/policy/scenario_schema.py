@@ -13,6 +13,7 @@ from typing import Annotated, Any
 from pydantic import Field, model_validator
 
 from model.core.schema import MoneyYuan, PositiveFraction, Probability, StrictModel, Year
+from model.policy.budget_schema import Affordability, Discounting, Funding, KnownAmounts
 from model.policy.distributions import Basis, CountSpec, ShareSpec
 from model.policy.programmes import ConversionSpec, FundSpec, LoanPoolSpec
 from model.policy.timing_settings import TimingOverride, TimingSettings
@@ -132,6 +133,23 @@ class ScenarioFile(StrictModel):
     conversion: ConversionSpec | None = None
     loan_compensation: LoanPoolSpec | None = None
     timing: TimingSettings | None = None
+    funding: dict[str, Funding] = Field(
+        default_factory=dict,
+        description="Who pays each line item (item id → shares of city, district, province, "
+        "other); the city pays in full where none is given.",
+    )
+    known_amounts: dict[str, KnownAmounts] = Field(
+        default_factory=dict,
+        description="The city's outlay in years before the plan (决算/已执行), replacing the "
+        "simulation there.",
+    )
+    discounting: Discounting | None = None
+    affordability: Affordability | None = None
+    classification: str = Field(
+        default="budget_classes.yaml",
+        description="The functional classification of the line items (206 科学技术支出), "
+        "relative to the scenario file; by default the file beside the catalog.",
+    )
 
     @model_validator(mode="before")
     @classmethod

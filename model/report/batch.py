@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -11,11 +12,16 @@ import numpy as np
 import pandas as pd
 from tqdm import tqdm
 
+from model.analysis.budget import budget_tables
+from model.analysis.plan import plan_groupings
+from model.analysis.present_value import discounting_of
 from model.analysis.readings import ReadingsResult, uncertainty_table
-from model.analysis.tables import RunAccumulator, Summary
+from model.analysis.tables import RunAccumulator, Summary, budgets_by_year
 from model.core.streams import check_draws, check_seed
 from model.core.units import Unit
-from model.policy.scenario import Scenario, assumption_rows
+from model.policy.assumptions import assumption_rows
+from model.policy.budget_schema import Discounting
+from model.policy.scenario import Scenario
 from model.report.chartstyle import display_names
 from model.report.manifest import build_manifest, write_manifest
 from model.report.output import DrawsWriter, atomic_directory, write_csv
@@ -41,6 +47,10 @@ CSV_TABLES = (
 )
 
 
+#: A budget (yuan): one for every horizon year, one per year, or year → budget.
+Budget = float | Sequence[float] | Mapping[int, float] | None
+
+
 @dataclass(frozen=True)
 class RunOutput:
     """What :func:`run_batch` produced."""
@@ -50,6 +60,7 @@ class RunOutput:
     files: dict[str, str]
     manifest: dict[str, Any]
     readings: ReadingsResult | None = None
+    budget: dict[str, pd.DataFrame] = field(default_factory=dict)
 
     @property
     def uncertainty(self) -> pd.DataFrame | None:
@@ -58,6 +69,64 @@ class RunOutput:
         if self.readings is None:
             return None
         return uncertainty_table(self.summary, self.readings)
+
+
+def accumulate(
+    scenario: Scenario,
+    *,
+    draws: int,
+    seed: int,
+    budget_yuan: Budget = None,
+    progress: bool | None = None,
+    on_chunk: Callable[[Results], None] | None = None,
+) -> Summary:
+    """Simulate ``scenario`` in memory-bounded chunks and build its tables, keeping the
+    medium-term plan's per-draw totals (:func:`~model.analysis.plan.plan_groupings`).
+
+    ``on_chunk`` sees every chunk (e.g. to stream draws to a file).
+    """
+    accumulator = RunAccumulator(
+        scenario, budget_yuan=budget_yuan, groupings=plan_groupings(scenario)
+    )
+    with tqdm(
+        total=draws,
+        unit="draw",
+        disable=None if progress is None else not progress,
+        leave=False,
+        mininterval=0.5,
+    ) as bar:
+        for chunk in simulate_chunks(scenario, draws, seed=seed):
+            accumulator.add(chunk)
+            if on_chunk is not None:
+                on_chunk(chunk)
+            bar.update(chunk.draws)
+    return accumulator.finish()
+
+
+def run_manifest(
+    command: str,
+    scenario: Scenario,
+    *,
+    draws: int,
+    seed: int,
+    unit: Unit,
+    budget_yuan: Budget,
+    discounting: Discounting,
+) -> dict[str, Any]:
+    """The manifest of a run: the budgets by year, the discounting with its basis, the
+    horizon and the years."""
+    budgets = budgets_by_year(budget_yuan, scenario.years)
+    return build_manifest(
+        command,
+        [scenario],
+        seed=seed,
+        draws=draws,
+        unit=unit,
+        budget_yuan=budgets,
+        discounting=discounting.model_dump(),
+        horizon=[scenario.years[0], scenario.years[-1]],
+        years=scenario.payment_years,
+    )
 
 
 def draw_columns(scenario: Scenario) -> list[tuple[int, int, str]]:
@@ -95,11 +164,12 @@ def run_batch(
     seed: int,
     out_dir: str | Path,
     unit: Unit = Unit.WAN,
-    budget_yuan: float | None = None,
+    budget_yuan: Budget = None,
     progress: bool | None = None,
     write_draws: bool = True,
     timeline_draws: int | None = None,
     readings: ReadingsResult | None = None,
+    discounting: Discounting | None = None,
 ) -> RunOutput:
     """Simulate ``scenario`` and write its outputs into ``out_dir`` atomically.
 
@@ -114,8 +184,9 @@ def run_batch(
         Destination folder (replaced as a whole when the run succeeds).
     unit : Unit
         Presentation unit of the CSV and Excel tables (computation is in yuan).
-    budget_yuan : float, optional
-        A yearly budget; the tables report ``P(total > budget)``.
+    budget_yuan : float, sequence or mapping, optional
+        A budget for every horizon year, one per year, or year → budget (yuan); the
+        tables report ``P(total > budget)`` and the expected shortfall.
     progress : bool, optional
         Show a progress bar (default: on long runs when writing to a terminal).
     write_draws : bool
@@ -128,6 +199,9 @@ def run_batch(
         (:func:`model.analysis.readings.evaluate_readings`): adds ``uncertainty.csv`` (the
         Monte Carlo interval and the readings envelope side by side, the workbook's first
         sheet) and ``readings.csv``.
+    discounting : Discounting, optional
+        Discount and inflation rates with their basis (default: the scenario's, else
+        undiscounted).
 
     Returns
     -------
@@ -139,38 +213,39 @@ def run_batch(
         check_draws(timeline_draws, source="--timeline-draws")
     clock = time.perf_counter()
     out_dir = Path(out_dir)
-    accumulator = RunAccumulator(scenario, budget_yuan=budget_yuan)
+    discounting = discounting or discounting_of(scenario)
     columns = draw_columns(scenario)
-    manifest = build_manifest(
+    manifest = run_manifest(
         "run",
-        [scenario],
-        seed=seed,
+        scenario,
         draws=draws,
+        seed=seed,
         unit=unit,
         budget_yuan=budget_yuan,
-        horizon=[scenario.years[0], scenario.years[-1]],
-        years=scenario.payment_years,
+        discounting=discounting,
     )
     with atomic_directory(out_dir) as staging:
         writer = DrawsWriter(staging / "draws.parquet") if write_draws else None
-        with tqdm(
-            total=draws,
-            unit="draw",
-            disable=None if progress is None else not progress,
-            leave=False,
-            mininterval=0.5,
-        ) as bar:
-            for chunk in simulate_chunks(scenario, draws, seed=seed):
-                accumulator.add(chunk)
-                if writer is not None:
-                    writer.write(draw_frame(chunk, columns))
-                bar.update(chunk.draws)
+
+        def stream_draws(chunk: Results) -> None:
+            if writer is not None:
+                writer.write(draw_frame(chunk, columns))
+
+        summary = accumulate(
+            scenario,
+            draws=draws,
+            seed=seed,
+            budget_yuan=budget_yuan,
+            progress=progress,
+            on_chunk=stream_draws,
+        )
         if writer is not None:
             writer.close()
-        summary = accumulator.finish()
+        budget = budget_tables(summary, scenario, discounting)
         assumptions = pd.DataFrame(assumption_rows(scenario)).set_index("item")
         assumptions["value"] = assumptions["value"].map(str)
         tables = write_tables(staging, {name: summary.tables[name] for name in CSV_TABLES}, unit)
+        budget_sheets = write_tables(staging, budget, unit)
         write_csv(assumptions, staging / "assumptions.csv")
         programme_tables = write_tables(staging, summary.programme_tables, unit)
         names = display_names([scenario])
@@ -193,7 +268,9 @@ def run_batch(
             )
         sheets = {
             **({"uncertainty": headline["uncertainty"]} if headline else {}),
+            "plan": budget_sheets.pop("plan"),
             **tables,
+            **budget_sheets,
             "fan": to_unit(summary.tables["fan"], unit),
             **programme_tables,
             **({"readings": headline["readings"]} if headline else {}),
@@ -209,7 +286,16 @@ def run_batch(
                 build_manifest("timeline", [scenario], seed=seed, draws=timeline_draws, unit=unit),
             )
         manifest = write_manifest(staging, manifest)
-    return RunOutput(summary, out_dir, manifest["files_sha256"], manifest, readings)
+    return RunOutput(summary, out_dir, manifest["files_sha256"], manifest, readings, budget)
 
 
-__all__ = ["CSV_TABLES", "RunOutput", "draw_columns", "draw_frame", "run_batch"]
+__all__ = [
+    "CSV_TABLES",
+    "Budget",
+    "RunOutput",
+    "accumulate",
+    "draw_columns",
+    "draw_frame",
+    "run_batch",
+    "run_manifest",
+]

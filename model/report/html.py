@@ -61,7 +61,14 @@ def _format(column: str, value: Any, unit: Unit) -> tuple[str, bool]:
     stem, money = _stem(column, unit)
     if money:
         return format_money(value, unit), True
-    if stem.startswith(("p_", "loss_ratio_")) or stem in ("tolerance", "share", "city_share"):
+    if re.sub(r"_\d{4}$", "", stem).endswith(("revenue_share", "expenditure_share")):
+        # shares of the city's budget aggregates are small: to a hundredth of a percent
+        return f"{value:.2%}", True
+    if (
+        stem.startswith(("p_", "loss_ratio_"))
+        or stem in ("tolerance", "share")
+        or stem.endswith(("_share", "_rate"))
+    ):
         return f"{value:.1%}", True
     if stem in ("items", "article", "rank", "draws") or stem.endswith("year"):
         return f"{value:.0f}", True

@@ -81,6 +81,16 @@ def fan_chart(summary: Summary, unit: Unit = Unit.WAN, names: Names | None = Non
     if summary.budget_yuan is not None:
         budget = summary.budget_yuan / unit.divisor
         axis.axhline(budget, color=RED, linewidth=1, label=text("年度预算", "yearly budget"))
+    elif summary.budgets:  # a budget per year: a step at each year
+        budget_years = sorted(summary.budgets)
+        axis.step(
+            budget_years,
+            [summary.budgets[y] / unit.divisor for y in budget_years],
+            where="mid",
+            color=RED,
+            linewidth=1,
+            label=text("年度预算", "yearly budget"),
+        )
     _year_axis(axis, years)
     axis.set_ylabel(money_label(unit))
     money_axis(axis.yaxis, unit)
@@ -107,8 +117,8 @@ def distribution_chart(
     horizon = [year for year in summary.year_totals.columns if year in summary.horizon]
     totals = summary.year_totals[horizon].sum(axis=1).to_numpy() / unit.divisor
     p5, p50, p95 = np.percentile(totals, [5, 50, 95])
-    if budget_total_yuan is None and summary.budget_yuan is not None:
-        budget_total_yuan = summary.budget_yuan * len(horizon)
+    if budget_total_yuan is None and summary.budgets:
+        budget_total_yuan = sum(summary.budgets[y] for y in horizon if y in summary.budgets)
     figure = new_figure(8, 4.8)
     axis = figure.add_subplot()
     axis.hist(totals, bins=min(60, max(10, len(totals) // 50)), color=BLUE, alpha=0.55)

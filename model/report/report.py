@@ -27,11 +27,14 @@ from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+import pandas as pd
+
 from model.analysis.compare import Comparison
 from model.analysis.readings import ReadingsResult, uncertainty_table
 from model.analysis.tables import Summary
 from model.core.units import Unit
 from model.policy.scenario import Scenario
+from model.report.budget_sections import budget_report_sections
 from model.report.chartstyle import display_names
 from model.report.folders import file_mode
 from model.report.fonts import configure_cjk_font, font_face_css
@@ -112,6 +115,7 @@ def render_report(
     unit: Unit = Unit.WAN,
     comparison: Comparison | None = None,
     readings: ReadingsResult | None = None,
+    budget: Mapping[str, pd.DataFrame] | None = None,
 ) -> str:
     """The report as an HTML string (see :func:`write_report`)."""
     charts = _charts(summary, scenario, unit, comparison)
@@ -134,6 +138,7 @@ def render_report(
     ]
     if readings is not None:
         sections.append(readings_section(readings, unit))
+    sections += budget_report_sections(budget or {}, scenario, unit)
     sections += budget_sections(summary, unit)
     sections.append(commitments_section(summary, unit))
     funds = funds_section(summary, unit, charts)
@@ -149,9 +154,11 @@ def render_report(
         if scenario.spec.description
         else ""
     )
+    plan = scenario.periods.label("plan")
     subtitle = (
-        f"情景 {scenario.name} · {span} · {summary.draws:,} 次模拟 · 随机种子 "
-        f"{summary.seed} · fiscalsim {manifest.get('version', '')}"
+        f"情景 {scenario.name} · 测算期 {span} · 规划期 {plan}（{scenario.plan_start} 年约束性）· "
+        f"{summary.draws:,} 次模拟 · 随机种子 {summary.seed} · fiscalsim "
+        f"{manifest.get('version', '')}"
     )
     policy = html_bilingual(
         f"《{POLICY_ZH}》财政成本蒙特卡洛模拟", f"Monte Carlo fiscal cost of {POLICY_EN}"
@@ -215,6 +222,7 @@ def write_report(
     unit: Unit = Unit.WAN,
     comparison: Comparison | None = None,
     readings: ReadingsResult | None = None,
+    budget: Mapping[str, pd.DataFrame] | None = None,
 ) -> Path:
     """Write the self-contained bilingual HTML report of a run.
 
@@ -235,6 +243,8 @@ def write_report(
     readings : ReadingsResult, optional
         The clause readings costed against this scenario: the readings envelope beside
         the Monte Carlo interval on the first screen, and the section 「条文解读」.
+    budget : mapping of str to DataFrame, optional
+        The run's budget tables (:func:`model.analysis.budget.budget_tables`).
 
     Returns
     -------
@@ -243,7 +253,13 @@ def write_report(
     """
     path = Path(path)
     text = render_report(
-        summary, scenario, manifest, unit=unit, comparison=comparison, readings=readings
+        summary,
+        scenario,
+        manifest,
+        unit=unit,
+        comparison=comparison,
+        readings=readings,
+        budget=budget,
     )
     _write_atomically(text, path)
     return path
@@ -269,6 +285,7 @@ def attach_report(
         unit=unit,
         comparison=comparison,
         readings=output.readings,
+        budget=output.budget,
     )
     manifest_path = output.out_dir / MANIFEST
     if manifest_path.is_file():

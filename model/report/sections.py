@@ -14,7 +14,8 @@ import pandas as pd
 from model.analysis.compare import Comparison
 from model.analysis.tables import Summary
 from model.core.units import Unit
-from model.policy.scenario import Scenario, assumption_rows
+from model.policy.assumptions import assumption_rows
+from model.policy.scenario import Scenario
 from model.report.html import (
     esc,
     format_money,

@@ -28,7 +28,9 @@ def expected_demand(scenario: Scenario) -> pd.DataFrame:
       last paying year, with ``r`` the annual retention;
     * ``staged``: ``E[N_c]·(p_1⋯p_s)·share_s·A`` in year ``c + lag_1 + … + lag_s``;
     * funds, 先投后股 and the loan pool: their city outlay where a closed form exists
-      (:meth:`model.finance.contract.Programme.expected_outlay`), else NaN.
+      (:meth:`model.finance.contract.Programme.expected_outlay`), else NaN;
+    * a year with a known amount (``known_amounts``): that amount, grossed up by the
+      row's city share, as in every draw.
 
     Returns
     -------
@@ -61,6 +63,10 @@ def expected_demand(scenario: Scenario) -> pd.DataFrame:
     if models:
         expected = np.vstack([expected, *[model.expected_outlay(years) for model in models]])
     index = [*scenario.items, *(model.id for model in models)]
+    for item_id, known in scenario.spec.known_amounts.items():
+        share = scenario.funding(item_id).city
+        for year, amount in known.amounts.items():
+            expected[index.index(item_id), years.index(year)] = amount / share if amount else 0.0
     return pd.DataFrame(
         expected, index=pd.Index(index, name="item"), columns=pd.Index(years, name="year")
     )
@@ -69,8 +75,8 @@ def expected_demand(scenario: Scenario) -> pd.DataFrame:
 def expected_city_cost(scenario: Scenario) -> pd.DataFrame:
     """Expected cost to the city by item and year (demand times city share), yuan."""
     demand = expected_demand(scenario)
-    shares = pd.Series({i: item.city_share for i, item in scenario.items.items()})
-    return demand.mul(shares.reindex(demand.index, fill_value=1.0), axis=0)
+    shares = pd.Series({i: scenario.funding(i).city for i in demand.index})
+    return demand.mul(shares, axis=0)
 
 
 __all__ = ["expected_city_cost", "expected_demand"]

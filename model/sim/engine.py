@@ -28,6 +28,7 @@ from model.policy.resolve import ResolvedItem
 from model.policy.scenario import Scenario
 from model.sim.ceilings import apply_ceilings
 from model.sim.count_tables import CountTable
+from model.sim.decided import apply_known_amounts, prorate_existing
 from model.sim.results import Results, item_frame
 
 #: Sums of at most this many awards are drawn award by award (exact); larger sums use
@@ -53,6 +54,9 @@ class ItemPlan:
         The count distribution after take-up, per admission year.
     last_recurring : int
         Position of the last paying year of a recurring item (−1 when none).
+    existing : int
+        Number of cohorts admitted before the plan starts: what they are paid in any
+        year is owed under commitments already made (既有).
     """
 
     item: ResolvedItem
@@ -60,6 +64,7 @@ class ItemPlan:
     cohorts: list[int]
     tables: list[CountTable]
     last_recurring: int
+    existing: int = 0
 
 
 _TABLES: dict[tuple, CountTable] = {}
@@ -94,6 +99,7 @@ def plan_items(scenario: Scenario, years: list[int]) -> list[ItemPlan]:
                 cohorts=[position[y] for y in item.admission_years],
                 tables=tables,
                 last_recurring=position.get(item.recurring_until, -1),
+                existing=sum(year < scenario.plan_start for year in item.admission_years),
             )
         )
     return plans
@@ -142,7 +148,7 @@ def simulate_chunks(
     years = scenario.payment_years
     plans = plan_items(scenario, years)
     if chunk_draws is None:
-        per_draw = (len(plans) + len(scenario.programmes) + 1) * len(years) * 8 * 4
+        per_draw = (len(plans) + len(scenario.programmes) + 1) * len(years) * 8 * 5
         chunk_draws = CHUNK_BYTES // per_draw
     chunk_draws = max(BLOCK_DRAWS, chunk_draws // BLOCK_DRAWS * BLOCK_DRAWS)
     for first in range(0, draws, chunk_draws):
@@ -159,6 +165,8 @@ def _simulate(
     rows_total = len(plans) + len(models)
     demand = np.zeros((rows_total, len(years), draws))
     admitted = np.zeros((rows_total, len(years), draws), dtype=np.int32)
+    # what commitments made before the plan owe: nothing when the plan starts the horizon
+    existing = np.zeros_like(demand) if scenario.plan_start > years[0] else None
     row = 0
     for block, lo, hi in block_ranges(start, start + draws):
         rows = slice(row, row + hi - lo)
@@ -173,25 +181,35 @@ def _simulate(
                 climate,
                 demand[plan.index, :, rows],
                 admitted[plan.index, :, rows],
+                None if existing is None else existing[plan.index, :, rows],
             )
         row += hi - lo
     programme_draws = {}
     for offset, model in enumerate(models):
         simulated = model.simulate(years, start, start + draws, seed=seed)
-        demand[len(plans) + offset] = simulated.budget_outlay.T
+        demand[len(plans) + offset] = simulated.gross_outlay.T
+        if existing is not None:
+            existing[len(plans) + offset] = simulated.existing_outlay(scenario.plan_start).T
         programme_draws[model.id] = simulated
     demand = demand.transpose(2, 0, 1)
+    funded = apply_ceilings(scenario, years, demand)
+    if existing is not None:
+        existing = prorate_existing(existing.transpose(2, 0, 1), demand, funded)
+    items = item_frame(scenario)
+    apply_known_amounts(scenario, years, items["city_share"].to_numpy(), demand, funded, existing)
     return Results(
         scenario_name=scenario.name,
         seed=seed,
         start=start,
         years=years,
         horizon=scenario.years,
-        items=item_frame(scenario),
+        items=items,
         demand=demand,
-        funded=apply_ceilings(scenario, years, demand),
+        funded=funded,
         admitted=admitted.transpose(2, 0, 1),
         programme_draws=programme_draws,
+        existing=existing,
+        plan_start=scenario.plan_start,
     )
 
 
@@ -222,9 +240,11 @@ def _simulate_item(
     climate: np.ndarray | None,
     demand: np.ndarray,
     admitted: np.ndarray,
+    existing: np.ndarray | None = None,
 ) -> None:
     """Add one item's payments for rows ``lo:hi`` of a block into ``demand`` (yuan,
-    years × rows) and its admissions into ``admitted``.
+    years × rows) and its admissions into ``admitted``; the payments of cohorts admitted
+    before the plan also into ``existing``.
 
     Every random call uses its own stream keyed by (item, purpose, cohort[, year],
     block) and draws rows ``0:hi`` at once, of which ``0:lo`` are dropped: that keeps
@@ -239,6 +259,11 @@ def _simulate_item(
     def rng(*purpose: str | int) -> np.random.Generator:
         return stream(seed, "item", item.id, *purpose, block)
 
+    def pay(c: int, t: int, amounts: np.ndarray) -> None:
+        demand[t] += amounts
+        if existing is not None and c < plan.existing:
+            existing[t] += amounts
+
     if payment is PaymentKind.STAGED:
         for c, (cohort, reached) in enumerate(zip(plan.cohorts, counts.T, strict=True)):
             paid_at = cohort
@@ -247,7 +272,7 @@ def _simulate_item(
                     break
                 reached = rng("stage", c, s).binomial(reached, stage.probability)
                 paid_at += stage.lag_years
-                demand[paid_at] += reached[lo:] * (stage.share * amount)
+                pay(c, paid_at, reached[lo:] * (stage.share * amount))
         return
     if payment is PaymentKind.RECURRING_ANNUAL:
         for c, (cohort, remaining) in enumerate(zip(plan.cohorts, counts.T, strict=True)):
@@ -257,12 +282,12 @@ def _simulate_item(
                 if not remaining.any():  # nobody still qualifies: no later payment
                     break
                 sums = award_sums(item, remaining, rng("award", c, t), rng("award_clt", c, t))
-                demand[t] += sums[lo:] * amount
+                pay(c, t, sums[lo:] * amount)
         return
     sums = award_sums(item, counts, rng("award"), rng("award_clt"))[lo:] * amount
     for k in range((item.years_paid or 1) if payment is PaymentKind.ANNUAL_FOR_YEARS else 1):
         for c, cohort in enumerate(plan.cohorts):
-            demand[cohort + k] += sums[:, c]
+            pay(c, cohort + k, sums[:, c])
 
 
 def _counts(

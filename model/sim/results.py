@@ -8,11 +8,16 @@ from functools import cached_property
 import numpy as np
 import pandas as pd
 
+from model.policy.budget_schema import PAYERS
 from model.policy.scenario import Scenario
+
+#: The payer-share columns of :func:`item_frame`, in :data:`PAYERS` order.
+SHARE_COLUMNS = tuple(f"{payer}_share" for payer in PAYERS)
 
 
 def item_frame(scenario: Scenario) -> pd.DataFrame:
-    """Metadata of a scenario's engine items, indexed by item id, in run order."""
+    """Metadata of a scenario's rows (grant items, then funds, 先投后股 and the loan pool),
+    indexed by item id, in run order, with each payer's share of the row's gross cost."""
     rows = [
         {
             "item": item.id,
@@ -23,11 +28,11 @@ def item_frame(scenario: Scenario) -> pd.DataFrame:
             "unit": item.line.paying_unit,
             "payment": item.line.payment.value,
             "cap_yuan": item.reference_yuan,
-            "city_share": item.city_share,
         }
         for item in scenario.items.values()
     ]
-    # funds, 先投后股 and the loan pool: their rows hold the city's own outlay already
+    # funds, 先投后股 and the loan pool: their rows hold the gross outlay (a fund's calls
+    # from all its investors), of which the city pays its share
     for spec in scenario.programmes:
         line = scenario.catalog.by_id[spec.id]
         size = getattr(spec, "size_yuan", None)
@@ -41,9 +46,10 @@ def item_frame(scenario: Scenario) -> pd.DataFrame:
                 "unit": line.paying_unit,
                 "payment": line.payment.value,
                 "cap_yuan": size if size is not None else (line.cap_yuan or float("nan")),
-                "city_share": 1.0,
             }
         )
+    for row in rows:
+        row.update(zip(SHARE_COLUMNS, scenario.funding(str(row["item"])).shares(), strict=True))
     return pd.DataFrame(rows).set_index("item")
 
 
@@ -72,7 +78,13 @@ class Results:
         New recipients admitted (after take-up) in each admission year.
     programme_draws : dict of str to ProgrammeDraws
         The draws of each fund, the 先投后股 programme and the loan pool, by id (their own
-        tables come from them); their city outlays are rows of the arrays above.
+        tables come from them); their gross outlays are rows of the arrays above.
+    existing : ndarray or None, shape (draws, items, years)
+        The part of ``funded`` owed under commitments made before ``plan_start`` (既有):
+        cohorts admitted earlier, funds set up earlier, loans made earlier; ``None`` when
+        the plan starts with the horizon (nothing is existing).
+    plan_start : int or None
+        The first plan year of the scenario.
     """
 
     scenario_name: str
@@ -85,6 +97,8 @@ class Results:
     funded: np.ndarray = field(repr=False)
     admitted: np.ndarray = field(repr=False)
     programme_draws: dict = field(default_factory=dict, repr=False)
+    existing: np.ndarray | None = field(default=None, repr=False)
+    plan_start: int | None = None
 
     @property
     def draws(self) -> int:
@@ -106,6 +120,14 @@ class Results:
         if np.all(share == 1.0):
             return self.funded
         return self.funded * share[None, :, None]
+
+    @property
+    def city_existing(self) -> np.ndarray:
+        """The city's cost of existing commitments (yuan; zeros when there are none)."""
+        if self.existing is None:
+            return np.zeros_like(self.funded)
+        share = self.items["city_share"].to_numpy()
+        return self.existing * share[None, :, None]
 
     @property
     def rationed(self) -> bool:
@@ -159,7 +181,11 @@ class Results:
                 key: type(value).concat([p.programme_draws[key] for p in parts])
                 for key, value in first.programme_draws.items()
             },
+            existing=None
+            if first.existing is None
+            else np.concatenate([p.existing for p in parts if p.existing is not None]),
+            plan_start=first.plan_start,
         )
 
 
-__all__ = ["Results", "item_frame"]
+__all__ = ["SHARE_COLUMNS", "Results", "item_frame"]
