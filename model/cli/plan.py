@@ -100,11 +100,8 @@ def format_plan(
     columns = {}
     for label in [*years, "plan"]:
         for stat in ("mean", "p80", "p95"):
-            name = f"{stat}_{label}{YUAN}"
-            head = "2027–2029" if label == "plan" else label
-            columns[(periods.label("plan") if label == "plan" else head, stat.upper())] = (
-                shown[name].to_numpy() / unit.divisor
-            )
+            head = periods.label("plan") if label == "plan" else label
+            columns[(head, stat.upper())] = shown[f"{stat}_{label}{YUAN}"].to_numpy() / unit.divisor
     table = pd.DataFrame(columns, index=labels)
     table.columns = pd.MultiIndex.from_tuples(table.columns)
     lines = [

@@ -55,7 +55,7 @@ KIND_RULES: tuple[tuple[str, Kind], ...] = (
     (r"^(rel_se.*|p_.*_se|.*_share_se)$", Kind.SMALL_PERCENT),
     (r"^(p|p_.*|share|.*_share|.*_share_mean|tolerance|loss_ratio.*|.*_rate)$", Kind.PERCENT),
     (r"^(year|.*_year|plan_start|first_year|last_year)$", Kind.YEAR),
-    (r"^(items|article|rank|draws|n|sobol_n|applications|count|deals|years_paid)$", Kind.COUNT),
+    (r"^(items|article|rank|row|draws|n|sobol_n|applications|count|deals|years_paid)$", Kind.COUNT),
     (r"^(recipients.*|mean_deals|conversions_mean|losses_mean|.*_count_mean)$", Kind.COUNT_MEAN),
     (r"^(low|high|item_ratio_.*|variance_reduction|.*_multiplier|value_multiplier)$", Kind.RATIO),
     (r"^(z|z_score)$", Kind.SCORE),
