@@ -110,6 +110,18 @@ def _empty_optional(column: str, values: pd.Series, unit: Unit) -> bool:
     )
 
 
+def total_rows(frame: pd.DataFrame, id_columns: int) -> list[int]:
+    """Positions of the rows that total others: an id ``total``/``all`` or a span of years
+    (``2025–2030``), or a ``level`` column (issue 14's plan) saying ``total``."""
+    rows = []
+    for position in range(len(frame)):
+        ids = [str(value) for value in frame.iloc[position, :id_columns]]
+        level = str(frame["level"].iloc[position]) if "level" in frame else ""
+        if level == "total" or any(i in ("total", "all") or "–" in i for i in ids):
+            rows.append(position)
+    return rows
+
+
 def _year_or_text(value: Any) -> Any:
     text = str(value)
     return int(text) if text.isdigit() and len(text) == 4 else value
@@ -177,6 +189,7 @@ def _shown(value: Any, kind: Kind, decimals: int) -> str:
 def _write_sheet(
     book: Workbook, styles: _Styles, key: str, table: pd.DataFrame, unit: Unit, name: str
 ) -> None:
+    from openpyxl.styles import Font
     from openpyxl.utils import get_column_letter
 
     frame, id_columns = sheet_frame(table)
@@ -226,6 +239,9 @@ def _write_sheet(
     for offset, lines in enumerate(row_lines):
         if lines > 1:
             sheet.row_dimensions[FIRST_DATA_ROW + offset].height = 14.5 * lines
+    for offset in total_rows(frame, id_columns):  # totals and subtotals stand out
+        for cell in sheet[FIRST_DATA_ROW + offset]:
+            cell.font = Font(bold=True)
     sheet.row_dimensions[HEADER_ZH_ROW].height = 15 * header_lines[0]
     sheet.row_dimensions[HEADER_EN_ROW].height = 11 * header_lines[1]
     last_column = get_column_letter(max(1, len(frame.columns)))

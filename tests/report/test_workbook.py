@@ -137,3 +137,11 @@ def test_the_run_information_is_key_value_rows(book):
     rows = {row[0]: row for row in sheet.iter_rows(min_row=FIRST_DATA_ROW, values_only=True)}
     assert rows["seed"][1:] == ("随机种子", "root seed", str(SEED))
     assert rows["draws"][3] == str(DRAWS) and rows["unit"][3] == unit.value
+
+
+def test_totals_stand_out(book):
+    _, workbook = book
+    summary = workbook["年度汇总"]
+    rows = list(summary.iter_rows(min_row=FIRST_DATA_ROW))
+    assert [row[0].value for row in rows if row[0].font.b] == ["2025–2030"]
+    assert not rows[0][1].font.b
