@@ -60,7 +60,10 @@ KIND_RULES: tuple[tuple[str, Kind], ...] = (
     (r"^(low|high|item_ratio_.*|variance_reduction|.*_multiplier|value_multiplier)$", Kind.RATIO),
     (r"^(z|z_score)$", Kind.SCORE),
     (r"^(s1|st|s1_conf|st_conf|s2|s2_conf)$", Kind.INDEX),
-    (r"^(basis|quote|description|assumption|value|files|name_en|note)$", Kind.LONG_TEXT),
+    (
+        r"^(basis|quote|description|assumption|value|files|note|turns_on|.*_en|label_zh)$",
+        Kind.LONG_TEXT,
+    ),
 )
 _RULES = tuple((re.compile(pattern), kind) for pattern, kind in KIND_RULES)
 _YEAR_SUFFIX = re.compile(r"_(\d{4})$")
