@@ -16,7 +16,8 @@ import numpy as np
 import pandas as pd
 
 from model.analysis.compare import Comparison, compare
-from model.analysis.factors import PairedRuns, swung
+from model.analysis.factors import swung
+from model.analysis.paired import PairedRuns
 from model.analysis.tables import summarize
 from model.core.errors import InputError, Problem
 from model.core.streams import check_draws, check_seed

@@ -40,8 +40,6 @@ _STATS = (
     "delta_p95_yuan",
     "p_variant_higher",
 )
-#: Fund fields whose readings define the 容错率 test, not the fund's cash flows.
-TOLERANCE_FIELDS = frozenset({"tolerance_rule", "loss_measure", "loss_base"})
 
 
 @dataclass(frozen=True)
@@ -334,18 +332,7 @@ def envelope_of(scenario: Scenario, draws: int, *, seed: int) -> pd.DataFrame:
 # ------------------------------------------------------------------ the 容错率 definitions
 def tolerance_clauses(scenario: Scenario) -> list[Clause]:
     """The clauses whose readings change only how the 容错率 is tested (not cash flows)."""
-    found = []
-    for clause in scenario.catalog.readings:
-        fields = {
-            name
-            for reading in clause.readings
-            for key, value in reading.overrides.items()
-            for fund in (value.values() if key == "funds" else [{key: None}])
-            for name in fund
-        }
-        if fields and fields <= TOLERANCE_FIELDS:
-            found.append(clause)
-    return found
+    return [clause for clause in scenario.catalog.readings if clause.tolerance_only]
 
 
 def tolerance_by_reading(
@@ -411,7 +398,6 @@ def tolerance_by_reading(
 
 
 __all__ = [
-    "TOLERANCE_FIELDS",
     "ReadingCase",
     "ReadingsResult",
     "envelope_of",

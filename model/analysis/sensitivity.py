@@ -16,19 +16,33 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from model.analysis.factors import Factor, PairedRuns, swung, uncertain_factors
+from model.analysis.factors import (
+    DEFAULT_KINDS,
+    ITEM_KINDS,
+    Factor,
+    base_value,
+    swung,
+    uncertain_factors,
+)
+from model.analysis.paired import PairedRuns, changed_rows
 from model.core.errors import InputError, Problem
 from model.core.streams import check_draws, check_seed, stream
 from model.policy.scenario import Scenario
+from model.sim.analytic import expected_city_cost
 
 
 # ------------------------------------------------------------------ tornado
 @dataclass(frozen=True)
 class Tornado:
-    """The outcome of :func:`tornado`: one row per factor, biggest swing of the mean first.
+    """The outcome of :func:`tornado`: one row per factor, biggest swing first (of the
+    statistic ``rank`` names).
 
-    Table columns: multipliers ``low``/``high``; horizon-total mean and P95 at each end
-    and their change from the base (``delta_*``), in ``*_yuan`` columns; the swung item's
+    Table columns: the factor's ends ``low``/``high`` (multipliers or shifts; empty for a
+    discrete factor) and ``low_level``/``high_level`` (as text: ``×0.80``, a year, a
+    reading id — for a discrete factor its lowest- and highest-cost levels); the
+    horizon-total mean and P95 at each end and their change from the base (``delta_*``),
+    in ``*_yuan`` columns; the change of the mean *net* of the city's fund distributions
+    in the horizon (``delta_net_mean_*``: what fund returns move); an item factor's
     expected cost relative to the base (``item_ratio_*``: the multiplier achieved after
     clipping); ``swing_mean_yuan`` and ``swing_p95_yuan``, the widths of the bars.
     """
@@ -40,21 +54,53 @@ class Tornado:
     seed: int
     swing: float | None
     table: pd.DataFrame
+    factor_list: tuple[Factor, ...] = ()
+    rank: str = "mean"
 
     @property
     def factors(self) -> list[Factor]:
-        """The factors, biggest swing of the mean first."""
-        return [Factor(row.item, row.kind, row.low, row.high) for row in self.table.itertuples()]
+        """The factors, biggest swing first."""
+        return list(self.factor_list)
+
+
+def _label(factor: Factor, value) -> str:
+    """A factor's value as the tornado shows it (never starting with a sign, which a
+    spreadsheet would read as a formula)."""
+    if factor.kind == "exit_lag":
+        shift = round(float(value))
+        return (
+            "as assumed"
+            if shift == 0
+            else f"exits {abs(shift)} y {'earlier' if shift < 0 else 'later'}"
+        )
+    if factor.discrete:
+        return str(value)
+    return f"×{float(value):.2f}"
+
+
+def _describe(scenario: Scenario, factor: Factor) -> tuple[int | None, str]:
+    """The article and English name of what a factor swings."""
+    if factor.item in scenario.items:
+        line = scenario.items[factor.item].line
+        return line.article, line.name_en
+    if factor.item in scenario.catalog.by_id:
+        line = scenario.catalog.by_id[factor.item]
+        return line.article, line.name_en
+    if factor.item in scenario.catalog.clauses:
+        clause = scenario.catalog.clauses[factor.item]
+        return clause.article, clause.question_en
+    return None, "last admission year (the draft states no 有效期)"
 
 
 def tornado(
     scenario: Scenario,
     *,
     swing: float | None = None,
-    kinds: Sequence[str] = ("uptake", "award"),
+    kinds: Sequence[str] = DEFAULT_KINDS,
     items: Sequence[str] | None = None,
     draws: int = 10_000,
     seed: int = 0,
+    rank: str = "mean",
 ) -> Tornado:
     """Swing each factor alone to its low and high end; effect on the horizon total.
 
@@ -62,65 +108,154 @@ def tornado(
     ----------
     scenario : Scenario
     swing : float, optional
-        ±swing for every factor; by default each count and award swings between its
-        P10 and P90 relative to its mean (caps ±20%).
-    kinds : sequence of {"uptake", "award", "cap"}
+        ±swing for every continuous multiplier; by default each count and award swings
+        between its P10 and P90 relative to its mean, and the others as
+        :func:`~model.analysis.factors.uncertain_factors` says.
+    kinds : sequence of str
+        The kinds of factor (:data:`~model.analysis.factors.FACTOR_KINDS`): grant items'
+        ``uptake``, ``award``, ``cap``, ``takeup``; the admission ``window``; clause
+        ``reading``; funds' ``write_off``, ``multiple``, ``exit_lag``.
     items : sequence of str, optional
-        Only these items' factors (default: every item).
+        Only these ids' factors (default: every one).
     draws : int
-        Draws for the P95 effects (common random numbers); 0 skips them.
+        Draws for the P95 and net effects (common random numbers); 0 skips them (and then
+        a fund factor's change of the mean, which has no closed form, is NaN).
     seed : int
+    rank : {"mean", "p95", "net"}
+        The swing the factors are ranked by: of the mean, of the P95, or of the mean net
+        of the city's fund distributions in the horizon (what fund returns move).
 
     Returns
     -------
     Tornado
         Means and P95s of the horizon total, in yuan. Changes of the mean are exact
-        (closed-form expectations), except under appropriation ceilings, where they are
-        paired simulated differences; the base mean takes the simulated mean of funds
-        without a closed form (NaN with ``draws=0``).
+        (closed-form expectations) where the factor changes grant items only, else paired
+        simulated differences. A discrete factor is evaluated at every level; its bar
+        runs from its lowest-cost to its highest-cost level.
     """
     seed = check_seed(seed)
     paired = PairedRuns(scenario, check_draws(draws, source="tornado") if draws else 0, seed)
     base_mean = paired.base_mean
-    base_p95 = float(np.percentile(paired.horizon_totals(scenario, []), 95)) if draws else math.nan
-    rows = []
+    n_h = len(scenario.years)
+    base_p95 = base_net = math.nan
+    if draws:
+        cost, flows = paired.outputs(scenario)
+        base_p95 = float(np.percentile(cost[:, :n_h].sum(axis=1), 95))
+        base_net = float((cost - flows)[:, :n_h].sum(axis=1).mean())
+    rows, factors = [], []
     for factor in uncertain_factors(scenario, swing=swing, kinds=kinds, items=items):
-        item = scenario.items[factor.item]
-        row = {
+        base = base_value(scenario, factor)
+        candidates = (
+            [v for v in factor.levels if v != base]
+            if factor.discrete
+            else [factor.low, factor.high]
+        )
+        values = ([base] if factor.discrete else []) + candidates
+        evaluated = {
+            value: _effect(paired, scenario, factor, value, draws, base_p95, base_net)
+            for value in values
+        }
+        if factor.discrete:
+            cheapest = sorted(evaluated, key=lambda v: evaluated[v]["delta_mean"])
+            ends = {"low": cheapest[0], "high": cheapest[-1]}
+        else:
+            ends = {"low": factor.low, "high": factor.high}
+        article, name_en = _describe(scenario, factor)
+        row: dict = {
             "factor": factor.name,
             "item": factor.item,
             "kind": factor.kind,
-            "article": item.line.article,
-            "name_en": item.line.name_en,
-            "low": factor.low,
-            "high": factor.high,
+            "article": article,
+            "name_en": name_en,
+            "low": math.nan if factor.discrete else factor.low,
+            "high": math.nan if factor.discrete else factor.high,
         }
-        for side, multiplier in (("low", factor.low), ("high", factor.high)):
-            variant = swung(scenario, {(factor.item, factor.kind): multiplier})
-            item_mean = paired.changed_means(variant, [factor.item])
-            delta = paired.delta_mean(variant, [factor.item], item_mean)
-            row[f"mean_{side}_yuan"], row[f"delta_mean_{side}_yuan"] = base_mean + delta, delta
-            base_item = paired.item_means[factor.item]
-            row[f"item_ratio_{side}"] = (
-                float(item_mean.sum()) / base_item if base_item else math.nan
-            )
+        for side, value in ends.items():
+            effect = evaluated[value]
+            row[f"{side}_level"] = _label(factor, value)
+            row[f"mean_{side}_yuan"] = base_mean + effect["delta_mean"]
+            row[f"delta_mean_{side}_yuan"] = effect["delta_mean"]
+            row[f"item_ratio_{side}"] = effect.get("item_ratio", math.nan)
             if draws:
-                p95 = float(np.percentile(paired.horizon_totals(variant, [factor.item]), 95))
-                row[f"p95_{side}_yuan"], row[f"delta_p95_{side}_yuan"] = p95, p95 - base_p95
+                row[f"p95_{side}_yuan"] = effect["p95"]
+                row[f"delta_p95_{side}_yuan"] = effect["p95"] - base_p95
+                row[f"delta_net_mean_{side}_yuan"] = effect["net"] - base_net
         rows.append(row)
-    columns = ["factor", "item", "kind", "article", "name_en", "low", "high"] + [
+        factors.append(factor)
+    columns = [
+        "factor",
+        "item",
+        "kind",
+        "article",
+        "name_en",
+        "low",
+        "high",
+        "low_level",
+        "high_level",
+    ] + [
         f"{stat}_{side}{'' if stat == 'item_ratio' else '_yuan'}"
-        for stat in ("mean", "delta_mean", "item_ratio", "p95", "delta_p95")
+        for stat in ("mean", "delta_mean", "item_ratio", "p95", "delta_p95", "delta_net_mean")
         for side in ("low", "high")
-        if draws or "p95" not in stat
+        if draws or stat not in ("p95", "delta_p95", "delta_net_mean")
     ]
     table = pd.DataFrame(rows, columns=columns)
     table["swing_mean_yuan"] = (table["delta_mean_high_yuan"] - table["delta_mean_low_yuan"]).abs()
     if draws:
         table["swing_p95_yuan"] = (table["delta_p95_high_yuan"] - table["delta_p95_low_yuan"]).abs()
-    table = table.sort_values("swing_mean_yuan", ascending=False, kind="stable")
-    table = table.set_index("factor")
-    return Tornado(scenario.name, base_mean, base_p95, draws, seed, swing, table)
+        table["swing_net_mean_yuan"] = (
+            table["delta_net_mean_high_yuan"] - table["delta_net_mean_low_yuan"]
+        ).abs()
+    key = f"swing_{rank}_yuan" if rank != "net" else "swing_net_mean_yuan"
+    if key not in table:
+        raise ValueError(f"cannot rank by {rank!r} without draws; rank by 'mean'")
+    order = np.argsort(-table[key].fillna(-1.0).to_numpy(), kind="stable")
+    table = table.iloc[order].set_index("factor")
+    ranked = tuple(factors[i] for i in order)
+    return Tornado(scenario.name, base_mean, base_p95, draws, seed, swing, table, ranked, rank)
+
+
+def _effect(
+    paired: PairedRuns,
+    scenario: Scenario,
+    factor: Factor,
+    value,
+    draws: int,
+    base_p95: float = math.nan,
+    base_net: float = math.nan,
+) -> dict[str, float]:
+    """A factor at one value: the change of the expected horizon total and, with draws,
+    the P95 and the mean net of fund distributions (yuan)."""
+    variant = swung(scenario, {(factor.item, factor.kind): value})
+    if variant.digest() == scenario.digest() or value == base_value(scenario, factor):
+        effect = {"delta_mean": 0.0, "p95": base_p95, "net": base_net}
+        if factor.kind in ITEM_KINDS:
+            effect["item_ratio"] = 1.0
+        return effect
+    changed = changed_rows(scenario, variant)
+    effect = {}
+    if factor.kind in ITEM_KINDS:
+        item_mean = paired.changed_means(variant, [factor.item])
+        effect["delta_mean"] = paired.delta_mean(variant, [factor.item], item_mean)
+        base_item = paired.item_means[factor.item]
+        effect["item_ratio"] = float(item_mean.sum()) / base_item if base_item else math.nan
+    else:
+        effect["delta_mean"] = (
+            paired.delta_mean(variant, changed) if draws or _closed(paired, variant) else math.nan
+        )
+    if draws:
+        n_h = len(scenario.years)
+        cost, flows = paired.outputs(variant, changed)
+        effect["p95"] = float(np.percentile(cost[:, :n_h].sum(axis=1), 95))
+        effect["net"] = float((cost - flows)[:, :n_h].sum(axis=1).mean())
+    return effect
+
+
+def _closed(paired: PairedRuns, variant: Scenario) -> bool:
+    """Whether the variant's change of the mean has a closed form (no draws needed)."""
+    changed = changed_rows(paired.scenario, variant)
+    if changed is None:
+        return not expected_city_cost(variant)[paired.horizon].isna().to_numpy().any()
+    return not paired.changed_means(variant, changed).isna().any()
 
 
 # ------------------------------------------------------------------ Sobol
@@ -201,61 +336,107 @@ def sobol_indices(
     return pd.concat(frames)
 
 
+#: Half-width of a first-order index's 95% interval at which it counts as resolved.
+RESOLUTION = 0.1
+#: Default Sobol base sample (a power of two) and draws per evaluation: affordable on two
+#: cores; the result says which indices this leaves unresolved and the n that would not.
+DEFAULT_SOBOL_N = 64
+DEFAULT_SOBOL_DRAWS = 500
+#: Factors Sobol varies by default: the top of the tornado by the swing of the P95.
+DEFAULT_TOP = 6
+
+
 @dataclass(frozen=True)
 class SobolResult:
-    """The outcome of :func:`sobol`: indices by (output, factor) and the factors' ranges."""
+    """The outcome of :func:`sobol`: indices by (output, factor) and the factors varied.
+
+    ``table`` has ``S1``, ``S1_conf``, ``ST``, ``ST_conf`` (half-widths of 95% bootstrap
+    intervals), ``resolved`` (``S1_conf`` ≤ :data:`RESOLUTION`) and ``n_needed``: the base
+    sample at which the interval would be that narrow (intervals shrink as 1/√n).
+    """
 
     scenario_name: str
     n: int
     seed: int
+    draws: int
     factors: list[Factor]
     table: pd.DataFrame
+
+    @property
+    def unresolved(self) -> pd.DataFrame:
+        """The indices whose first-order interval is wider than ±:data:`RESOLUTION`."""
+        return self.table[~self.table["resolved"]]
+
+    @property
+    def n_needed(self) -> int:
+        """The smallest base sample (a power of two) resolving every first-order index."""
+        return int(self.table["n_needed"].max())
+
+
+def needed_sample(n: int, half_width: float, target: float = RESOLUTION) -> int:
+    """The power-of-two base sample at which a bootstrap half-width ``half_width`` seen at
+    ``n`` would shrink to ``target`` (intervals shrink as 1/√n)."""
+    if not np.isfinite(half_width) or half_width <= target:
+        return n
+    wanted = n * (half_width / target) ** 2
+    return int(2 ** math.ceil(math.log2(wanted)))
 
 
 def sobol(
     scenario: Scenario,
     *,
-    n: int = 64,
+    n: int = DEFAULT_SOBOL_N,
     seed: int = 0,
     groups: str | Mapping[str, str] | None = None,
     factors: Sequence[Factor] | None = None,
-    top: int = 6,
+    top: int = DEFAULT_TOP,
     swing: float | None = None,
-    p95_draws: int = 0,
+    draws: int = DEFAULT_SOBOL_DRAWS,
 ) -> SobolResult:
-    """Sobol indices of the horizon total's expected value (and optionally its P95).
+    """Sobol indices of the simulated mean and P95 of the horizon total.
+
+    Every evaluation is the scenario with the sampled factors applied, simulated on
+    ``draws`` common random numbers (only the rows the factors change are re-simulated);
+    its mean and P95 are the outputs. Discrete factors (readings, the last admission
+    year, fund exit timing) take each of their levels with equal probability.
 
     Parameters
     ----------
     scenario : Scenario
     n : int
-        SALib base sample size (a power of two).
+        SALib base sample size (a power of two); the scenario is evaluated ``n·(k + 2)``
+        times for ``k`` factors (groups).
     seed : int
     groups : {"item"} or mapping of factor name to group, optional
-        Indices of groups of factors (``"item"``: an item's uptake and award together).
+        Indices of groups of factors (``"item"``: an item's factors together).
     factors : sequence of Factor, optional
-        Factors and their multiplier ranges (uniform); by default the ``top`` factors of
-        :func:`tornado` with ``swing``.
-    p95_draws : int
-        With draws, the simulated P95 of the horizon total (common random numbers) is a
-        second output.
+        The factors; by default the ``top`` factors of :func:`tornado` (with ``swing``)
+        ranked by the swing of the P95.
+    draws : int
+        Draws per evaluation; 0 uses the closed-form mean alone (grant-item factors only).
 
     Returns
     -------
     SobolResult
+        With, for every index, whether its first-order interval is within ±0.1 and the
+        base sample that would make it so.
     """
     seed = check_seed(seed)
-    if scenario.has_ceilings and not p95_draws:
-        p95_draws = 2_000  # rationed (funded) means need a simulation
+    if scenario.has_ceilings and not draws:
+        draws = 2_000  # rationed (funded) means need a simulation
     if factors is None:
-        factors = tornado(scenario, swing=swing, draws=p95_draws, seed=seed).factors[:top]
+        ranked = tornado(scenario, swing=swing, draws=max(draws, 1_000), seed=seed).table
+        key = "swing_p95_yuan" if "swing_p95_yuan" in ranked else "swing_mean_yuan"
+        chosen = ranked.sort_values(key, ascending=False, kind="stable").index[:top]
+        by_name = {f.name: f for f in uncertain_factors(scenario, swing=swing)}
+        factors = [by_name[name] for name in chosen]
     factors = list(factors)
     if not factors:
         raise InputError([Problem(scenario.name, None, "sobol", "no uncertain factor to vary")])
-    problem = {
+    problem: dict = {
         "num_vars": len(factors),
         "names": [f.name for f in factors],
-        "bounds": [[f.low, f.high] for f in factors],
+        "bounds": [list(f.bounds) for f in factors],
     }
     if isinstance(groups, str):
         if groups != "item":
@@ -263,24 +444,35 @@ def sobol(
         problem["groups"] = [f.item for f in factors]
     elif groups is not None:
         problem["groups"] = [groups.get(f.name, f.name) for f in factors]
-    paired = PairedRuns(scenario, p95_draws, seed)
-    changed = list(dict.fromkeys(f.item for f in factors))
+    paired = PairedRuns(scenario, draws, seed)
 
     def model(sample: np.ndarray) -> pd.DataFrame:
         rows = []
         for values in sample:
-            variant = swung(
-                scenario, {(f.item, f.kind): float(v) for f, v in zip(factors, values, strict=True)}
-            )
-            # the change of the mean: a constant shift leaves the indices unchanged
-            row = {"mean": paired.delta_mean(variant, changed)}
-            if p95_draws:
-                row["p95"] = float(np.percentile(paired.horizon_totals(variant, changed), 95))
-            rows.append(row)
+            settings = {(f.item, f.kind): f.value(v) for f, v in zip(factors, values, strict=True)}
+            variant = swung(scenario, settings)
+            if draws:
+                totals = paired.horizon_totals(variant)
+                rows.append({"mean": float(totals.mean()), "p95": float(np.percentile(totals, 95))})
+            else:  # the change of the mean: a constant shift leaves the indices unchanged
+                rows.append({"mean": paired.delta_mean(variant)})
         return pd.DataFrame(rows)
 
     table = sobol_indices(problem, model, n=n, seed=seed)
-    return SobolResult(scenario.name, n, seed, factors, table)
+    table["resolved"] = table["S1_conf"] <= RESOLUTION
+    table["n_needed"] = [needed_sample(n, conf) for conf in table["S1_conf"]]
+    return SobolResult(scenario.name, n, seed, draws, factors, table)
 
 
-__all__ = ["SobolResult", "Tornado", "sobol", "sobol_indices", "tornado"]
+__all__ = [
+    "DEFAULT_SOBOL_DRAWS",
+    "DEFAULT_SOBOL_N",
+    "DEFAULT_TOP",
+    "RESOLUTION",
+    "SobolResult",
+    "Tornado",
+    "needed_sample",
+    "sobol",
+    "sobol_indices",
+    "tornado",
+]

@@ -30,6 +30,8 @@ _ID = r"^[a-z][a-z0-9_]*$"
 
 #: Top-level scenario fields a reading may override.
 READING_KEYS = ("items", "funds", "conversion", "loan_compensation", "admission_years")
+#: Fund fields whose readings define the 容错率 test, not the fund's cash flows.
+TOLERANCE_FIELDS = frozenset({"tolerance_rule", "loss_measure", "loss_base"})
 
 
 class Reading(StrictModel):
@@ -110,6 +112,18 @@ class Clause(StrictModel):
     def reading_ids(self) -> list[str]:
         """The readings' ids, in catalog order."""
         return [reading.id for reading in self.readings]
+
+    @property
+    def tolerance_only(self) -> bool:
+        """Whether the readings only change how the 容错率 is tested (no cash flow)."""
+        fields = set()
+        for reading in self.readings:
+            for key, value in reading.overrides.items():
+                if key == "funds" and isinstance(value, dict):
+                    fields |= {name for fund in value.values() for name in fund}
+                else:
+                    fields.add(key)
+        return bool(fields) and fields <= TOLERANCE_FIELDS
 
     @property
     def where(self) -> str:
@@ -224,6 +238,7 @@ def touched_fields(overlay: Mapping[str, Any]) -> list[tuple]:
 
 __all__ = [
     "READING_KEYS",
+    "TOLERANCE_FIELDS",
     "Clause",
     "Overlay",
     "Reading",

@@ -133,7 +133,13 @@ def factor_labels(rows: Iterable[Any], names: Names | None, ranges: bool = True)
     labels = []
     for row in rows:
         kind = name(FACTOR_KINDS.get(row.kind, (row.kind, row.kind)))
-        span = f" ×{row.low:.2f}–{row.high:.2f}" if ranges else ""
+        levels = getattr(row, "low_level", None)
+        if not ranges:
+            span = ""
+        elif isinstance(levels, str):  # the tornado's ends, as it names them
+            span = f" {levels}–{row.high_level}"
+        else:
+            span = f" ×{row.low:.2f}–{row.high:.2f}"
         labels.append(f"{short(name(names_for(row.item, names)), 30)} · {kind}{span}")
     return labels
 

@@ -316,6 +316,12 @@ FACTOR_KINDS = {
     "uptake": ("受益数量", "uptake"),
     "award": ("单笔金额", "award size"),
     "cap": ("政策上限", "cap"),
+    "takeup": ("申报率", "take-up"),
+    "window": ("受理截止年度", "last admission year"),
+    "reading": ("条文解读", "clause reading"),
+    "write_off": ("核销率", "write-off rate"),
+    "multiple": ("退出倍数", "exit multiples"),
+    "exit_lag": ("退出时间", "exit timing"),
 }
 
 #: Payment kinds (:class:`model.core.schema.PaymentKind`) in Chinese.

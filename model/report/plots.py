@@ -333,7 +333,8 @@ def spider_chart(
     """The horizon total's mean against each factor's multiplier (low, base, high): the
     slope is the factor's leverage, the length its plausible range. The tornado's data,
     drawn so that steep and long lines stand apart."""
-    table = result.table.head(top)
+    multipliers = result.table[result.table["low"].notna() & (result.table["kind"] != "exit_lag")]
+    table = multipliers.head(top)  # factors with a multiplier; levels have no slope
     figure = new_figure(9.5, 5.2)
     axis = figure.add_subplot()
     base = result.base_mean / unit.divisor

@@ -18,7 +18,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from scipy import stats
 
-from model import expected_city_cost, simulate
+from model import expected_city_cost, load_scenario, simulate
 from model.analysis.factors import (
     Factor,
     award_swingable,
@@ -27,7 +27,7 @@ from model.analysis.factors import (
     swung,
     total_count_quantiles,
 )
-from model.analysis.sensitivity import sobol, sobol_indices, tornado
+from model.analysis.sensitivity import needed_sample, sobol, sobol_indices, tornado
 
 SEED = 20250101
 
@@ -228,3 +228,93 @@ def test_count_range_is_the_total_counts_own_quantiles(baseline):
     nb = stats.nbinom(5, 5 / 45)
     expected = [int(v) for v in stats.nbinom(10, 5 / 45).ppf([0.05, 0.5, 0.95])]
     assert total_count_quantiles([nb, nb, 3], [0.05, 0.5, 0.95]) == [e + 3 for e in expected]
+
+
+# ------------------------------------------------------------------ what matters
+@pytest.fixture(scope="module")
+def structural(baseline):
+    """The tornado of the baseline's structural factors, on few paired draws."""
+    items = ["provincial_lab_funding", "admission_years", "future_seed_fund", "listing_reward"]
+    return tornado(baseline, items=items, draws=300, seed=SEED)
+
+
+def test_tornado_ranks_the_lab_count_the_window_and_fund_returns(structural):
+    table = structural.table
+    for factor in (
+        "provincial_lab_funding:uptake",
+        "admission_years:window",
+        "future_seed_fund:multiple",
+        "future_seed_fund:write_off",
+        "future_seed_fund:exit_lag",
+        "provincial_lab_funding:reading",
+    ):
+        assert factor in table.index, factor
+    # a known count of three laboratories swings by one laboratory: 1亿 a year, five years
+    labs = table.loc["provincial_lab_funding:uptake"]
+    assert (labs["low_level"], labs["high_level"]) == ("×0.67", "×1.33")
+    assert labs["delta_mean_low_yuan"] == pytest.approx(-5e8, abs=1e-3)
+    assert labs["delta_mean_high_yuan"] == pytest.approx(5e8, abs=1e-3)
+    assert labs["delta_p95_high_yuan"] == pytest.approx(5e8, abs=1e-3)  # in every draw
+    # the bars are sorted by the swing of the mean
+    assert (table["swing_mean_yuan"].diff().dropna() <= 1e-6).all()
+
+
+def test_the_window_factor_at_2030_is_the_reading_admitting_to_2030(baseline, structural):
+    row = structural.table.loc["admission_years:window"]
+    assert (row["low_level"], row["high_level"]) == ("2026", "2030")
+    reading = load_scenario("admission_to_2030")
+    expected = (
+        expected_city_cost(reading)[baseline.years].sum().sum()
+        - expected_city_cost(baseline)[baseline.years].sum().sum()
+    )
+    # funds are the same in both, so the change of the mean has a closed form
+    assert row["delta_mean_high_yuan"] == pytest.approx(expected, rel=1e-9)
+
+
+def test_fund_returns_move_what_comes_back_not_the_outlays(structural):
+    row = structural.table.loc["future_seed_fund:multiple"]
+    # exit multiples change the proceeds of exits, never a capital call
+    assert row["delta_mean_low_yuan"] == pytest.approx(0.0, abs=1e-3)
+    assert row["delta_p95_high_yuan"] == pytest.approx(0.0, abs=1e-3)
+    # lower multiples, less coming back in the horizon: a higher net cost
+    assert row["delta_net_mean_low_yuan"] > 0 > row["delta_net_mean_high_yuan"]
+
+
+def test_a_reading_is_a_discrete_factor_from_its_cheapest_to_its_dearest_reading(structural):
+    row = structural.table.loc["provincial_lab_funding:reading"]
+    assert (row["low_level"], row["high_level"]) == ("programme_total", "per_lab")
+    assert row["delta_mean_low_yuan"] == pytest.approx(-1e9, abs=1e-3)
+    assert row["delta_mean_high_yuan"] == 0.0
+    assert math.isnan(row["low"]) and math.isnan(row["high"])
+
+
+def test_discrete_factors_sample_each_level_with_equal_probability():
+    factor = Factor("admission_years", "window", 2026, 2030, (2026, 2027, 2028, 2029, 2030))
+    assert factor.bounds == (0.0, 5.0)
+    samples = np.linspace(0.0, 5.0, 100_000, endpoint=False)
+    values = [factor.value(v) for v in samples]
+    counts = pd.Series(values).value_counts(normalize=True)
+    assert counts.to_dict() == pytest.approx({year: 0.2 for year in factor.levels}, abs=1e-4)
+    assert factor.value(5.0) == 2030  # the closed upper bound falls on the last level
+
+
+def test_needed_sample_follows_the_square_root_law():
+    assert needed_sample(64, 0.2) == 256  # intervals halve when n quadruples
+    assert needed_sample(64, 0.21) == 512  # the next power of two
+    assert needed_sample(64, 0.05) == 64
+
+
+def test_sobol_on_simulated_outputs_reports_intervals_and_resolution(baseline):
+    factors = [
+        Factor("provincial_lab_funding", "reading", 0, 1, ("per_lab", "programme_total")),
+        Factor("listing_reward", "uptake", 0.5, 1.5),
+    ]
+    result = sobol(baseline, n=16, seed=SEED, factors=factors, draws=200)
+    table = result.table
+    assert set(table.index.get_level_values("output")) == {"mean", "p95"}
+    assert {"S1", "S1_conf", "ST", "ST_conf", "resolved", "n_needed"} <= set(table.columns)
+    # the reading moves the total by 10亿 in every draw; the listing count by far less
+    p95 = table.loc["p95"]
+    assert p95.loc["provincial_lab_funding:reading", "S1"] > 0.9
+    assert (table["resolved"] == (table["S1_conf"] <= 0.1)).all()
+    assert result.n_needed == max(needed_sample(16, c) for c in table["S1_conf"])
