@@ -100,14 +100,15 @@ _SafeFileLoader.add_implicit_resolver(_FLOAT_TAG, _EXPONENT_FLOAT, list("-+01234
 def _node_problems(root: yaml.Node) -> list[tuple[str | None, int, str]]:
     """Alias bombs and cycles, unhashable keys and ambiguous numbers of a composed
     document, without expanding its aliases beyond :data:`MAX_ALIAS_NODES`."""
-    expanded, distinct, cycle = _expanded_size(root)
+    size, cycle = _expanded_sizes(root)
     if cycle is not None:
         return [(None, cycle.start_mark.line, "an alias refers to the node that contains it")]
-    if expanded - distinct > MAX_ALIAS_NODES:
+    if size[id(root)] - len(size) > MAX_ALIAS_NODES:
+        field, node = _largest_field(root, size)
         return [
             (
-                None,
-                root.start_mark.line,
+                field,
+                node.start_mark.line,
                 f"aliases (*name) expand the document by more than {MAX_ALIAS_NODES:,} "
                 "nodes: refused (a YAML alias bomb?); write the values out instead",
             )
@@ -139,9 +140,23 @@ def _node_problems(root: yaml.Node) -> list[tuple[str | None, int, str]]:
     return sorted(problems, key=lambda p: p[1])
 
 
-def _expanded_size(root: yaml.Node) -> tuple[int, int, yaml.Node | None]:
-    """(nodes once aliases are expanded, distinct nodes, a node inside itself or None),
-    computed without expanding anything (each distinct node is visited once)."""
+def _largest_field(root: yaml.Node, size: dict[int, int]) -> tuple[str | None, yaml.Node]:
+    """The mapping field holding the bulk of an alias bomb: from the top, follow the
+    mapping value that expands the most, as long as it alone is over the budget."""
+    path: list[str] = []
+    node = root
+    while isinstance(node, yaml.MappingNode) and node.value:
+        key, value = max(node.value, key=lambda pair: size[id(pair[1])])
+        if size[id(value)] <= MAX_ALIAS_NODES or not isinstance(key, yaml.ScalarNode):
+            break
+        path.append(str(key.value))
+        node = value
+    return ".".join(path) or None, node
+
+
+def _expanded_sizes(root: yaml.Node) -> tuple[dict[int, int], yaml.Node | None]:
+    """The size of each distinct node once aliases are expanded (by ``id``), and a node
+    that contains itself (or None); nothing is expanded (each node is visited once)."""
     size: dict[int, int] = {}
     on_path: set[int] = set()
     stack: list[tuple[yaml.Node, bool]] = [(root, False)]
@@ -156,15 +171,15 @@ def _expanded_size(root: yaml.Node) -> tuple[int, int, yaml.Node | None]:
         if key in size:
             continue
         if key in on_path:
-            return 0, 0, node
+            return size, node
         on_path.add(key)
         stack.append((node, True))
         for child in children:
             if id(child) in on_path:
-                return 0, 0, child
+                return size, child
             if id(child) not in size:
                 stack.append((child, False))
-    return size[id(root)], len(size), None
+    return size, None
 
 
 def _children(node: yaml.Node) -> list[yaml.Node]:
@@ -209,11 +224,12 @@ def _where(path: Path, via: Via | None, message: str) -> Problem:
     return Problem(via[0], None, via[1], f"{path}: {message}")
 
 
-def _inside(path: Path, via: Via | None, message: str) -> Problem:
-    """A problem with the contents of ``path``, saying which field led there."""
+def _inside(path: Path, via: Via | None, message: str, field: str | None = None) -> Problem:
+    """A problem with the contents of ``path`` (at ``field``), saying which field of which
+    file led there."""
     if via is not None:
         message += f" (reached through field '{via[1]}' of {via[0]})"
-    return Problem(str(path), None, None, message)
+    return Problem(str(path), None, field, message)
 
 
 def _kind(mode: int) -> str | None:
@@ -319,9 +335,7 @@ def parse_yaml(text: str, path: Path, *, via: Via | None = None) -> Any:
     except _NodeProblems as exc:
         raise InputError(
             [
-                Problem(str(path), None, field, f"{message} (line {line + 1})")
-                if field
-                else _inside(path, via, f"{message} (line {line + 1})")
+                _inside(path, via, f"{message} (line {line + 1})", field)
                 for field, line, message in exc.problems
             ]
         ) from None

@@ -115,9 +115,9 @@ def read_document(
     if not isinstance(parent_ref, str):
         raise InputError([Problem(name, None, "extends", "must be a file path or scenario name")])
     parent_path = path.parent / parent_ref
-    if not parent_path.exists():
+    if not parent_path.exists() and not parent_path.is_symlink():
         parent_path = resolve_scenario_path(parent_ref)
-    if not parent_path.exists():
+    if not parent_path.exists() and not parent_path.is_symlink():  # a link: read, then said
         raise InputError(
             [
                 Problem(

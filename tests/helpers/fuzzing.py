@@ -1,0 +1,29 @@
+"""The adversarial suite's hypothesis settings: bounded and reproducible.
+
+The fuzzers run a fixed number of examples with a deadline, derandomized so that CI
+sees the same inputs every time (a failure replays). Set ``FISCALSIM_FUZZ_EXAMPLES``
+to fuzz longer and with fresh randomness on a workstation, e.g.
+``FISCALSIM_FUZZ_EXAMPLES=2000 pytest tests/adversarial``.
+"""
+
+from __future__ import annotations
+
+import os
+
+from hypothesis import HealthCheck, settings
+
+#: Examples per fuzzer in CI (about a second each at most).
+CI_EXAMPLES = 25
+
+_deep = int(os.environ.get("FISCALSIM_FUZZ_EXAMPLES", "0"))
+settings.register_profile(
+    "adversarial",
+    max_examples=_deep or CI_EXAMPLES,
+    deadline=10_000,  # ms: any input is answered within the issue's ten seconds
+    derandomize=not _deep,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture],
+    print_blob=True,
+)
+
+#: The profile's settings, for ``@ADVERSARIAL`` on each fuzzer.
+ADVERSARIAL = settings.get_profile("adversarial")
