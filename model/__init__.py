@@ -20,8 +20,6 @@ from typing import TYPE_CHECKING, Any
 
 from model.core.version import package_version
 
-__version__ = package_version()
-
 #: Public name → the module that defines it.
 _EXPORTS = {
     "InputError": "model.core.errors",
@@ -100,6 +98,8 @@ __all__ = [
 
 
 def __getattr__(name: str) -> Any:
+    if name == "__version__":  # read on first use: importlib.metadata takes a while to load
+        return package_version()
     module = _EXPORTS.get(name)
     if module is None:
         raise AttributeError(f"module 'model' has no attribute {name!r}")

@@ -86,7 +86,7 @@ def _check_message(stderr: str, status: int) -> None:
 
 # --------------------------------------------------------------------------- signals
 SIGNALS = [
-    (signal.SIGINT, 0.2),  # the first second: still importing
+    (signal.SIGINT, 0.4),  # the first second: still importing numpy and pandas
     (signal.SIGINT, None),
     (signal.SIGTERM, None),
     (signal.SIGTERM, None),
