@@ -31,7 +31,7 @@ def run(args: argparse.Namespace) -> int:
     for path in args.files:
         try:
             path = resolve_scenario_path(path)
-            if not path.exists():
+            if not path.exists() and not path.is_symlink():  # a broken link: read_yaml says why
                 raise InputError([Problem(str(path), None, None, missing_scenario_message(path))])
             data = read_yaml(path)
             scenario_keys = {"horizon", "extends", "catalog", "admission_years"}

@@ -118,7 +118,11 @@ def missing_scenario_message(name_or_path: str | Path) -> str:
 def require_scenario_files(refs: Iterable[str | Path]) -> None:
     """Raise :class:`~model.core.errors.InputError` naming every scenario reference that
     has no file, with the nearest names of a mistyped one (all problems at once)."""
-    missing = [path for path in map(resolve_scenario_path, refs) if not path.exists()]
+    missing = [
+        path
+        for path in map(resolve_scenario_path, refs)
+        if not path.exists() and not path.is_symlink()  # a broken link: the reader says why
+    ]
     if missing:
         raise InputError(
             [Problem(str(p), None, None, missing_scenario_message(p)) for p in missing]
