@@ -18,8 +18,9 @@ from model.policy.catalog import Catalog
 from model.policy.programmes import FundSpec, ProgrammeSpec
 from model.policy.scenario_schema import ScenarioFile
 
-#: ``report(item, field, message)``: record a problem (as :data:`model.policy.resolve.Report`).
-Report = Callable[[str | None, str | None, str], None]
+#: ``report(item, field, message[, related])``: record a problem (as
+#: :class:`model.policy.resolve.Report`).
+Report = Callable[..., None]
 
 #: The basis of the default shares: the city pays in full.
 DEFAULT_FUNDING_BASIS = (
@@ -51,6 +52,7 @@ def budget_problems(spec: ScenarioFile, catalog: Catalog, report: Report) -> Non
                 item_id,
                 "funding",
                 f"items.{item_id}.city_share is set too: give the shares once, here",
+                ((item_id, "city_share"),),  # blamed on the later of the two files
             )
     horizon_start, plan_start = spec.horizon.start, spec.plan_start or spec.horizon.start
     for item_id, known in spec.known_amounts.items():

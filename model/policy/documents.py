@@ -227,10 +227,10 @@ def apply_overlay(base: Document, overlay: dict, name: str) -> Document:
 def blamer(document: Document) -> Callable[..., str]:
     """A function naming the file that set a given (item, field).
 
-    ``blame(item, field, related)``: with ``related`` top-level fields (a problem between
-    an item's field and, say, the ``horizon``), the file read last among those that set
-    any of them: a variant that shortens the horizon is blamed for the admission windows
-    it leaves outside, not the baseline that set them.
+    ``blame(item, field, related)``: with ``related`` top-level fields or ``(item,
+    field)`` pairs (a problem between an item's field and, say, the ``horizon``), the file
+    read last among those that set any of them: a variant that shortens the horizon is
+    blamed for the admission windows it leaves outside, not the baseline that set them.
     """
 
     def one(item: str | None, field_path: str | None) -> str:
@@ -247,8 +247,14 @@ def blamer(document: Document) -> Callable[..., str]:
                 return document.provenance[key]
         return document.files[-1] if item is None else document.files[0]
 
-    def blame(item: str | None, field_path: str | None, related: tuple[str, ...] = ()) -> str:
-        files = [one(item, field_path), *(one(None, name) for name in related)]
+    def blame(
+        item: str | None,
+        field_path: str | None,
+        related: tuple[str | tuple[str, str], ...] = (),
+    ) -> str:
+        # related: top-level fields ("horizon"), or (item, field) pairs
+        files = [one(item, field_path)]
+        files += [one(*name) if isinstance(name, tuple) else one(None, name) for name in related]
         order = {name: index for index, name in enumerate(document.files)}
         return max(files, key=lambda name: order.get(name, -1))
 

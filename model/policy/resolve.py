@@ -34,7 +34,7 @@ class Report(Protocol):
         item: str | None,
         field: str | None,
         message: str,
-        related: tuple[str, ...] = (),
+        related: tuple[str | tuple[str, str], ...] = (),
         /,
     ) -> None: ...
 
@@ -157,7 +157,11 @@ class _Counted:
         self.report, self.count = report, 0
 
     def __call__(
-        self, item: str | None, field: str | None, message: str, related: tuple[str, ...] = ()
+        self,
+        item: str | None,
+        field: str | None,
+        message: str,
+        related: tuple[str | tuple[str, str], ...] = (),
     ) -> None:
         self.count += 1
         self.report(item, field, message, related)

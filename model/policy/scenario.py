@@ -410,7 +410,10 @@ def _reporter(problems: list[Problem], blame: Callable[..., str]) -> Report:
     (or, for a problem between two fields, on the later of the files that set them)."""
 
     def report(
-        item: str | None, field_name: str | None, message: str, related: tuple[str, ...] = ()
+        item: str | None,
+        field_name: str | None,
+        message: str,
+        related: tuple[str | tuple[str, str], ...] = (),
     ) -> None:
         problems.append(Problem(blame(item, field_name, related), item, field_name, message))
 

@@ -35,11 +35,15 @@ BASIS = "Fuzzer: a value inside the documented range."
 
 # --------------------------------------------------------------------------- valid variants
 def _capped_items(baseline) -> list[str]:
-    """Engine items whose awards are shares of a cap (a new cap keeps them valid)."""
+    """Engine items whose awards are shares of a cap (a new cap keeps them valid), and
+    whose payers are not given in ``funding`` (where a ``city_share`` would be a second,
+    refused statement of the same shares)."""
     return [
         item_id
         for item_id, item in baseline.items.items()
-        if item.line.cap_yuan is not None and item.line.payment.value not in ("formula",)
+        if item.line.cap_yuan is not None
+        and item.line.payment.value not in ("formula",)
+        and item_id not in baseline.spec.funding
     ]
 
 
@@ -96,7 +100,10 @@ def capped_items(baseline) -> list[str]:
     return _capped_items(baseline)
 
 
-@ADVERSARIAL
+# no deadline: a count at the edge of its range (mean 1,000,000, dispersion 0.01) takes
+# about 0.4 s per item and year to tabulate, several seconds on a busy machine; what is
+# checked here is that it is accepted and gives finite costs
+@settings(ADVERSARIAL, deadline=None)
 @given(data=st.data(), seed=st.integers(0, 2**32 - 1))
 def test_valid_variants_are_accepted_and_simulate_to_finite_costs(
     baseline, capped_items, data, seed

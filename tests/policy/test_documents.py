@@ -147,3 +147,13 @@ def test_unknown_item_ids_are_reported_with_broken_top_level_fields(tmp_path):
     assert {(None, "cap_scale"), (None, "title_en"), ("no_such_item", "uptake")} <= found
     assert ("no_such_item", None) in found  # the id is not withheld
     assert len(problems) == len(set(problems))
+
+
+def test_a_city_share_beside_the_baselines_funding_is_blamed_on_the_variant(baseline, tmp_path):
+    item = next(iter(baseline.spec.funding))
+    path = _variant(
+        tmp_path,
+        f"extends: baseline\nitems:\n  {item}:\n    city_share: {{value: 0.5, basis: test}}\n",
+    )
+    (problem,) = _problems(path)
+    assert (problem.file, problem.item, problem.field) == (str(path), item, "funding")
