@@ -10,7 +10,7 @@ from model.analysis.payers import by_payer
 from model.analysis.plan import plan_table
 from model.analysis.present_value import present_value_table
 from model.analysis.tables import Summary
-from model.finance.fund_budget import fund_budget_tables
+from model.finance.fund_budget import fund_budget_tables_of
 from model.policy.budget_schema import Discounting
 from model.policy.scenario import Scenario
 
@@ -36,7 +36,9 @@ def budget_tables(
         "by_payer": by_payer(summary, scenario),
         "present_value": present_value_table(summary, scenario, discounting),
     }
-    tables.update(fund_budget_tables(scenario, summary.programme_draws))
+    tables.update(
+        fund_budget_tables_of(scenario, summary.programme_stats, summary.programme_labels)
+    )
     return {name: tables[name] for name in BUDGET_TABLES if name in tables}
 
 

@@ -11,6 +11,7 @@ variance reduction factor.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
@@ -24,7 +25,8 @@ from model.core.streams import BLOCK_DRAWS, check_draws, check_seed
 from model.core.units import YUAN
 from model.policy.scenario import Scenario
 from model.sim.analytic import expected_city_cost
-from model.sim.engine import simulate_chunks
+from model.sim.engine import plan_items, simulate
+from model.sim.parallel import map_chunks
 from model.sim.results import item_frame
 
 #: Two-sided 95% normal quantile, for confidence intervals of mean differences.
@@ -195,6 +197,7 @@ def compare(
     *,
     seed: int,
     extra_costs: ExtraCosts | None = None,
+    workers: int = 1,
 ) -> Comparison:
     """Compare variants with a base scenario on common random numbers.
 
@@ -211,6 +214,9 @@ def compare(
         ``extra_costs(scenario, draws, seed)``: further city cost per draw and year
         (yuan) added to the totals (see :data:`ExtraCosts`). Funds, 先投后股 and the
         loan pool configured in the scenarios are already included, as items.
+    workers : int
+        Processes simulating at once (:func:`model.sim.parallel.map_chunks`); the
+        tables are the same bytes for any number.
 
     Returns
     -------
@@ -250,25 +256,20 @@ def compare(
     diffs = [np.zeros((draws, len(years))) for _ in variants]
     item_sum = np.zeros((len(scenarios), len(item_ids)))
     item_diffs = [Moments() for _ in variants]
-    streams = [simulate_chunks(s, draws, seed=seed, chunk_draws=BLOCK_DRAWS) for s in scenarios]
-    for chunks in zip(*streams, strict=True):
-        span = slice(chunks[0].start, chunks[0].start + chunks[0].draws)
-        base_city = np.empty(0)
-        for k, chunk in enumerate(chunks):
-            # the city's cost on the common item and year axes, so that unchanged items
-            # cancel exactly in the paired differences
-            city = np.zeros((chunk.draws, len(item_ids), len(years)))
-            offset = years.index(chunk.years[0])
-            positions = [item_ids.index(i) for i in chunk.items.index]
-            city[:, positions, offset : offset + len(chunk.years)] = chunk.city
-            totals[k][span] = city.sum(axis=1)
-            item_sum[k] += city[:, :, :n_h].sum(axis=(0, 2))
-            if k == 0:
-                base_city = city
-                continue
-            change = city - base_city
-            diffs[k - 1][span] = change.sum(axis=1)
-            item_diffs[k - 1].add(change[:, :, :n_h].sum(axis=2))
+    task = functools.partial(_paired_chunk, scenarios, item_ids, years, n_h, seed)
+    warm_up = functools.partial(_plan_all, scenarios)
+    for first, part in zip(
+        range(0, draws, BLOCK_DRAWS),
+        map_chunks(task, draws, chunk_draws=BLOCK_DRAWS, workers=workers, warm_up=warm_up),
+        strict=True,
+    ):
+        span = slice(first, first + part.totals[0].shape[0])
+        for k, chunk_totals in enumerate(part.totals):
+            totals[k][span] = chunk_totals
+            item_sum[k] += part.item_sums[k]
+        for v, chunk_diffs in enumerate(part.diffs):
+            diffs[v][span] = chunk_diffs
+            item_diffs[v].merge(part.item_diffs[v])
     if extra_costs is not None:
         extras = [_extra(extra_costs, s, draws, seed, years) for s in scenarios]
         totals = [t + e for t, e in zip(totals, extras, strict=True)]
@@ -328,6 +329,54 @@ def compare(
         {name: s.digest() for name, s in zip(names, scenarios, strict=True)},
         {name: (s.title_zh, s.title_en) for name, s in zip(names, scenarios, strict=True)},
     )
+
+
+@dataclass(frozen=True)
+class _PairedChunk:
+    """What :func:`compare` keeps of one chunk of draws of every scenario."""
+
+    totals: list[np.ndarray]  # per scenario: (draws, years), yuan
+    item_sums: list[np.ndarray]  # per scenario: horizon total by item, summed over draws
+    diffs: list[np.ndarray]  # per variant: (draws, years), item by item
+    item_diffs: list[Moments]  # per variant: moments of the items' horizon changes
+
+
+def _paired_chunk(
+    scenarios: list[Scenario],
+    item_ids: list[str],
+    years: list[int],
+    n_h: int,
+    seed: int,
+    first: int,
+    draws: int,
+) -> _PairedChunk:
+    """Draws ``[first, first + draws)`` of every scenario, on the common item and year
+    axes, so that unchanged items cancel exactly in the paired differences."""
+    part = _PairedChunk([], [], [], [])
+    base_city: np.ndarray = np.empty(0)
+    for k, scenario in enumerate(scenarios):
+        chunk = simulate(scenario, draws, seed=seed, start=first)
+        city = np.zeros((chunk.draws, len(item_ids), len(years)))
+        offset = years.index(chunk.years[0])
+        positions = [item_ids.index(i) for i in chunk.items.index]
+        city[:, positions, offset : offset + len(chunk.years)] = chunk.city
+        part.totals.append(city.sum(axis=1))
+        part.item_sums.append(city[:, :, :n_h].sum(axis=(0, 2)))
+        if k == 0:
+            base_city = city
+            continue
+        change = city - base_city
+        part.diffs.append(change.sum(axis=1))
+        moments = Moments()
+        moments.add(change[:, :, :n_h].sum(axis=2))
+        part.item_diffs.append(moments)
+    return part
+
+
+def _plan_all(scenarios: list[Scenario]) -> None:
+    """A worker's warm-up: the count tables of every scenario."""
+    for scenario in scenarios:
+        plan_items(scenario, scenario.payment_years)
 
 
 def _item_table(

@@ -1,10 +1,13 @@
 """Budget tables from simulation results, built chunk by chunk in bounded memory.
 
-:class:`RunAccumulator` takes the chunks of a run and keeps only what the tables need:
-per-draw totals by year, per-draw totals by item over the horizon (exact percentiles),
-and exact running moments of every item × year. :func:`summarize` is the one-call
-version for results held in memory. Money is in yuan, in columns whose names end in
-``_yuan`` (:func:`model.report.units.to_unit` converts them for presentation).
+A run's chunks are each reduced to a :class:`~model.analysis.chunk_stats.ChunkStats`
+(where they were simulated, possibly in a worker process) and folded in draw order by
+:class:`RunAccumulator`, which keeps only what the tables need (see
+:mod:`model.analysis.chunk_stats`): top-level totals of every draw (exact percentiles),
+exact moments, and the items', groups' and programmes' statistics (exact up to
+:data:`~model.core.sketch.EXACT_DRAWS` draws, sketched beyond). :func:`summarize` is the
+one-call version for results held in memory. Money is in yuan, in columns whose names
+end in ``_yuan`` (:func:`model.report.units.to_unit` converts them for presentation).
 """
 
 from __future__ import annotations
@@ -15,12 +18,15 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
+from model.analysis.chunk_stats import GROUPS, ChunkStats, chunk_stats, group_keys
 from model.analysis.groupings import Grouping
-from model.core.schema import CHAPTERS
-from model.core.stats import Moments, describe, describe_columns, z_scores
+from model.core.sketch import DrawStats
+from model.core.stats import Moments, describe, describe_columns, describe_stats, z_scores
 from model.core.units import YUAN
-from model.finance.programme import summarize_programmes
+from model.finance.fund_tables import LossRatios
+from model.finance.programme import programme_tables
 from model.policy.periods import Periods
+from model.policy.programmes import FundSpec
 from model.policy.scenario import Scenario
 from model.sim.analytic import expected_city_cost, expected_demand
 from model.sim.results import Results
@@ -44,8 +50,12 @@ class Summary:
     programme_tables : dict of str to pandas.DataFrame
         The funds', 先投后股 and loan pool's own tables (``tolerance``, ``funds_by_year``,
         ``conversion``, ``loan_compensation``, …), see :mod:`model.finance.programme`.
-    programme_draws : dict
-        Their draws, by item id (for charts).
+    loss_ratios : dict of str to LossRatios
+        Each fund's loss ratio at liquidation (for its chart), by id.
+    programme_stats : dict of str to DrawStats
+        The programmes' per-draw quantities' statistics, by id (for their budget tables).
+    programme_labels : dict
+        One draw of each programme (the labels of its tables), by id.
     periods : Periods
         The scenario's horizon and plan years.
     budgets : dict of int to float, or None
@@ -67,7 +77,9 @@ class Summary:
     tables: dict[str, pd.DataFrame]
     year_totals: pd.DataFrame = field(repr=False)
     programme_tables: dict[str, pd.DataFrame] = field(default_factory=dict, repr=False)
-    programme_draws: dict = field(default_factory=dict, repr=False)
+    loss_ratios: dict[str, LossRatios] = field(default_factory=dict, repr=False)
+    programme_stats: dict[str, DrawStats] = field(default_factory=dict, repr=False)
+    programme_labels: dict = field(default_factory=dict, repr=False)
     periods: Periods | None = None
     budgets: dict[int, float] | None = None
     groups: dict[str, np.ndarray] = field(default_factory=dict, repr=False)
@@ -108,6 +120,10 @@ class RunAccumulator:
         every horizon year, one per year, or year → budget (see :func:`budgets_by_year`).
     groupings : sequence of Grouping
         Groups of rows whose per-draw totals to keep (:attr:`Summary.groups`).
+    draws : int, optional
+        The run's number of draws: with more than
+        :data:`~model.core.sketch.EXACT_DRAWS`, items' and programmes' percentiles are
+        sketched (their draws are not kept); without it, everything is kept.
     """
 
     def __init__(
@@ -116,6 +132,7 @@ class RunAccumulator:
         *,
         budget_yuan: float | Sequence[float] | Mapping[int, float] | None = None,
         groupings: Sequence[Grouping] = (),
+        draws: int | None = None,
     ):
         self.scenario = scenario
         self.budgets = budgets_by_year(budget_yuan, scenario.years)
@@ -123,45 +140,61 @@ class RunAccumulator:
         self.budget_yuan = values.pop() if len(values) == 1 else None
         self.groupings = list(groupings)
         self._groups: dict[str, list[np.ndarray]] = {g.name: [] for g in self.groupings}
+        self.exact = DrawStats(draws=draws).exact
+        self._draws = draws
         self._existing = Moments()
-        self._year_totals: list[np.ndarray] = []
-        self._unfunded_totals: list[np.ndarray] = []
-        self._item_horizon: list[np.ndarray] = []
-        self._beyond: list[np.ndarray] = []
+        self._totals: list[np.ndarray] = []  # one array (years + 2, draws) once draws known
+        self._unfunded_sum: np.ndarray | None = None
         self._city, self._demand, self._funded = Moments(), Moments(), Moments()
         self._admitted_sum: np.ndarray | None = None
+        self._stats: dict[str, DrawStats] = {}
         self._meta: Results | None = None
-        self._programme_draws: list[dict] = []
+        self.n = 0
 
     def add(self, results: Results) -> None:
-        """Reduce one chunk to what the tables need."""
+        """Reduce one chunk (the next in draw order) to what the tables need."""
+        self.merge(chunk_stats(results, self.scenario, exact=self.exact, groupings=self.groupings))
+
+    def merge(self, chunk: ChunkStats) -> None:
+        """Fold in the statistics of the next chunk in draw order."""
+        if chunk.start != self.n:
+            raise ValueError(
+                f"chunks must come in draw order: expected {self.n}, got {chunk.start}"
+            )
         if self._meta is None:
-            self._meta = results
-        h = results.n_horizon
-        city = results.city
-        self._year_totals.append(city.sum(axis=1))
-        self._item_horizon.append(city[:, :, :h].sum(axis=2))
-        self._beyond.append(city[:, :, h:].sum(axis=(1, 2)))
-        # the three views of the money coincide unless ceilings or city shares apply;
-        # then one set of moments serves for all (exactly the same numbers, one pass)
-        self._city.add(city)
-        if city is not results.funded:
-            self._funded.add(results.funded)
-        if results.rationed:
-            self._demand.add(results.demand)
-            self._unfunded_totals.append(results.unfunded.sum(axis=1))
+            self._meta = chunk.labels
+            if self._draws is not None:  # all at once: fails at once if memory is short
+                self._totals.append(np.empty((chunk.totals.shape[0], self._draws)))
+        if self._draws is not None:
+            self._totals[0][:, chunk.start : chunk.start + chunk.draws] = chunk.totals
         else:
-            self._unfunded_totals.append(np.zeros((results.draws, len(results.years))))
-        admitted = results.admitted.sum(axis=0, dtype=np.int64)
-        self._admitted_sum = (
-            admitted if self._admitted_sum is None else (self._admitted_sum + admitted)
+            self._totals.append(chunk.totals)
+        self._city.merge(chunk.city)
+        for mine, theirs in (
+            (self._funded, chunk.funded),
+            (self._demand, chunk.demand),
+            (self._existing, chunk.existing),
+        ):
+            if theirs is not None:
+                mine.merge(theirs)
+        self._unfunded_sum = (
+            chunk.unfunded_sum
+            if self._unfunded_sum is None
+            else self._unfunded_sum + chunk.unfunded_sum
         )
-        if results.programme_draws:
-            self._programme_draws.append(results.programme_draws)
-        if results.existing is not None:
-            self._existing.add(results.city_existing)
-        for grouping in self.groupings:
-            self._groups[grouping.name].append(grouping.reduce(results))
+        self._admitted_sum = (
+            chunk.admitted_sum
+            if self._admitted_sum is None
+            else (self._admitted_sum + chunk.admitted_sum)
+        )
+        for name, stats in chunk.stats.items():
+            if name in self._stats:
+                self._stats[name].merge(stats)
+            else:
+                self._stats[name] = stats
+        for name, values in chunk.groups.items():
+            self._groups[name].append(values)
+        self.n += chunk.draws
 
     @property
     def _items(self) -> pd.DataFrame:
@@ -185,46 +218,45 @@ class RunAccumulator:
         meta = self._meta
         years, horizon = meta.years, meta.horizon
         items = meta.items
+        totals = self._totals[0] if len(self._totals) == 1 else np.concatenate(self._totals, 1)
+        self._totals = [totals]
+        totals = totals[:, : self.n]
+        # a (years, draws) block: one year's draws are contiguous, and pandas keeps it
         year_totals = pd.DataFrame(
-            np.concatenate(self._year_totals), columns=pd.Index(years, name="year")
+            totals[: len(years)].T, columns=pd.Index(years, name="year"), copy=False
         )
         year_totals.index.name = "draw"
-        item_horizon = pd.DataFrame(np.concatenate(self._item_horizon), columns=items.index)
-        beyond = np.concatenate(self._beyond)
-        unfunded = np.concatenate(self._unfunded_totals)
+        unfunded_mean = (
+            self._unfunded_sum / self.n if self._unfunded_sum is not None else np.zeros(len(years))
+        )
         tables = {
-            "summary_by_year": self._by_year(year_totals, unfunded, horizon),
-            "budget_by_item": self._by_item(item_horizon, horizon),
-            "commitments": self._commitments(years, horizon, beyond),
+            "summary_by_year": self._by_year(year_totals, totals[-2], unfunded_mean, horizon),
+            "budget_by_item": self._by_item(horizon),
+            "commitments": self._commitments(years, horizon, totals[-1]),
             "recipients_by_item": self._recipients(years),
             "analytic_check": self._analytic_check(),
             "fan": _fan(year_totals),
         }
-        for group in ("article", "chapter", "unit"):
-            tables[f"budget_by_{group}"] = self._by_group(group, item_horizon, horizon)
-        parts = self._programme_draws
-        programme_draws = (
-            {
-                key: type(value).concat([part[key] for part in parts])
-                for key, value in parts[0].items()
-            }
-            if parts
-            else {}
-        )
-        programme_tables = (
-            summarize_programmes(self.scenario, programme_draws) if programme_draws else {}
-        )
+        for group in GROUPS:
+            tables[f"budget_by_{group}"] = self._by_group(group, horizon)
+        programmes = {k: v for k, v in self._stats.items() if k != "items"}
         return Summary(
             meta.scenario_name,
-            self._city.n,
+            self.n,
             meta.seed,
             years,
             horizon,
             self.budget_yuan,
             tables,
             year_totals,
-            programme_tables,
-            programme_draws,
+            programme_tables(self.scenario, programmes, meta.programme_draws) if programmes else {},
+            {
+                spec.id: LossRatios.of_stats(programmes[spec.id])
+                for spec in self.scenario.programmes
+                if isinstance(spec, FundSpec) and spec.id in programmes
+            },
+            programmes,
+            meta.programme_draws,
             self.scenario.periods,
             self.budgets,
             {name: np.concatenate(parts) for name, parts in self._groups.items()},
@@ -244,16 +276,16 @@ class RunAccumulator:
         }
 
     # ------------------------------------------------------------ tables
-    def _by_year(self, year_totals, unfunded, horizon) -> pd.DataFrame:
+    def _by_year(self, year_totals, horizon_total, unfunded_mean, horizon) -> pd.DataFrame:
         budgets = None if self.budgets is None else [self.budgets[y] for y in horizon]
         stats = describe_columns(year_totals[horizon], budget=budgets, suffix=YUAN)
         if budgets is not None:
             stats.insert(0, "budget_yuan", budgets)
-        total = describe(year_totals[horizon].sum(axis=1).to_numpy(), suffix=YUAN)
+        total = describe(horizon_total, suffix=YUAN)
         n_h = len(horizon)
         stats["gross_mean_yuan"] = self._gross.mean.sum(axis=0)[:n_h]
         stats["demand_mean_yuan"] = self._need.mean.sum(axis=0)[:n_h]
-        stats["unfunded_mean_yuan"] = unfunded[:, :n_h].mean(axis=0)
+        stats["unfunded_mean_yuan"] = unfunded_mean[:n_h]
         analytic = expected_city_cost(self.scenario).sum(axis=0, skipna=False).to_numpy()[:n_h]
         stats["analytic_mean_yuan"] = analytic if not self.scenario.has_ceilings else np.nan
         total_row = pd.DataFrame(
@@ -272,7 +304,7 @@ class RunAccumulator:
         table.index = pd.Index([str(i) for i in table.index], name="year")
         return table
 
-    def _by_item(self, item_horizon: pd.DataFrame, horizon) -> pd.DataFrame:
+    def _by_item(self, horizon) -> pd.DataFrame:
         n_h = len(horizon)
         meta = self._items
         mean = self._city.mean
@@ -280,8 +312,7 @@ class RunAccumulator:
         table["cap_yuan"] = meta["cap_yuan"]
         for j, year in enumerate(horizon):
             table[f"mean_{year}_yuan"] = mean[:, j]
-        stats = describe_columns(item_horizon, suffix=YUAN)
-        table = table.join(stats)
+        table = table.join(describe_stats(self._stats["items"], "item", meta.index, suffix=YUAN))
         table["committed_mean_yuan"] = mean[:, n_h:].sum(axis=1)
         analytic = expected_city_cost(self.scenario).to_numpy()[:, :n_h].sum(axis=1)  # NaN: none
         table["analytic_mean_yuan"] = analytic if not self.scenario.has_ceilings else np.nan
@@ -289,22 +320,18 @@ class RunAccumulator:
         table.index.name = "item"
         return table
 
-    def _by_group(self, group: str, item_horizon: pd.DataFrame, horizon) -> pd.DataFrame:
+    def _by_group(self, group: str, horizon) -> pd.DataFrame:
         meta = self._items
-        keys = meta[group]
-        if group == "chapter":  # 一 … 八 in the policy's order, not the strings' order
-            keys = pd.Categorical(
-                keys, categories=[c for c in CHAPTERS if c in set(keys)], ordered=True
-            )
-            keys = pd.Series(keys, index=meta.index, name="chapter")
+        keys = group_keys(meta, group)
         mean = pd.DataFrame(
             self._city.mean[:, : len(horizon)],
             index=meta.index,
             columns=[f"mean_{y}_yuan" for y in horizon],
         )
         by_year = mean.groupby(keys, sort=True, observed=True).sum()
-        totals = item_horizon.T.groupby(keys, sort=True, observed=True).sum().T
-        table = by_year.join(describe_columns(totals, suffix=YUAN))
+        table = by_year.join(
+            describe_stats(self._stats["items"], group, by_year.index, suffix=YUAN)
+        )
         table.insert(0, "items", keys.value_counts().reindex(table.index).to_numpy())
         if group == "article":
             chapters = meta.groupby("article")["chapter"].first()
@@ -340,7 +367,7 @@ class RunAccumulator:
     def _recipients(self, years) -> pd.DataFrame:
         meta = self._items
         admitted = pd.DataFrame(
-            (self._admitted_sum if self._admitted_sum is not None else 0) / self._city.n,
+            (self._admitted_sum if self._admitted_sum is not None else 0) / self.n,
             index=meta.index,
             columns=[f"recipients_{y}" for y in years],
         )
@@ -370,9 +397,12 @@ class RunAccumulator:
 
 
 def _fan(year_totals: pd.DataFrame) -> pd.DataFrame:
-    quantiles = np.percentile(year_totals.to_numpy(), FAN_PERCENTILES, axis=0)
+    # one year at a time: a copy of one column, not of every draw of every year
+    quantiles = np.array(
+        [np.percentile(year_totals[year].to_numpy(), FAN_PERCENTILES) for year in year_totals]
+    )
     table = pd.DataFrame(
-        quantiles.T,
+        quantiles,
         index=year_totals.columns,
         columns=[f"p{p}_yuan" for p in FAN_PERCENTILES],
     )

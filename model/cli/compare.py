@@ -13,6 +13,7 @@ from model.cli.options import (
     add_output_options,
     add_plan_option,
     add_run_options,
+    add_workers_option,
     load_planned,
 )
 from model.core.paths import default_output_dir
@@ -21,6 +22,7 @@ from model.report.chartstyle import display_names
 from model.report.manifest import build_manifest
 from model.report.outputs import write_outputs
 from model.report.plots import delta_chart, fan_overlay_chart
+from model.sim.parallel import default_workers
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -35,6 +37,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
     add_run_options(parser)
     add_plan_option(parser)
+    add_workers_option(parser)
     add_out_option(parser, "outputs/compare_<base>/")
     add_output_options(parser)
 
@@ -43,7 +46,9 @@ def run(args: argparse.Namespace) -> int:
     """Run ``fiscalsim compare``: print Δmean with 95% intervals and write the outputs."""
     base = load_planned(args.base, args.plan_start)
     variants = [load_planned(ref, args.plan_start) for ref in args.variants]
-    comparison = compare(base, variants, args.draws, seed=args.seed)
+    comparison = compare(
+        base, variants, args.draws, seed=args.seed, workers=args.workers or default_workers()
+    )
     names = display_names([base, *variants])
     out_dir = args.out or default_output_dir(f"compare_{base.name}")
     manifest = build_manifest(

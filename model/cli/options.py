@@ -1,5 +1,6 @@
 """Options shared by the commands: ``--draws``, ``--seed``, ``--unit``, ``--out`` and
-``--plan-start``; and what every command prints: ``--format``, ``--quiet``, ``--lang``.
+``--plan-start``, ``--workers``; and what every command prints: ``--format``, ``--quiet``,
+``--lang``.
 
 Imported by every command module and importing none of them, so that the commands'
 options are spelled and checked the same way everywhere.
@@ -153,6 +154,28 @@ def add_readings_option(parser: argparse.ArgumentParser) -> None:
         metavar="N",
         help="paired draws costing each clause reading, for the readings envelope shown "
         f"beside the Monte Carlo interval (default {DEFAULT_READINGS_DRAWS:,}; 0 skips it)",
+    )
+
+
+def workers(text: str) -> int:
+    """A number of worker processes: a whole number, 1 or more."""
+    value = whole_number(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be 1 or more, got {value}")
+    return value
+
+
+def add_workers_option(parser: argparse.ArgumentParser) -> None:
+    """``--workers``: processes simulating at once (default: every core of the machine).
+
+    The default is resolved when the command runs (``None`` here), so that ``--help``
+    stays light; the tables are the same bytes for any number of workers.
+    """
+    parser.add_argument(
+        "--workers",
+        type=workers,
+        help="processes simulating at once (default: this machine's cores); "
+        "any number gives the same tables",
     )
 
 
@@ -331,6 +354,7 @@ __all__ = [
     "add_plan_option",
     "add_readings_option",
     "add_run_options",
+    "add_workers_option",
     "budget_option",
     "default_language",
     "load_planned",
@@ -339,5 +363,6 @@ __all__ = [
     "seed",
     "unit",
     "whole_number",
+    "workers",
     "year",
 ]

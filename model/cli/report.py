@@ -17,11 +17,13 @@ from model.cli.options import (
     add_plan_option,
     add_readings_option,
     add_run_options,
+    add_workers_option,
     load_planned,
 )
 from model.cli.run import batch, output_dir
 from model.report.folders import atomic_directory
 from model.report.report import REPORT_FILE, attach_report
+from model.sim.parallel import default_workers
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -33,6 +35,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     add_run_options(parser)
     add_plan_option(parser)
     add_readings_option(parser)
+    add_workers_option(parser)
     parser.add_argument(
         "--compare",
         nargs="+",
@@ -53,7 +56,13 @@ def run(args: argparse.Namespace) -> int:
     comparison = None
     if args.compare:  # before the run, so that a bad variant leaves no output behind
         variants = [load_planned(ref, args.plan_start) for ref in args.compare]
-        comparison = compare(scenario, variants, args.draws, seed=args.seed)
+        comparison = compare(
+            scenario,
+            variants,
+            args.draws,
+            seed=args.seed,
+            workers=args.workers or default_workers(),
+        )
     out_dir = output_dir(scenario, args)
     with atomic_directory(out_dir) as staging:  # the run and its report, swapped in at once
         output = batch(scenario, args, staging)

@@ -20,6 +20,7 @@ from model.cli.options import (
     add_plan_option,
     add_readings_option,
     add_run_options,
+    add_workers_option,
     budget_option,
     load_planned,
     whole_number,
@@ -31,6 +32,7 @@ from model.policy.scenario import Scenario
 from model.report.batch import RunOutput, run_batch
 from model.report.folders import atomic_directory
 from model.report.report import attach_report
+from model.sim.parallel import default_workers
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -42,6 +44,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     add_run_options(parser)
     add_plan_option(parser)
     add_readings_option(parser)
+    add_workers_option(parser)
     add_out_option(parser, "outputs/<scenario>/")
     add_output_options(parser)
     add_budget_option(parser)
@@ -73,7 +76,7 @@ def output_dir(scenario: Scenario, args: argparse.Namespace) -> Path:
 def batch(scenario: Scenario, args: argparse.Namespace, out_dir: Path, **options: Any) -> RunOutput:
     """A batch run of ``scenario`` into ``out_dir`` with the options ``run`` and ``report``
     share (``--draws``, ``--seed``, ``--unit``, ``--budget``, ``--discount-rate``,
-    ``--inflation``, ``--quiet``, ``--readings-draws``) and ``options`` of
+    ``--inflation``, ``--quiet``, ``--readings-draws``, ``--workers``) and ``options`` of
     :func:`~model.report.batch.run_batch`. The
     clause readings are costed first (on at most the run's draws), so that a failure
     leaves no output behind."""
@@ -95,6 +98,7 @@ def batch(scenario: Scenario, args: argparse.Namespace, out_dir: Path, **options
         progress=False if args.quiet else None,
         readings=readings,
         discounting=discounting,
+        workers=args.workers or default_workers(),
         **options,
     )
 

@@ -11,6 +11,7 @@ from collections.abc import Sequence
 import numpy as np
 import pandas as pd
 
+from model.core.sketch import DrawStats
 from model.core.units import YUAN
 
 #: Percentiles reported for every quantity (in percent).
@@ -81,6 +82,21 @@ def describe_columns(
     ).T
 
 
+def describe_stats(stats: DrawStats, name: str, columns, *, suffix: str = "") -> pd.DataFrame:
+    """:func:`describe_columns` of a (draws, columns) quantity held by ``stats``: the same
+    numbers when its draws are kept; beyond, exact means and standard deviations and
+    sketched percentiles (:mod:`model.core.sketch`)."""
+    if stats.exact:
+        return describe_columns(pd.DataFrame(stats.values(name), columns=columns), suffix=suffix)
+    mean, sd = stats.mean(name), stats.sd(name)
+    table = pd.DataFrame({"mean": mean, "sd": sd, "mcse": sd / np.sqrt(stats.n)}, index=columns)
+    quantiles = stats.percentiles(name, PERCENTILES)
+    for p, values in zip(PERCENTILES, quantiles, strict=True):
+        table[f"p{p}"] = values
+    table["bar"] = table["p95"] - table["mean"]
+    return table.add_suffix(suffix)
+
+
 def z_scores(estimate: np.ndarray, expected: np.ndarray, mcse: np.ndarray) -> np.ndarray:
     """``(estimate − expected) / mcse``; 0 where both agree exactly and the error is 0,
     NaN where there is no expectation to compare with."""
@@ -117,6 +133,26 @@ class Moments:
         squares += np.einsum("i...,i...->...", centred, centred)
         self.n += values.shape[0]
 
+    def merge(self, later: Moments) -> None:
+        """Fold in the moments of the chunk that follows those held (in draw order, so
+        that any split of a run into processes gives the same sums)."""
+        if later._shift is None:
+            return
+        if self._shift is None:
+            self.n, self._shift, self._sum, self._sumsq = (
+                later.n,
+                later._shift,
+                later._sum,
+                later._sumsq,
+            )
+            return
+        shift, total, squares = self._sums()
+        _, other_total, other_squares = later._sums()
+        gap = later._shift - shift
+        self._sum = total + other_total + later.n * gap
+        self._sumsq = squares + other_squares + 2 * gap * other_total + later.n * gap * gap
+        self.n += later.n
+
     def _sums(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         if self._shift is None or self._sum is None or self._sumsq is None:
             raise ValueError("no values were added")
@@ -143,4 +179,12 @@ class Moments:
         return self.sd / np.sqrt(self.n)
 
 
-__all__ = ["PERCENTILES", "YUAN", "Moments", "describe", "describe_columns", "z_scores"]
+__all__ = [
+    "PERCENTILES",
+    "YUAN",
+    "Moments",
+    "describe",
+    "describe_columns",
+    "describe_stats",
+    "z_scores",
+]

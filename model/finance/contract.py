@@ -16,6 +16,7 @@ from typing import Any, Generic, Protocol, Self, TypeVar
 import numpy as np
 import pandas as pd
 
+from model.core.sketch import DrawStats
 from model.finance.period_tables import Flow
 from model.policy.periods import Periods
 from model.policy.programmes import ProgrammeSpec
@@ -78,6 +79,16 @@ class Programme(Protocol):
     def summarize(self, draws: Any, periods: Periods) -> dict[str, pd.DataFrame]:
         """The programme's own tables (money in ``*_yuan`` columns), its totals by the
         scenario's budget periods."""
+        ...
+
+    def quantities(self, draws: Any, periods: Periods) -> dict[str, np.ndarray]:
+        """The per-draw quantities its tables are statistics of (for runs too long to
+        keep their draws: see :class:`~model.core.sketch.DrawStats`)."""
+        ...
+
+    def tables(self, stats: DrawStats, draws: Any, periods: Periods) -> dict[str, pd.DataFrame]:
+        """The tables of :meth:`summarize` from the statistics of :meth:`quantities` over
+        a run's chunks (``draws``: any chunk, for its labels)."""
         ...
 
     def expected_outlay(self, years: Sequence[int]) -> np.ndarray:

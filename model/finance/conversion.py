@@ -13,10 +13,12 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import pandas as pd
 
+from model.core.sketch import DrawStats
 from model.core.streams import stream
 from model.finance.contract import SpecModel
 from model.finance.draw_arrays import (
@@ -25,13 +27,17 @@ from model.finance.draw_arrays import (
     check_years,
     concat_draws,
     join_rows,
-    quantiles,
     rows_of_blocks,
     run_sums,
     to_horizon,
 )
 from model.finance.outcomes import StakeOutcomes
-from model.finance.period_tables import Flow, period_totals, totals_frame
+from model.finance.period_tables import (
+    Flow,
+    period_names,
+    period_quantities,
+    totals_frame,
+)
 from model.policy.periods import Periods
 from model.policy.programmes import ConversionSpec
 
@@ -269,6 +275,87 @@ def simulate_conversion(
     return _conversion_draws(spec, horizon, rows)
 
 
+def conversion_quantities(
+    draws: ConversionDraws, periods: Periods | None = None
+) -> dict[str, np.ndarray]:
+    """The per-draw quantities the programme's tables are statistics of."""
+    flows = {
+        "grants": (draws.grants_yuan, draws.grants_before_yuan, draws.grants_beyond_yuan),
+        "recoveries": (
+            draws.recoveries_yuan,
+            draws.recoveries_before_yuan,
+            draws.recoveries_beyond_yuan,
+        ),
+        "exits": (
+            draws.exit_proceeds_yuan,
+            draws.exit_proceeds_before_yuan,
+            draws.exit_proceeds_beyond_yuan,
+        ),
+    }
+    by_period = period_quantities(flows, draws.years, periods or Periods.of_years(draws.years))
+    for name in list(by_period):
+        if name.endswith(":grants"):
+            period = name.rpartition(":")[0]
+            by_period[f"{period}:net"] = (
+                by_period[name] - by_period[f"{period}:recoveries"] - by_period[f"{period}:exits"]
+            )
+    return {
+        "grants": draws.grants_yuan,
+        "conversions": draws.conversions,
+        "converted": draws.converted_yuan,
+        "recoveries": draws.recoveries_yuan,
+        "exit_proceeds": draws.exit_proceeds_yuan,
+        "net_cost": draws.net_cost_yuan,
+        "n_projects": draws.n_projects,
+        "n_converted": draws.n_converted,
+        **by_period,
+    }
+
+
+def conversion_tables(
+    stats: DrawStats, years: Sequence[int], spec: ConversionSpec, periods: Periods | None = None
+) -> dict[str, pd.DataFrame]:
+    """The tables of :func:`summarize_conversion` from the statistics of
+    :func:`conversion_quantities` over a run."""
+    q = stats.quantiles("net_cost", [0.05, 0.95])
+    index = pd.MultiIndex.from_product([[spec.id], list(years)], names=["programme", "year"])
+    by_year = pd.DataFrame(
+        {
+            "grants_mean_yuan": stats.mean("grants"),
+            "conversions_mean": stats.mean("conversions"),
+            "converted_mean_yuan": stats.mean("converted"),
+            "recoveries_mean_yuan": stats.mean("recoveries"),
+            "exit_proceeds_mean_yuan": stats.mean("exit_proceeds"),
+            "net_cost_mean_yuan": stats.mean("net_cost"),
+            "net_cost_p05_yuan": q[0],
+            "net_cost_p95_yuan": q[1],
+        },
+        index=index,
+    )
+    periods = periods or Periods.of_years(years)
+
+    def row(p: Mapping[str, str]) -> dict[str, Any]:
+        return {
+            "grants_mean_yuan": stats.mean(p["grants"]),
+            "recoveries_mean_yuan": stats.mean(p["recoveries"]),
+            "exit_proceeds_mean_yuan": stats.mean(p["exits"]),
+            "net_cost_mean_yuan": stats.mean(p["net"]),
+            "net_cost_p95_yuan": stats.quantiles(p["net"], [0.95])[0],
+        }
+
+    totals = totals_frame(
+        period_names(("grants", "recoveries", "exits", "net")),
+        row,
+        periods,
+        programme_id=spec.id,
+        level="programme",
+    )
+    totals["conversion_share_mean"] = stats.sum("n_converted") / max(
+        int(stats.sum("n_projects")), 1
+    )
+    return {"conversion": by_year, "conversion_totals": totals}
+
+
 def summarize_conversion(
     draws: ConversionDraws,
     spec: ConversionSpec,
@@ -297,56 +384,8 @@ def summarize_conversion(
         years; the whole timeline), with its years.
     """
     del tolerance
-    net = draws.net_cost_yuan
-    q = quantiles(net, [0.05, 0.95])
-    index = pd.MultiIndex.from_product([[spec.id], list(draws.years)], names=["programme", "year"])
-    by_year = pd.DataFrame(
-        {
-            "grants_mean_yuan": draws.grants_yuan.mean(0),
-            "conversions_mean": draws.conversions.mean(0),
-            "converted_mean_yuan": draws.converted_yuan.mean(0),
-            "recoveries_mean_yuan": draws.recoveries_yuan.mean(0),
-            "exit_proceeds_mean_yuan": draws.exit_proceeds_yuan.mean(0),
-            "net_cost_mean_yuan": net.mean(0),
-            "net_cost_p05_yuan": q[0],
-            "net_cost_p95_yuan": q[1],
-        },
-        index=index,
-    )
-    periods = periods or Periods.of_years(draws.years)
-    flows = {
-        "grants": (draws.grants_yuan, draws.grants_before_yuan, draws.grants_beyond_yuan),
-        "recoveries": (
-            draws.recoveries_yuan,
-            draws.recoveries_before_yuan,
-            draws.recoveries_beyond_yuan,
-        ),
-        "exits": (
-            draws.exit_proceeds_yuan,
-            draws.exit_proceeds_before_yuan,
-            draws.exit_proceeds_beyond_yuan,
-        ),
-    }
-
-    def row(p: Mapping[str, np.ndarray]) -> dict[str, float]:
-        net = p["grants"] - p["recoveries"] - p["exits"]
-        return {
-            "grants_mean_yuan": p["grants"].mean(),
-            "recoveries_mean_yuan": p["recoveries"].mean(),
-            "exit_proceeds_mean_yuan": p["exits"].mean(),
-            "net_cost_mean_yuan": net.mean(),
-            "net_cost_p95_yuan": quantiles(net, [0.95])[0],
-        }
-
-    totals = totals_frame(
-        period_totals(flows, draws.years, periods),
-        row,
-        periods,
-        programme_id=spec.id,
-        level="programme",
-    )
-    totals["conversion_share_mean"] = draws.n_converted.sum() / max(int(draws.n_projects.sum()), 1)
-    return {"conversion": by_year, "conversion_totals": totals}
+    stats = DrawStats.of(conversion_quantities(draws, periods))
+    return conversion_tables(stats, draws.years, spec, periods)
 
 
 @dataclass(frozen=True)
@@ -382,6 +421,16 @@ class Conversion(SpecModel[ConversionSpec]):
         """The programme's tables (see :func:`summarize_conversion`)."""
         return summarize_conversion(draws, self.spec, periods=periods)
 
+    def quantities(self, draws: ConversionDraws, periods: Periods) -> dict[str, np.ndarray]:
+        """The per-draw quantities its tables are statistics of."""
+        return conversion_quantities(draws, periods)
+
+    def tables(
+        self, stats: DrawStats, draws: ConversionDraws, periods: Periods
+    ) -> dict[str, pd.DataFrame]:
+        """Its tables from the statistics of :meth:`quantities` over a run's chunks."""
+        return conversion_tables(stats, draws.years, self.spec, periods)
+
     def expected_outlay(self, years: Sequence[int]) -> np.ndarray:
         """``E[projects]·E[grant]`` in each programme year (both uniform), yuan."""
         spec = self.spec
@@ -396,4 +445,11 @@ class Conversion(SpecModel[ConversionSpec]):
         )
 
 
-__all__ = ["Conversion", "ConversionDraws", "simulate_conversion", "summarize_conversion"]
+__all__ = [
+    "Conversion",
+    "ConversionDraws",
+    "conversion_quantities",
+    "conversion_tables",
+    "simulate_conversion",
+    "summarize_conversion",
+]

@@ -17,10 +17,10 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from model.core.sketch import DrawStats
 from model.core.units import YUAN
-from model.finance.draw_arrays import quantiles
 from model.finance.fund_draws import NO_BREACH, FundDraws, first_true
-from model.finance.period_tables import period_totals, totals_frame
+from model.finance.period_tables import period_names, period_quantities, totals_frame
 from model.finance.programme import programmes
 from model.policy.periods import Periods
 from model.policy.programmes import FundSpec, LossBase, LossMeasure, ToleranceRule
@@ -28,6 +28,39 @@ from model.policy.scenario import Scenario
 
 #: The flows of :meth:`~model.finance.contract.Programme.budget_flows`, in table order.
 FLOWS = ("capital_calls", "fees", "recycled", "appropriation", "returned")
+
+
+def fund_budget_quantities(scenario: Scenario, draws: Mapping[str, Any]) -> dict[str, dict]:
+    """The per-draw quantities of the programmes' budget tables, by id (names start with
+    ``budget:``): what a run keeps of a chunk's programme draws for them."""
+    periods = scenario.periods
+    found: dict[str, dict] = {}
+    for model, spec in zip(programmes(scenario), scenario.programmes, strict=True):
+        if model.id not in draws:
+            continue
+        programme_draws = draws[model.id]
+        flows = model.budget_flows(programme_draws)
+        years = list(programme_draws.years)
+        quantities = {f"budget:{name}": flows[name][0] for name in FLOWS}
+        by_period = period_quantities({name: flows[name] for name in FLOWS}, years, periods)
+        for name in [n for n in by_period if n.endswith(":appropriation")]:
+            period = name.rpartition(":")[0]
+            by_period[f"{period}:net"] = by_period[name] - by_period[f"{period}:returned"]
+        quantities.update({f"budget:{name}": values for name, values in by_period.items()})
+        if isinstance(spec, FundSpec):
+            candidates = _breach_years(programme_draws)
+            for key, (_, first) in breach_definitions(programme_draws, spec).items():
+                quantities[f"budget:breach:{key}"] = first[:, None] == candidates
+        found[model.id] = quantities
+    return found
+
+
+def _breach_years(draws: FundDraws) -> np.ndarray:
+    """Every calendar year a first breach can fall in: the run's axis and the fund's life."""
+    life = draws.loss_ratio_life.shape[1]
+    first = min(draws.first_year, draws.years[0])
+    last = max(draws.first_year + life - 1, draws.years[-1])
+    return np.arange(first, last + 1)
 
 
 def fund_budget_tables(scenario: Scenario, draws: Mapping[str, Any]) -> dict[str, pd.DataFrame]:
@@ -42,28 +75,42 @@ def fund_budget_tables(scenario: Scenario, draws: Mapping[str, Any]) -> dict[str
         each with its years; ``fund_breach`` (index fund, definition): the first year of
         breach under each definition of the tolerance (:func:`breach_definitions`).
     """
+    stats = {
+        programme_id: DrawStats.of(quantities)
+        for programme_id, quantities in fund_budget_quantities(scenario, draws).items()
+    }
+    return fund_budget_tables_of(scenario, stats, draws)
+
+
+def fund_budget_tables_of(
+    scenario: Scenario, stats: Mapping[str, DrawStats], draws: Mapping[str, Any]
+) -> dict[str, pd.DataFrame]:
+    """:func:`fund_budget_tables` from each programme's statistics of
+    :func:`fund_budget_quantities` over a run (``draws``: any chunk's programme draws,
+    for their labels)."""
     periods = scenario.periods
     by_year, totals, breaches = [], [], []
     for model, spec in zip(programmes(scenario), scenario.programmes, strict=True):
-        if model.id not in draws:
+        if model.id not in stats or model.id not in draws:
             continue
-        programme_draws = draws[model.id]
-        flows = model.budget_flows(programme_draws)
-        years = list(programme_draws.years)
+        programme_stats = stats[model.id]
+        years = list(draws[model.id].years)
         destination = str(spec.distributions_to) if isinstance(spec, FundSpec) else "treasury"
         table = pd.DataFrame(
-            {f"{name}_mean{YUAN}": flows[name][0].mean(axis=0) for name in FLOWS},
+            {f"{name}_mean{YUAN}": programme_stats.mean(f"budget:{name}") for name in FLOWS},
             index=pd.MultiIndex.from_product([[model.id], years], names=["id", "year"]),
         )
-        table[f"appropriation_p95{YUAN}"] = quantiles(flows["appropriation"][0], [0.95])[0]
+        table[f"appropriation_p95{YUAN}"] = programme_stats.quantiles(
+            "budget:appropriation", [0.95]
+        )[0]
         table[f"net_outlay_mean{YUAN}"] = (
             table[f"appropriation_mean{YUAN}"] - table[f"returned_mean{YUAN}"]
         )
         table["distributions_to"] = destination
         by_year.append(table)
-        totals.append(_totals(model.id, flows, years, periods, destination))
+        totals.append(_totals(model.id, programme_stats, periods, destination))
         if isinstance(spec, FundSpec):
-            breaches.append(breach_table(programme_draws, spec, periods))
+            breaches.append(breach_table(programme_stats, draws[model.id], spec, periods))
     tables = {}
     if by_year:
         tables["fund_budget"] = pd.concat(by_year)
@@ -74,18 +121,18 @@ def fund_budget_tables(scenario: Scenario, draws: Mapping[str, Any]) -> dict[str
 
 
 def _totals(
-    programme_id: str, flows: Mapping, years: list[int], periods: Periods, destination: str
+    programme_id: str, stats: DrawStats, periods: Periods, destination: str
 ) -> pd.DataFrame:
-    def row(p: Mapping[str, np.ndarray]) -> dict[str, float]:
-        out = {f"{name}_mean{YUAN}": float(np.mean(p[name])) for name in FLOWS}
+    def row(p: Mapping[str, str]) -> dict[str, float]:
+        out = {f"{name}_mean{YUAN}": float(stats.mean(f"budget:{p[name]}")) for name in FLOWS}
         out[f"appropriation_p95{YUAN}"] = float(
-            quantiles(np.asarray(p["appropriation"]), [0.95])[0]
+            stats.quantiles(f"budget:{p['appropriation']}", [0.95])[0]
         )
-        out[f"net_outlay_mean{YUAN}"] = float(np.mean(p["appropriation"] - p["returned"]))
+        out[f"net_outlay_mean{YUAN}"] = float(stats.mean(f"budget:{p['net']}"))
         return out
 
     table = totals_frame(
-        period_totals(flows, years, periods), row, periods, programme_id=programme_id, level="id"
+        period_names((*FLOWS, "net")), row, periods, programme_id=programme_id, level="id"
     )
     table["distributions_to"] = destination
     return table
@@ -130,29 +177,40 @@ def breach_definitions(draws: FundDraws, spec: FundSpec) -> dict[str, tuple[str,
     return found
 
 
-def breach_table(draws: FundDraws, spec: FundSpec, periods: Periods) -> pd.DataFrame:
+def breach_table(
+    stats: DrawStats, draws: FundDraws, spec: FundSpec, periods: Periods
+) -> pd.DataFrame:
     """P(first breach by the end of the plan's first year, of the plan, of the horizon,
     ever), and the median and most common first year among breaching draws, under each
-    definition (index fund, definition)."""
+    definition (index fund, definition), from the statistics of
+    :func:`fund_budget_quantities` (``draws``: any chunk, for the labels)."""
+    n = stats.n
+    candidates = _breach_years(draws)
     rows = []
-    for key, (label, first) in breach_definitions(draws, spec).items():
-        breached = first != NO_BREACH
-        years, counts = np.unique(first[breached], return_counts=True)
+    for key, (label, _) in breach_definitions(draws, spec).items():
+        counts = np.rint(stats.sum(f"budget:breach:{key}")).astype(np.int64)
+        breached = int(counts.sum())
+
+        def share(last: int, counts=counts) -> float:
+            return float(counts[candidates <= last].sum() / n)
+
+        median = np.nan
+        if breached:  # np.median of the breaching draws' years, from their counts
+            ends = np.cumsum(counts)
+            low = candidates[np.searchsorted(ends, (breached - 1) // 2, side="right")]
+            high = candidates[np.searchsorted(ends, breached // 2, side="right")]
+            median = float((low + high) / 2)
         rows.append(
             {
                 "definition": key,
                 "label": label,
                 "tolerance": spec.tolerance,
-                "p_breach_by_plan_start": float((breached & (first <= periods.plan_start)).mean()),
-                "p_breach_by_plan_end": float((breached & (first <= periods.plan_end)).mean()),
-                "p_breach_by_horizon_end": float(
-                    (breached & (first <= periods.horizon_end)).mean()
-                ),
-                "p_breach_ever": float(breached.mean()),
-                "median_first_breach_year": float(np.median(first[breached]))
-                if breached.any()
-                else np.nan,
-                "modal_first_breach_year": int(years[counts.argmax()]) if counts.size else pd.NA,
+                "p_breach_by_plan_start": share(periods.plan_start),
+                "p_breach_by_plan_end": share(periods.plan_end),
+                "p_breach_by_horizon_end": share(periods.horizon_end),
+                "p_breach_ever": float(breached / n),
+                "median_first_breach_year": median,
+                "modal_first_breach_year": int(candidates[counts.argmax()]) if breached else pd.NA,
             }
         )
     table = pd.DataFrame(rows)
@@ -160,4 +218,11 @@ def breach_table(draws: FundDraws, spec: FundSpec, periods: Periods) -> pd.DataF
     return table.set_index(["fund", "definition"])
 
 
-__all__ = ["FLOWS", "breach_definitions", "breach_table", "fund_budget_tables"]
+__all__ = [
+    "FLOWS",
+    "breach_definitions",
+    "breach_table",
+    "fund_budget_quantities",
+    "fund_budget_tables",
+    "fund_budget_tables_of",
+]

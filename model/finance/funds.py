@@ -27,6 +27,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from model.core.sketch import DrawStats
 from model.core.streams import stream
 from model.finance.contract import SpecModel
 from model.finance.draw_arrays import (
@@ -38,7 +39,7 @@ from model.finance.draw_arrays import (
     to_horizon,
 )
 from model.finance.fund_draws import NO_BREACH, FundDraws, first_true, recycle
-from model.finance.fund_tables import summarize_funds
+from model.finance.fund_tables import fund_quantities, fund_tables, summarize_funds
 from model.finance.outcomes import (
     OutcomeTable,
     conditional_thresholds,
@@ -454,6 +455,16 @@ class Fund(SpecModel[FundSpec]):
     def summarize(self, draws: FundDraws, periods: Periods) -> dict[str, pd.DataFrame]:
         """The fund's tables (see :func:`summarize_funds`)."""
         return summarize_funds(draws, self.spec, periods=periods)
+
+    def quantities(self, draws: FundDraws, periods: Periods) -> dict[str, np.ndarray]:
+        """The per-draw quantities its tables are statistics of."""
+        return fund_quantities(draws, periods=periods)
+
+    def tables(
+        self, stats: DrawStats, draws: FundDraws, periods: Periods
+    ) -> dict[str, pd.DataFrame]:
+        """Its tables from the statistics of :meth:`quantities` over a run's chunks."""
+        return fund_tables(stats, draws, self.spec, periods=periods)
 
     def expected_outlay(self, years: Sequence[int]) -> np.ndarray:
         """Capital calls have no closed form: NaN in every year."""

@@ -11,6 +11,7 @@ as a table whose ``years`` column says which years each row sums.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -33,16 +34,35 @@ def period_totals(
     return {period: {name: sums[name][period] for name in flows} for period in PERIOD_NAMES}
 
 
+def period_quantities(
+    flows: Mapping[str, Flow], years: Sequence[int], periods: Periods
+) -> dict[str, np.ndarray]:
+    """:func:`period_totals` as named per-draw quantities, ``"<period>:<flow>"``, for a
+    :class:`~model.core.sketch.DrawStats` (runs too long to keep their draws)."""
+    return {
+        f"{period}:{name}": values
+        for period, by_flow in period_totals(flows, years, periods).items()
+        for name, values in by_flow.items()
+    }
+
+
+def period_names(flows: Sequence[str]) -> dict[str, dict[str, str]]:
+    """``{period: {flow: "<period>:<flow>"}}``: the names :func:`period_quantities` gives,
+    for :func:`totals_frame` over statistics."""
+    return {period: {flow: f"{period}:{flow}" for flow in flows} for period in PERIOD_NAMES}
+
+
 def totals_frame(
-    totals: Mapping[str, Mapping[str, np.ndarray]],
-    row: Callable[[Mapping[str, np.ndarray]], dict[str, float]],
+    totals: Mapping[str, Mapping[str, Any]],
+    row: Callable[[Mapping[str, Any]], dict[str, Any]],
     periods: Periods,
     *,
     programme_id: str,
     level: str,
 ) -> pd.DataFrame:
-    """One row per period (``row`` turns its per-draw totals into statistics), indexed by
-    (programme, period), with the period's ``years`` first."""
+    """One row per period (``row`` turns its per-draw totals, or their names in a
+    :class:`~model.core.sketch.DrawStats`, into statistics), indexed by (programme,
+    period), with the period's ``years`` first."""
     table = pd.DataFrame(
         [row(totals[name]) for name in PERIOD_NAMES],
         index=pd.MultiIndex.from_product(
@@ -53,4 +73,4 @@ def totals_frame(
     return table
 
 
-__all__ = ["Flow", "period_totals", "totals_frame"]
+__all__ = ["Flow", "period_names", "period_quantities", "period_totals", "totals_frame"]

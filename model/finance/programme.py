@@ -18,6 +18,7 @@ from typing import Any
 
 import pandas as pd
 
+from model.core.sketch import DrawStats
 from model.finance.contract import Programme
 from model.finance.conversion import Conversion
 from model.finance.funds import Fund
@@ -57,12 +58,44 @@ def summarize_programmes(scenario: Scenario, draws: Mapping[str, Any]) -> dict[s
     ``first_breach_year``, ``conversion``, ``loan_compensation``, …), each with a
     leading ``id`` level.
     """
+    return _stack(
+        {
+            model.id: model.summarize(draws[model.id], scenario.periods)
+            for model in programmes(scenario)
+            if model.id in draws
+        }
+    )
+
+
+def programme_quantities(scenario: Scenario, draws: Mapping[str, Any]) -> dict[str, dict]:
+    """The per-draw quantities of each programme's tables (:meth:`Programme.quantities`),
+    by id: what a run keeps of a chunk's programme draws."""
+    return {
+        model.id: model.quantities(draws[model.id], scenario.periods)
+        for model in programmes(scenario)
+        if model.id in draws
+    }
+
+
+def programme_tables(
+    scenario: Scenario, stats: Mapping[str, DrawStats], draws: Mapping[str, Any]
+) -> dict[str, pd.DataFrame]:
+    """The tables of :func:`summarize_programmes` from each programme's statistics over a
+    run (``draws``: any chunk's programme draws, for their labels)."""
+    return _stack(
+        {
+            model.id: model.tables(stats[model.id], draws[model.id], scenario.periods)
+            for model in programmes(scenario)
+            if model.id in stats
+        }
+    )
+
+
+def _stack(tables_by_id: Mapping[str, dict[str, pd.DataFrame]]) -> dict[str, pd.DataFrame]:
     stacked: dict[str, list[pd.DataFrame]] = {}
-    for model in programmes(scenario):
-        if model.id not in draws:
-            continue
-        for name, table in model.summarize(draws[model.id], scenario.periods).items():
-            stacked.setdefault(name, []).append(table.assign(id=model.id))
+    for programme_id, tables_of in tables_by_id.items():
+        for name, table in tables_of.items():
+            stacked.setdefault(name, []).append(table.assign(id=programme_id))
     tables = {}
     for name, parts in stacked.items():
         table = pd.concat(parts)
@@ -75,6 +108,8 @@ def summarize_programmes(scenario: Scenario, draws: Mapping[str, Any]) -> dict[s
 __all__ = [
     "MODELS",
     "programme",
+    "programme_quantities",
+    "programme_tables",
     "programmes",
     "simulate_programmes",
     "summarize_programmes",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -13,10 +14,13 @@ import pandas as pd
 from tqdm import tqdm
 
 from model.analysis.budget import budget_tables
+from model.analysis.chunk_stats import ChunkStats, chunk_stats
+from model.analysis.groupings import Grouping
 from model.analysis.plan import plan_groupings
 from model.analysis.present_value import discounting_of
 from model.analysis.readings import ReadingsResult, uncertainty_table
 from model.analysis.tables import RunAccumulator, Summary, budgets_by_year
+from model.core.errors import InputError, Problem
 from model.core.streams import check_draws, check_seed
 from model.core.units import Unit
 from model.policy.assumptions import assumption_rows
@@ -30,7 +34,8 @@ from model.report.plots import distribution_chart, fan_chart, loss_ratio_charts
 from model.report.units import to_unit
 from model.report.workbook import write_workbook
 from model.sim.analytic import expected_demand
-from model.sim.engine import simulate_chunks
+from model.sim.engine import default_chunk_draws, plan_items, simulate
+from model.sim.parallel import map_chunks
 from model.sim.results import Results
 from model.sim.timeline import timeline
 
@@ -71,6 +76,23 @@ class RunOutput:
         return uncertainty_table(self.summary, self.readings)
 
 
+def simulate_chunk(
+    scenario: Scenario,
+    seed: int,
+    exact: bool,
+    columns: list[tuple[int, int, str]] | None,
+    groupings: Sequence[Grouping],
+    first: int,
+    draws: int,
+) -> tuple[ChunkStats, pd.DataFrame | None]:
+    """One chunk of a batch run (in whichever process runs it): draws ``[first, first +
+    draws)`` reduced to their :class:`~model.analysis.chunk_stats.ChunkStats`, and their
+    draw-level frame for ``draws.parquet`` (with ``columns``)."""
+    results = simulate(scenario, draws, seed=seed, start=first)
+    frame = None if columns is None else draw_frame(results, columns)
+    return chunk_stats(results, scenario, exact=exact, groupings=groupings), frame
+
+
 def accumulate(
     scenario: Scenario,
     *,
@@ -78,16 +100,29 @@ def accumulate(
     seed: int,
     budget_yuan: Budget = None,
     progress: bool | None = None,
-    on_chunk: Callable[[Results], None] | None = None,
+    on_frame: Callable[[pd.DataFrame], None] | None = None,
+    workers: int = 1,
 ) -> Summary:
     """Simulate ``scenario`` in memory-bounded chunks and build its tables, keeping the
     medium-term plan's per-draw totals (:func:`~model.analysis.plan.plan_groupings`).
 
-    ``on_chunk`` sees every chunk (e.g. to stream draws to a file).
+    Chunks are simulated and reduced on ``workers`` processes
+    (:func:`model.sim.parallel.map_chunks`) and folded in draw order: the same tables
+    for any number. ``on_frame`` gets each chunk's draw-level frame (:func:`draw_frame`),
+    in draw order, to stream to a file.
+
+    Raises
+    ------
+    InputError
+        When the run cannot get the memory it needs, naming ``--draws``.
     """
+    groupings = plan_groupings(scenario)
     accumulator = RunAccumulator(
-        scenario, budget_yuan=budget_yuan, groupings=plan_groupings(scenario)
+        scenario, budget_yuan=budget_yuan, groupings=groupings, draws=draws
     )
+    columns = draw_columns(scenario) if on_frame is not None else None
+    task = functools.partial(simulate_chunk, scenario, seed, accumulator.exact, columns, groupings)
+    warm_up = functools.partial(plan_items, scenario, scenario.payment_years)
     with tqdm(
         total=draws,
         unit="draw",
@@ -95,12 +130,36 @@ def accumulate(
         leave=False,
         mininterval=0.5,
     ) as bar:
-        for chunk in simulate_chunks(scenario, draws, seed=seed):
-            accumulator.add(chunk)
-            if on_chunk is not None:
-                on_chunk(chunk)
-            bar.update(chunk.draws)
-    return accumulator.finish()
+        try:
+            for stats, frame in map_chunks(
+                task,
+                draws,
+                chunk_draws=default_chunk_draws(scenario),
+                workers=workers,
+                warm_up=warm_up,
+            ):
+                accumulator.merge(stats)
+                if on_frame is not None and frame is not None:
+                    on_frame(frame)
+                bar.update(stats.draws)
+            return accumulator.finish()
+        except MemoryError:
+            raise _out_of_memory(draws) from None
+
+
+def _out_of_memory(draws: int) -> InputError:
+    return InputError(
+        [
+            Problem(
+                "command line",
+                None,
+                "--draws",
+                f"not enough memory for {draws:,} draws (the run keeps the city's yearly "
+                f"totals of every draw, about {14 * 8 * draws / 2**20:,.0f} MB, and each "
+                "worker a chunk of draws): use fewer --draws or --workers",
+            )
+        ]
+    )
 
 
 def run_manifest(
@@ -168,6 +227,7 @@ def run_batch(
     progress: bool | None = None,
     write_draws: bool = True,
     timeline_draws: int | None = None,
+    workers: int = 1,
     readings: ReadingsResult | None = None,
     discounting: Discounting | None = None,
 ) -> RunOutput:
@@ -194,6 +254,9 @@ def run_batch(
     timeline_draws : int, optional
         Also run the monthly SimPy timeline on this many draws (same seed, so its first
         draws are the run's) and write it into ``timeline/``.
+    workers : int
+        Processes simulating at once (:func:`model.sim.parallel.map_chunks`); the
+        tables are the same bytes for any number.
     readings : ReadingsResult, optional
         The clause readings costed against the scenario
         (:func:`model.analysis.readings.evaluate_readings`): adds ``uncertainty.csv`` (the
@@ -214,7 +277,6 @@ def run_batch(
     clock = time.perf_counter()
     out_dir = Path(out_dir)
     discounting = discounting or discounting_of(scenario)
-    columns = draw_columns(scenario)
     manifest = run_manifest(
         "run",
         scenario,
@@ -227,17 +289,14 @@ def run_batch(
     with atomic_directory(out_dir) as staging:
         writer = DrawsWriter(staging / "draws.parquet") if write_draws else None
 
-        def stream_draws(chunk: Results) -> None:
-            if writer is not None:
-                writer.write(draw_frame(chunk, columns))
-
         summary = accumulate(
             scenario,
             draws=draws,
             seed=seed,
             budget_yuan=budget_yuan,
             progress=progress,
-            on_chunk=stream_draws,
+            on_frame=None if writer is None else writer.write,
+            workers=workers,
         )
         if writer is not None:
             writer.close()
@@ -253,7 +312,7 @@ def run_batch(
             "fan_chart": fan_chart(summary, unit, names),
             "distribution": distribution_chart(summary, unit, names),
         }
-        figures.update(loss_ratio_charts(scenario, summary.programme_draws, names))
+        figures.update(loss_ratio_charts(scenario, summary.loss_ratios, names))
         write_figures(staging, figures)
         manifest["duration_s"] = round(time.perf_counter() - clock, 3)
         headline: dict[str, pd.DataFrame] = {}
@@ -280,7 +339,7 @@ def run_batch(
         write_workbook(sheets, staging / "budget.xlsx", unit)
         if timeline_draws is not None:
             write_timeline(
-                timeline(scenario, timeline_draws, seed=seed),
+                timeline(scenario, timeline_draws, seed=seed, workers=workers),
                 staging / "timeline",
                 unit,
                 build_manifest("timeline", [scenario], seed=seed, draws=timeline_draws, unit=unit),
@@ -298,4 +357,5 @@ __all__ = [
     "draw_frame",
     "run_batch",
     "run_manifest",
+    "simulate_chunk",
 ]

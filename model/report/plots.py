@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from model.core.units import Unit
+from model.finance.fund_tables import LossRatios
 from model.policy.programmes import FundSpec
 from model.policy.scenario import Scenario
 from model.report.chartstyle import (
@@ -157,18 +158,24 @@ def distribution_chart(
     return figure
 
 
-def loss_ratio_chart(draws: FundDraws, spec: FundSpec, names: Names | None = None) -> Figure:
-    """Histogram of a fund's liquidation loss ratio with its tolerance rate marked."""
+def loss_ratio_chart(
+    ratios: LossRatios | FundDraws, spec: FundSpec, names: Names | None = None
+) -> Figure:
+    """Histogram of a fund's liquidation loss ratio with its tolerance rate marked (from
+    its draws, or the histogram a long run keeps of them)."""
+    if not isinstance(ratios, LossRatios):
+        ratios = LossRatios.of_draws(ratios)
     figure = new_figure(7.5, 4.3)
     axis = figure.add_subplot()
-    axis.hist(draws.liquidation_loss_ratio, bins=list(np.linspace(0, 1, 51)), color=BLUE)
+    edges = ratios.edges
+    axis.hist(edges[:-1], bins=list(edges), weights=ratios.counts, color=BLUE)
     axis.axvline(
         spec.tolerance,
         color=RED,
         linewidth=2,
         label=text(f"容错率 {spec.tolerance:.0%}", f"tolerance {spec.tolerance:.0%}"),
     )
-    p = float(draws.liquidation_breach.mean()) if draws.n_draws else float("nan")
+    p = ratios.p_breach
     zh, en = names_for(spec.id, names)
     heading(
         axis,
@@ -188,7 +195,7 @@ def loss_ratio_chart(draws: FundDraws, spec: FundSpec, names: Names | None = Non
 
 
 def loss_ratio_charts(
-    scenario: Scenario, draws: Mapping[str, Any], names: Names | None = None
+    scenario: Scenario, draws: Mapping[str, LossRatios | FundDraws], names: Names | None = None
 ) -> dict[str, Figure]:
     """Loss-ratio charts of the scenario's funds, by file name (``loss_ratio_<id>.png``)."""
     names = names or display_names([scenario])

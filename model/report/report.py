@@ -97,7 +97,7 @@ def _charts(
             "fan_chart": png_data_uri(fan_chart(summary, unit, names)),
             "distribution": png_data_uri(distribution_chart(summary, unit, names)),
         }
-        funds = loss_ratio_charts(scenario, summary.programme_draws, names)
+        funds = loss_ratio_charts(scenario, summary.loss_ratios, names)
         for name, figure in funds.items():
             charts[name] = png_data_uri(figure)
         if comparison is not None:

@@ -130,6 +130,14 @@ def simulate(scenario: Scenario, draws: int, *, seed: int, start: int = 0) -> Re
     return _simulate(scenario, years, plan_items(scenario, years), check_seed(seed), start, draws)
 
 
+def default_chunk_draws(scenario: Scenario) -> int:
+    """Draws per chunk of a long run: whole random-stream blocks whose result arrays take
+    about :data:`CHUNK_BYTES` (at least one block)."""
+    rows = len(scenario.items) + len(scenario.programmes) + 1
+    per_draw = rows * len(scenario.payment_years) * 8 * 5
+    return max(BLOCK_DRAWS, CHUNK_BYTES // per_draw // BLOCK_DRAWS * BLOCK_DRAWS)
+
+
 def simulate_chunks(
     scenario: Scenario, draws: int, *, seed: int, chunk_draws: int | None = None
 ) -> Iterator[Results]:
@@ -147,9 +155,7 @@ def simulate_chunks(
     seed = check_seed(seed)
     years = scenario.payment_years
     plans = plan_items(scenario, years)
-    if chunk_draws is None:
-        per_draw = (len(plans) + len(scenario.programmes) + 1) * len(years) * 8 * 5
-        chunk_draws = CHUNK_BYTES // per_draw
+    chunk_draws = default_chunk_draws(scenario) if chunk_draws is None else chunk_draws
     chunk_draws = max(BLOCK_DRAWS, chunk_draws // BLOCK_DRAWS * BLOCK_DRAWS)
     for first in range(0, draws, chunk_draws):
         yield _simulate(scenario, years, plans, seed, first, min(chunk_draws, draws - first))
@@ -351,6 +357,7 @@ __all__ = [
     "EXACT_SUM_MAX_COUNT",
     "ItemPlan",
     "award_sums",
+    "default_chunk_draws",
     "plan_items",
     "simulate",
     "simulate_chunks",

@@ -128,3 +128,14 @@ def test_run_missing_scenario(ref: str, in_project_root, tmp_path, capsys):
     assert status == 2
     assert f"{ref.split('+')[-1]}: file not found" in err
     assert "Traceback" not in out + err
+
+
+def test_run_out_of_memory_exits_2_naming_draws(tmp_path, capsys, monkeypatch):
+    def no_memory(*args, **kwargs):
+        raise MemoryError
+
+    monkeypatch.setattr("model.report.batch.chunk_stats", no_memory)
+    status = main(["run", "baseline", "--draws", "300", "--out", str(tmp_path / "x")])
+    err = capsys.readouterr().err
+    assert status == 2
+    assert "--draws" in err and "not enough memory" in err and "Traceback" not in err

@@ -183,3 +183,38 @@ def test_refuses_to_replace_a_folder_it_did_not_write(baseline, tmp_path):
     with pytest.raises(InputError, match="not a fiscalsim output folder"):
         run_batch(baseline, draws=10, seed=1, out_dir=foreign)
     assert (foreign / "thesis.docx").read_text() == "precious"
+
+
+def _table_bytes(out):
+    """Every table and the draws file (not the manifest, workbook or charts, which hold
+    the run's duration or render metadata)."""
+    return {p.name: p.read_bytes() for p in out.iterdir() if p.suffix in (".csv", ".parquet")}
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("sketched", [False, True], ids=["exact", "sketched"])
+def test_any_number_of_workers_writes_the_same_bytes(baseline, tmp_path, monkeypatch, sketched):
+    # three chunks of whole blocks; `sketched` lowers the exact limit below the run's
+    # draws, so that items' and programmes' percentiles come from the streaming sketch
+    draws = 2 * 16_384 + 50
+    if sketched:
+        monkeypatch.setattr("model.core.sketch.EXACT_DRAWS", 20_000)
+    written = {}
+    for workers in (1, 2, 3) if sketched else (1, 2):
+        out = tmp_path / f"w{workers}"
+        run_batch(baseline, draws=draws, seed=7, out_dir=out, write_draws=sketched, workers=workers)
+        written[workers] = _table_bytes(out)
+    assert len(written[1]) >= 15
+    for workers, tables in written.items():
+        assert tables == written[1], f"{workers} workers wrote other bytes"
+
+
+def test_a_run_out_of_memory_is_an_input_error(baseline, tmp_path, monkeypatch):
+    def no_memory(*args, **kwargs):
+        raise MemoryError
+
+    monkeypatch.setattr("model.report.batch.chunk_stats", no_memory)
+    with pytest.raises(InputError, match="not enough memory for 5,000 draws") as raised:
+        run_batch(baseline, draws=5000, seed=1, out_dir=tmp_path / "oom")
+    assert "--draws" in raised.value.report()
+    assert not (tmp_path / "oom").exists()
