@@ -79,6 +79,10 @@ COMMANDS: dict[str, Command] = {
         "model.cli.report",
         "run a scenario and write a self-contained HTML report (report.html)",
     ),
+    "sweep": Command(
+        "model.cli.sweep",
+        "a grid or a sample of scenarios on a Dask cluster, one Parquet partition each",
+    ),
     "validate": Command("model.cli.validate", "check catalog, scenario or variant files"),
 }
 
