@@ -1,4 +1,4 @@
-"""Throughput and memory of the vectorized engine, against the per-draw loop reference.
+"""Throughput, parallel efficiency, sweeps and memory of fiscalsim, side by side.
 
 Runs the full baseline at each size in a fresh subprocess, so that the peak resident
 set size reported is that size's own, consuming the run chunk by chunk the way the
@@ -10,22 +10,26 @@ removed), the model the per-draw loop reference (``tests/sim/loop_reference.py``
 test suite's oracle) implements. The loop runs on a smaller number of draws for its
 draws per second; the speed-up is the grant engine's rate over the loop's.
 
-With ``--workers 2`` every size is also run with its chunks split over two processes
-(``multiprocessing``, spawn), each simulating ``simulate(scenario, n, seed=seed,
-start=first)`` for its share of the chunks, and the yearly totals are checked to be
-bit-for-bit those of the single-process run (the engine's keyed block streams).
+With ``--workers N`` (default: the machine's cores) every size is also run through
+:func:`model.sim.parallel.map_chunks` on N processes, start-up included, and the yearly
+totals are checked to be bit-for-bit those of the single-process run; the parallel
+efficiency is the N-process rate over N times the one-process rate. Then (``scale.py``):
+a sweep of ``--sweep-points`` scenarios in one process and on a 2-worker Dask
+LocalCluster (identical partitions required), a Sobol analysis on the simulated P95, and
+the peak RSS of ``fiscalsim run baseline`` at ``--memory-draws``.
 
 Usage (from the project root)::
 
-    .venv/bin/python benchmarks/bench_engine.py
-    .venv/bin/python benchmarks/bench_engine.py --sizes 10000,100000,1000000 \\
-        --loop-draws 2000 --workers 2
+    .venv/bin/python benchmarks/bench_engine.py --wait-quiet 60      # everything (~25 min)
+    .venv/bin/python benchmarks/bench_engine.py --sizes 20000 --loop-draws 200 \
+        --sweep-points 4 --sobol-n 0 --memory-draws 20000            # a quick look
     .venv/bin/python benchmarks/bench_engine.py --profile 100000
 
-The last line is machine-readable: ``draws_per_s=… peak_rss_mb=… speedup_vs_loop=…``:
-the draws per second and peak RSS of the largest full run (with ``--workers 2``, of its
-two-process run) and the grant engine's speed-up over the loop at that size and worker
-count (``--only full``: the full run's, a lower bound).
+The last line is machine-readable: ``draws_per_s=… peak_rss_mb=… speedup_vs_loop=…
+parallel_efficiency=… sweep_speedup=…``: the one-process draws per second of the largest
+full run, the peak RSS of ``fiscalsim run`` at the largest ``--memory-draws`` (else of
+that engine run), the grant engine's one-process speed-up over the loop, the parallel
+efficiency of the largest full run and the sweep's speed-up on the cluster.
 """
 
 from __future__ import annotations
@@ -33,9 +37,9 @@ from __future__ import annotations
 import argparse
 import cProfile
 import dataclasses
+import functools
 import hashlib
 import json
-import multiprocessing
 import os
 import platform
 import pstats
@@ -46,10 +50,12 @@ import time
 from pathlib import Path
 
 import numpy as np
+import scale  # beside this script
 
 import model
 from model import RunAccumulator, load_scenario, simulate, simulate_chunks
 from model.core.streams import BLOCK_DRAWS
+from model.sim.parallel import default_workers, map_chunks
 
 HERE = Path(__file__).resolve().parent
 PROJECT_ROOT = HERE.parent
@@ -207,66 +213,44 @@ def run_engine(
     }
 
 
-def _worker(
-    scenario_ref: str, grants_only: bool, seed: int, ranges: list[tuple[int, int]], barrier, queue
-) -> None:
-    """One process of a ``--workers`` run: simulate its chunks, send back reductions."""
-    scenario = load_timed_scenario(scenario_ref, grants_only)
-    simulate(scenario, 1, seed=seed)  # imports and first-call costs, before the clock
-    barrier.wait()
-    cpu = _own_cpu_seconds()
-    parts = [
-        (first, *reduce_chunk(simulate(scenario, n, seed=seed, start=first))) for first, n in ranges
-    ]
-    queue.put((parts, peak_rss_mb(), _own_cpu_seconds() - cpu))
+@functools.lru_cache(maxsize=2)
+def _cached_scenario(scenario_ref: str, grants_only: bool):
+    return load_timed_scenario(scenario_ref, grants_only)
+
+
+def bench_chunk(scenario_ref: str, grants_only: bool, seed: int, first: int, n: int):
+    """A ``--workers`` run's task (in whichever process runs it): a chunk's reduction."""
+    scenario = _cached_scenario(scenario_ref, grants_only)
+    return reduce_chunk(simulate(scenario, n, seed=seed, start=first))
 
 
 def run_engine_workers(
     scenario_ref: str, grants_only: bool, draws: int, seed: int, chunk_draws: int, workers: int
 ) -> dict:
-    """Time a run whose chunks are split over ``workers`` spawned processes.
+    """Time a run through :func:`model.sim.parallel.map_chunks` with ``workers`` processes
+    (the calling one included), the way every command runs in parallel.
 
-    The clock starts once every worker has imported the package and loaded the
-    scenario (that start-up is reported separately, as ``startup_s``). Peak RSS is
-    this process's plus every worker's (an upper bound of the run's footprint).
+    The clock covers everything, the workers' start-up included (spawned interpreters
+    importing the package while the calling process already simulates the first chunks).
+    Peak RSS is this process's plus the largest worker's times the number of workers
+    (an upper bound of the run's footprint).
     """
     source = source_digest()
-    context = multiprocessing.get_context("spawn")
-    ranges = chunk_ranges(draws, chunk_draws)
-    shares = [
-        ranges[i * len(ranges) // workers : (i + 1) * len(ranges) // workers]
-        for i in range(workers)
-    ]
-    barrier = context.Barrier(workers + 1)
-    queue = context.Queue()
-    processes = [
-        context.Process(
-            target=_worker,
-            daemon=True,
-            args=(scenario_ref, grants_only, seed, share, barrier, queue),
-        )
-        for share in shares
-    ]
-    started = time.perf_counter()
-    for process in processes:
-        process.start()
-    barrier.wait()
+    _cached_scenario(scenario_ref, grants_only)  # loaded before the clock, as in run_engine
+    task = functools.partial(bench_chunk, scenario_ref, grants_only, seed)
     cpu = _cpu_seconds()
     clock = time.perf_counter()
-    replies = [queue.get() for _ in processes]
+    parts = list(map_chunks(task, draws, chunk_draws=chunk_draws, workers=workers))
     seconds = time.perf_counter() - clock
-    load = other_load(cpu, seconds, helpers_cpu=sum(reply[2] for reply in replies))
-    for process in processes:
-        process.join()
-    parts = sorted((part for reply in replies for part in reply[0]), key=lambda p: p[0])
-    sums, digest = combine([(chunk_sums, chunk_digest) for _, chunk_sums, chunk_digest in parts])
+    load = other_load(cpu, seconds)
+    sums, digest = combine(parts)
+    children = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 2**10
     return {
         "draws": draws,
         "workers": workers,
         "seconds": seconds,
-        "startup_s": clock - started,
-        "peak_rss_mb": peak_rss_mb() + sum(reply[1] for reply in replies),
-        "worker_rss_mb": [reply[1] for reply in replies],
+        "startup_s": 0.0,
+        "peak_rss_mb": peak_rss_mb() + (workers - 1) * children,
         "other_load": load,
         "sums": sums,
         "digest": digest,
@@ -402,13 +386,13 @@ def row(result: dict, note: str = "") -> str:
     ).rstrip()
 
 
-def measure_sizes(args: argparse.Namespace, grants_only: bool) -> dict | None:
-    """Run every size (and its split run with ``--workers 2``); the largest's headline."""
-    headline = None
+def measure_sizes(args: argparse.Namespace, grants_only: bool) -> tuple[dict, dict | None]:
+    """Run every size on one process (and on ``--workers``); the largest's two results."""
+    single, split = {}, None
     for draws in sorted(args.sizes):
         single = in_subprocess("engine", args, grants_only=grants_only, draws=draws)
         print(row(single), flush=True)
-        headline = single
+        split = None
         if args.workers > 1:
             split = in_subprocess(
                 "engine", args, grants_only=grants_only, draws=draws, job_workers=args.workers
@@ -423,17 +407,14 @@ def measure_sizes(args: argparse.Namespace, grants_only: bool) -> dict | None:
                 else "DIFFER FROM 1 worker"
             )
             print(
-                row(
-                    split, f"start-up {split['startup_s']:.1f} s not timed; yearly totals {verdict}"
-                ),
+                row(split, f"start-up included; yearly totals {verdict}"),
                 flush=True,
             )
             if comparable and not same:
                 raise SystemExit(
                     "error: the split run's yearly totals differ from the single-process run's"
                 )
-            headline = split
-    return headline
+    return single, split
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -453,9 +434,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--workers",
         type=int,
-        choices=(1, 2),
-        default=1,
-        help="also run every size over 2 processes (default 1)",
+        default=default_workers(),
+        help="also run every size on this many processes through model.sim.parallel, "
+        "start-up included (default: the machine's cores; 1 skips it)",
     )
     parser.add_argument(
         "--only",
@@ -491,6 +472,33 @@ def main(argv: list[str] | None = None) -> int:
         metavar="DRAWS",
         help="print a cProfile of one run of DRAWS draws and exit "
         "(of the grant items alone with --only grants)",
+    )
+    parser.add_argument(
+        "--sweep-points",
+        type=int,
+        default=64,
+        help="scenarios of the sweep timed in one process and on a 2-worker Dask "
+        "LocalCluster (default 64; 0 skips it)",
+    )
+    parser.add_argument(
+        "--sweep-draws", type=int, default=16_384, help="draws of each sweep scenario"
+    )
+    parser.add_argument(
+        "--sobol-n",
+        type=int,
+        default=1024,
+        help="base sample of the Sobol analysis on the simulated P95 (default 1024; 0 skips)",
+    )
+    parser.add_argument("--sobol-factors", type=int, default=8, help="Sobol factors (default 8)")
+    parser.add_argument(
+        "--sobol-draws", type=int, default=5_000, help="draws of each Sobol point (default 5000)"
+    )
+    parser.add_argument(
+        "--memory-draws",
+        type=parse_sizes,
+        default=[1_000_000, 10_000_000],
+        help="peak RSS of `fiscalsim run baseline --draws N` at these sizes "
+        "(default 1000000,10000000)",
     )
     parser.add_argument("--job", choices=("engine", "loop"), help=argparse.SUPPRESS)
     parser.add_argument("--draws", type=int, help=argparse.SUPPRESS)
@@ -541,7 +549,7 @@ def main(argv: list[str] | None = None) -> int:
     )
     print(f"machine: {describe_machine()}")
     print(f"source: {describe_source()}")
-    headlines = {}
+    singles, splits = {}, {}
     for part in parts:
         title = {
             "full": "full scenario (model.simulate: grant items"
@@ -550,8 +558,16 @@ def main(argv: list[str] | None = None) -> int:
         }[part]
         print(f"\n{title}")
         print(f"{'draws':>10} {'workers':>7} {'seconds':>9} {'draws/s':>11} {'peak RSS MB':>12}")
-        headlines[part] = measure_sizes(args, grants_only=part == "grants")
-    headline = headlines.get("full") or headlines["grants"]
+        singles[part], splits[part] = measure_sizes(args, grants_only=part == "grants")
+    headline = singles.get("full") or singles["grants"]
+    efficiency = float("nan")
+    split = splits.get("full") or splits.get("grants")
+    if split is not None:
+        efficiency = rate(split) / (split["workers"] * rate(headline))
+        print(
+            f"\nparallel efficiency at {split['draws']:,} draws on {split['workers']} processes "
+            f"(start-up included): {efficiency:.2f}"
+        )
     speedup = float("nan")
     if args.loop_draws > 0:
         loop = in_subprocess("loop", args, draws=args.loop_draws)
@@ -560,16 +576,47 @@ def main(argv: list[str] | None = None) -> int:
             f"{loop['seconds']:.1f} s = {rate(loop):,.0f} draws/s, "
             f"peak RSS {loop['peak_rss_mb']:,.0f} MB {busy_note(loop)}".rstrip()
         )
-        for part, result in headlines.items():
+        for part, result in singles.items():
             print(
-                f"speed-up over the loop, {part} at {result['draws']:,} draws with "
-                f"{result['workers']} worker(s): {rate(result) / rate(loop):,.0f}×"
+                f"speed-up over the loop, {part} at {result['draws']:,} draws on one "
+                f"process: {rate(result) / rate(loop):,.0f}×"
             )
-        compared = headlines.get("grants") or headline
+        compared = singles.get("grants") or headline
         speedup = rate(compared) / rate(loop)
+    sweep_speedup = float("nan")
+    if args.sweep_points:
+        sweep = scale.measure_sweep(args.sweep_points, args.sweep_draws, workers=2)
+        sweep_speedup = sweep["speedup"]
+        print(
+            f"\nsweep of {sweep['points']} scenarios × {sweep['draws']:,} draws: one process "
+            f"{sweep['one_s']:.1f} s, Dask LocalCluster of 2 workers {sweep['cluster_s']:.1f} s "
+            f"(start-up included) = {sweep_speedup:.2f}×; partitions "
+            f"{'identical' if sweep['identical'] else 'DIFFER'}"
+        )
+        if not sweep["identical"]:
+            raise SystemExit("error: the cluster's partitions differ from the one process's")
+    if args.sobol_n:
+        sobol = scale.measure_sobol(
+            args.sobol_n, args.sobol_factors, args.sobol_draws, max(args.workers, 1)
+        )
+        print(
+            f"\nSobol on the simulated P95: {sobol['factors']} factors, base sample "
+            f"{sobol['n']:,} ({sobol['points']:,} points × {sobol['draws']:,} draws) on "
+            f"{sobol['workers']} processes: {sobol['seconds']:.1f} s; largest total indices "
+            f"{sobol['top']}"
+        )
+    peak = headline["peak_rss_mb"]
+    for draws in sorted(args.memory_draws):
+        memory = scale.measure_run_memory(draws, workers=1)
+        peak = memory["peak_rss_mb"]
+        print(
+            f"fiscalsim run baseline --draws {draws:,} --no-draws-file --workers 1: "
+            f"{memory['seconds']:.1f} s, peak RSS {peak:,.0f} MB"
+        )
     print(
-        f"draws_per_s={rate(headline):.0f} peak_rss_mb={headline['peak_rss_mb']:.0f} "
-        f"speedup_vs_loop={speedup:.0f}"
+        f"draws_per_s={rate(headline):.0f} peak_rss_mb={peak:.0f} "
+        f"speedup_vs_loop={speedup:.0f} parallel_efficiency={efficiency:.2f} "
+        f"sweep_speedup={sweep_speedup:.2f}"
     )
     return 0
 

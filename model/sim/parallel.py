@@ -176,7 +176,18 @@ def map_ordered(
             ]
         ) from None
     finally:
-        pool.shutdown(wait=True, cancel_futures=True)
+        _stop(pool)
+
+
+def _stop(pool: ProcessPoolExecutor) -> None:
+    """Shut the pool down; workers still starting (the run ended before they could
+    help) are stopped rather than waited for."""
+    idle = [p for p in getattr(pool, "_processes", {}).values() if p.is_alive()]
+    pool.shutdown(wait=False, cancel_futures=True)
+    for process in idle:
+        process.terminate()
+    for process in idle:
+        process.join()
 
 
 def _city_chunk(scenario: Scenario, seed: int, totals: bool, first: int, draws: int) -> np.ndarray:
@@ -235,7 +246,8 @@ def _ordered(
                 wait([running[due]])
         yield done.pop(due)
     for future in started:
-        future.result()  # a worker that failed to start is an error
+        if future.done():
+            future.result()  # a worker that failed to start is an error
 
 
 __all__ = [

@@ -71,8 +71,17 @@ def test_a_cluster_started_here_is_reached_with_scheduler(spec, in_process, tmp_
     address_file = tmp_path / "scheduler.json"
     dask = [sys.executable, "-m", "dask"]
     scheduler = subprocess.Popen(
-        [*dask, "scheduler", "--host", "127.0.0.1", "--port", "0", "--no-dashboard"]
-        + ["--scheduler-file", str(address_file)],
+        [
+            *dask,
+            "scheduler",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            "0",
+            "--no-dashboard",
+            "--scheduler-file",
+            str(address_file),
+        ],
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )
