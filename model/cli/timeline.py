@@ -8,7 +8,12 @@ from pathlib import Path
 
 from model.analysis.timeline_tables import summarize_timeline
 from model.cli.console import amount, emit, percent, say, wrote
-from model.cli.options import add_out_option, add_output_options, add_run_options
+from model.cli.options import (
+    add_out_option,
+    add_output_options,
+    add_run_options,
+    add_workers_option,
+)
 from model.core.paths import default_output_dir
 from model.core.units import Unit
 from model.core.yamlio import read_yaml
@@ -17,6 +22,7 @@ from model.policy.timing_settings import Shortfall
 from model.report.manifest import build_manifest
 from model.report.output import atomic_directory
 from model.report.outputs import write_timeline
+from model.sim.parallel import default_workers
 from model.sim.timeline import OUTCOMES, TimelineResult, timeline
 
 #: Default draws of ``fiscalsim timeline`` (a Python event loop runs per draw).
@@ -29,6 +35,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "scenario", help="scenario file or name (baseline, baseline+appropriation_ceilings)"
     )
     add_run_options(parser, draws=DEFAULT_TIMELINE_DRAWS)
+    add_workers_option(parser)
     add_out_option(parser, "outputs/<scenario>_timeline/")
     parser.add_argument(
         "--timing", type=Path, help="YAML file of timing settings (see docs/timeline.md)"
@@ -52,7 +59,13 @@ def run(args: argparse.Namespace) -> int:
         settings = scenario.timing_settings(settings).model_copy(
             update={"on_shortfall": Shortfall(args.on_shortfall)}
         )
-    result = timeline(scenario, args.draws, seed=args.seed, timing=settings)
+    result = timeline(
+        scenario,
+        args.draws,
+        seed=args.seed,
+        timing=settings,
+        workers=args.workers or default_workers(),
+    )
     # a sibling of the run's folder: `fiscalsim run` replaces outputs/<scenario>/ whole
     out_dir = args.out or default_output_dir(f"{scenario.name}_timeline")
     manifest = build_manifest(

@@ -29,6 +29,10 @@ EXACT_DRAWS = 100_000
 SKETCH_BITS = 10
 #: Largest relative error of a sketched percentile (half a bucket's relative width).
 SKETCH_RELATIVE_ERROR = 2.0 ** -(SKETCH_BITS + 1)
+#: Values smaller than this in magnitude are counted as zero (an absolute error of at
+#: most 2⁻⁴⁰ ≈ 1e-12: a trillionth of a yuan, of a ratio, of a count). It bounds a
+#: column's buckets by the spread of its non-zero magnitudes above it.
+SKETCH_FLOOR = 2.0**-40
 _SHIFT = 52 - SKETCH_BITS
 
 
@@ -38,8 +42,9 @@ class QuantileSketch:
     A value's bucket is its float64 bit pattern with all but the top ``SKETCH_BITS``
     mantissa bits dropped (exact integer arithmetic, the same on every machine); its
     sign is kept apart. A bucket ``[lo, hi)`` has ``hi ≤ lo·(1 + 2**-SKETCH_BITS)``, so
-    its midpoint is within ``2**-(SKETCH_BITS+1)`` of any value in it, relatively; zero
-    has a bucket of its own, whose value is exactly 0.
+    its midpoint is within ``2**-(SKETCH_BITS+1)`` of any value in it, relatively. Zero,
+    and any value below :data:`SKETCH_FLOOR` in magnitude, is counted apart as exactly
+    0; each column holds counts only over the range of its non-zero buckets.
 
     A percentile is computed as numpy's (linear interpolation between the order
     statistics of ranks ``⌊h⌋`` and ``⌊h⌋ + 1``, ``h = q·(n − 1)``), with each order
@@ -56,20 +61,24 @@ class QuantileSketch:
 
     def __init__(self, columns: int):
         self.columns = columns
-        # per sign (0: positive and zero, 1: negative): first bucket held and counts
+        # per sign (0: positive, 1: negative): first bucket held and counts
         self._first = [np.zeros(columns, dtype=np.int64) for _ in range(2)]
         self._counts: list[list[np.ndarray]] = [
             [np.zeros(0, dtype=np.int64) for _ in range(columns)] for _ in range(2)
         ]
+        self._zeros = np.zeros(columns, dtype=np.int64)
 
     def add(self, values: np.ndarray) -> None:
         """Count a chunk, shape (draws, columns)."""
         values = np.asarray(values, dtype=np.float64).reshape(len(values), self.columns)
         if np.isnan(values).any():
             raise ValueError("cannot sketch NaN values")
-        buckets = np.abs(values).view(np.int64) >> _SHIFT
-        negative = values < 0
-        for sign, mask in enumerate((~negative, negative)):
+        magnitude = np.abs(values)
+        buckets = magnitude.view(np.int64) >> _SHIFT
+        zero = magnitude < SKETCH_FLOOR
+        self._zeros += zero.sum(axis=0)
+        negative = (values < 0) & ~zero
+        for sign, mask in enumerate((~(negative | zero), negative)):
             for column in range(self.columns):
                 chosen = buckets[mask[:, column], column]
                 if chosen.size:
@@ -96,6 +105,7 @@ class QuantileSketch:
 
     def merge(self, other: QuantileSketch) -> None:
         """Add the counts of another sketch of the same columns."""
+        self._zeros += other._zeros
         for sign in range(2):
             for column in range(self.columns):
                 counts = other._counts[sign][column]
@@ -105,14 +115,21 @@ class QuantileSketch:
     def count(self) -> np.ndarray:
         """Values counted per column."""
         return np.array(
-            [sum(int(self._counts[s][c].sum()) for s in range(2)) for c in range(self.columns)]
+            [
+                int(self._zeros[c]) + sum(int(self._counts[s][c].sum()) for s in range(2))
+                for c in range(self.columns)
+            ]
         )
 
     def _sorted(self, column: int) -> tuple[np.ndarray, np.ndarray]:
         """The column's bucket values (midpoints; 0 for zero) in ascending order, and
         their counts."""
         parts_value, parts_count = [], []
-        for sign in (1, 0):  # negatives (largest magnitude first), then the rest
+        for sign in (1, None, 0):  # negatives (largest magnitude first), zeros, positives
+            if sign is None:
+                parts_value.append(np.zeros(1))
+                parts_count.append(self._zeros[column : column + 1])
+                continue
             counts = self._counts[sign][column]
             if not counts.size:
                 continue
@@ -120,7 +137,7 @@ class QuantileSketch:
             buckets = np.arange(first, first + counts.size, dtype=np.int64)
             low = (buckets << _SHIFT).view(np.float64)
             high = ((buckets + 1) << _SHIFT).view(np.float64)
-            middle = np.where(buckets == 0, 0.0, (low + high) / 2)
+            middle = (low + high) / 2
             if sign:
                 middle, counts = -middle[::-1], counts[::-1]
             parts_value.append(middle)
@@ -305,6 +322,7 @@ class DrawStats:
 __all__ = [
     "EXACT_DRAWS",
     "SKETCH_BITS",
+    "SKETCH_FLOOR",
     "SKETCH_RELATIVE_ERROR",
     "DrawStats",
     "QuantileSketch",

@@ -25,6 +25,7 @@ Its tables are in :mod:`model.analysis.timeline_tables`, its chart and files in
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
@@ -38,7 +39,8 @@ from model.core.streams import BLOCK_DRAWS, check_draws, check_seed
 from model.policy.scenario import Scenario
 from model.policy.timing_settings import TimingSettings, item_timing
 from model.sim.appropriations import OUTCOMES, DrawLoop, appropriations
-from model.sim.engine import plan_items, simulate_chunks
+from model.sim.engine import default_chunk_draws, plan_items, simulate
+from model.sim.parallel import map_chunks
 from model.sim.results import Results, item_frame
 from model.sim.timing import (
     SLOTS_PER_MONTH,
@@ -197,6 +199,7 @@ def timeline(
     timing: TimingSettings | Mapping[str, Any] | None = None,
     events: ExternalEvents | None = None,
     full_loop: bool = False,
+    workers: int = 1,
 ) -> TimelineResult:
     """Monthly cash out of a scenario, with appropriations rationed first come first served.
 
@@ -214,6 +217,9 @@ def timeline(
         Cash-out events from other models, added unrationed.
     full_loop : bool
         Send the batches of items under no appropriation through the event loop too.
+    workers : int
+        Processes simulating at once, a random-stream block each
+        (:func:`model.sim.parallel.map_chunks`); the same result for any number.
 
     Returns
     -------
@@ -223,57 +229,23 @@ def timeline(
     seed = check_seed(seed)
     settings = scenario.timing_settings(timing)
     years = scenario.payment_years
-    plans = plan_items(scenario, years)
-    calendars = [item_timing(settings, plan.item.line.payment, plan.item.id) for plan in plans]
-    _, limits, item_pots = appropriations(scenario, years)
-    in_loop = np.array([full_loop or bool(p) for p in item_pots], dtype=bool)
-    loop = DrawLoop(limits, item_pots, len(years), settings)
     items = item_frame(scenario)  # the grant items, then funds, 先投后股 and the loan pool
     items["group"] = [reporting_group(settings, scenario, i) for i in items.index]
-    n_grants, n_years, n_months = len(plans), len(years), 12 * len(years)
-    extra_months = [settings.extra_months.get(i) for i in items.index[n_grants:]]
+    n_years, n_months = len(years), 12 * len(years)
     item_cash = np.zeros((draws, len(items), n_months))
     largest = np.zeros((draws, len(items), n_years))
     batches = np.zeros(draws, dtype=np.int64)
     records: list[np.ndarray] = []
-    streams = TimingStreams(seed)
     engine_parts = []
-    for chunk in simulate_chunks(scenario, draws, seed=seed):
-        engine_parts.append(chunk)
+    task = functools.partial(_timeline_chunk, scenario, settings, full_loop, seed)
+    warm_up = functools.partial(plan_items, scenario, years)
+    chunk_draws = default_chunk_draws(scenario)
+    for part in map_chunks(task, draws, chunk_draws=chunk_draws, workers=workers, warm_up=warm_up):
+        chunk = part.engine
         rows = slice(chunk.start, chunk.start + chunk.draws)
-        _spread_extras(chunk.demand[:, n_grants:], extra_months, item_cash[rows, n_grants:])
-        for lo in range(0, chunk.draws, CHUNK_DRAWS):
-            hi = min(lo + CHUNK_DRAWS, chunk.draws)
-            first = chunk.start + lo
-            block = first // BLOCK_DRAWS
-            parts = [
-                schedule_item(
-                    plan.index,
-                    plan.item,
-                    calendars[plan.index],
-                    payment_units(
-                        plan.item,
-                        plan.cohorts,
-                        chunk.demand[lo:hi, plan.index],
-                        chunk.admitted[lo:hi, plan.index],
-                    ),
-                    streams,
-                    block,
-                    n_years,
-                )
-                for plan in plans
-            ]
-            done = _settle(
-                Batches.concat(parts),
-                hi - lo,
-                first,
-                in_loop,
-                loop,
-                item_cash[first : first + hi - lo],
-                largest[first : first + hi - lo],
-            )
-            batches[first : first + hi - lo] = done[0]
-            records.extend(done[1])
+        engine_parts.append(chunk)
+        item_cash[rows], largest[rows], batches[rows] = part.cash, part.largest, part.batches
+        records.extend(part.records)
     event_groups, event_cash = _event_cash(events, draws, n_months)
     return TimelineResult(
         scenario_name=scenario.name,
@@ -291,6 +263,72 @@ def timeline(
         largest_application=largest,
         engine=Results.concat(engine_parts),
     )
+
+
+@dataclass(frozen=True)
+class _TimelineChunk:
+    """One chunk of whole blocks of a timeline run (see :func:`_timeline_chunk`)."""
+
+    engine: Results
+    cash: np.ndarray
+    largest: np.ndarray
+    batches: np.ndarray
+    records: list[np.ndarray]
+
+
+def _timeline_chunk(
+    scenario: Scenario,
+    settings: TimingSettings,
+    full_loop: bool,
+    seed: int,
+    first_draw: int,
+    draws: int,
+) -> _TimelineChunk:
+    """Draws ``[first_draw, first_draw + draws)`` of the timeline (whole random-stream
+    blocks, so that the timing streams are consumed in draw order within each)."""
+    years = scenario.payment_years
+    plans = plan_items(scenario, years)
+    calendars = [item_timing(settings, plan.item.line.payment, plan.item.id) for plan in plans]
+    _, limits, item_pots = appropriations(scenario, years)
+    in_loop = np.array([full_loop or bool(p) for p in item_pots], dtype=bool)
+    loop = DrawLoop(limits, item_pots, len(years), settings)
+    items = item_frame(scenario)
+    n_grants, n_years = len(plans), len(years)
+    extra_months = [settings.extra_months.get(i) for i in items.index[n_grants:]]
+    chunk = simulate(scenario, draws, seed=seed, start=first_draw)
+    cash = np.zeros((draws, len(items), 12 * n_years))
+    largest = np.zeros((draws, len(items), n_years))
+    batches = np.zeros(draws, dtype=np.int64)
+    records: list[np.ndarray] = []
+    streams = TimingStreams(seed)
+    _spread_extras(chunk.demand[:, n_grants:], extra_months, cash[:, n_grants:])
+    for lo in range(0, draws, CHUNK_DRAWS):
+        hi = min(lo + CHUNK_DRAWS, draws)
+        first = first_draw + lo
+        block = first // BLOCK_DRAWS
+        parts = [
+            schedule_item(
+                plan.index,
+                plan.item,
+                calendars[plan.index],
+                payment_units(
+                    plan.item,
+                    plan.cohorts,
+                    chunk.demand[lo:hi, plan.index],
+                    chunk.admitted[lo:hi, plan.index],
+                ),
+                streams,
+                block,
+                n_years,
+            )
+            for plan in plans
+        ]
+        done = _settle(
+            Batches.concat(parts), hi - lo, first, in_loop, loop, cash[lo:hi], largest[lo:hi]
+        )
+        batches[lo:hi] = done[0]
+        records.extend(done[1])
+    return _TimelineChunk(chunk, cash, largest, batches, records)
 
 
 def _spread_extras(outlay: np.ndarray, months: list[int | None], cash: np.ndarray) -> None:
