@@ -110,7 +110,12 @@ def chunk_stats(
     budget = fund_budget_quantities(scenario, results.programme_draws)
     for programme_id, values in programme_quantities(scenario, results.programme_draws).items():
         stats[programme_id] = DrawStats(exact=exact)
-        stats[programme_id].add(values | budget.get(programme_id, {}))
+        varying = {
+            name: value
+            for name, value in budget.get(programme_id, {}).items()
+            if np.shape(value)[0] == results.draws  # fixed fees come from the labels
+        }
+        stats[programme_id].add(values | varying)
     # the three views of the money coincide unless ceilings or city shares apply;
     # then one set of moments serves for all (exactly the same numbers, one pass)
     moments = Moments()

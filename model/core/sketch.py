@@ -260,6 +260,9 @@ class DrawStats:
         self.n += later.n
 
     # ------------------------------------------------------------ readers
+    def __contains__(self, name: object) -> bool:
+        return name in self._shape
+
     def values(self, name: str) -> np.ndarray:
         """Every draw of a quantity (exact statistics only)."""
         if not self.exact:

@@ -55,6 +55,13 @@ def fund_budget_quantities(scenario: Scenario, draws: Mapping[str, Any]) -> dict
     return found
 
 
+def _split(quantities: Mapping[str, np.ndarray], draws: int) -> tuple[dict, dict]:
+    """The quantities that vary by draw, and those the same in every draw (such as fixed
+    management fees, shaped (1, …)), which a run takes from any chunk."""
+    varying = {k: v for k, v in quantities.items() if np.shape(v)[0] == draws}
+    return varying, {k: v for k, v in quantities.items() if k not in varying}
+
+
 def _breach_years(draws: FundDraws) -> np.ndarray:
     """Every calendar year a first breach can fall in: the run's axis and the fund's life."""
     life = draws.loss_ratio_life.shape[1]
@@ -76,7 +83,7 @@ def fund_budget_tables(scenario: Scenario, draws: Mapping[str, Any]) -> dict[str
         breach under each definition of the tolerance (:func:`breach_definitions`).
     """
     stats = {
-        programme_id: DrawStats.of(quantities)
+        programme_id: DrawStats.of(_split(quantities, draws[programme_id].n_draws)[0])
         for programme_id, quantities in fund_budget_quantities(scenario, draws).items()
     }
     return fund_budget_tables_of(scenario, stats, draws)
@@ -93,8 +100,16 @@ def fund_budget_tables_of(
     for model, spec in zip(programmes(scenario), scenario.programmes, strict=True):
         if model.id not in stats or model.id not in draws:
             continue
-        programme_stats = stats[model.id]
-        years = list(draws[model.id].years)
+        labels = draws[model.id]
+        constants = {
+            name: values
+            for name, values in fund_budget_quantities(scenario, {model.id: labels})[
+                model.id
+            ].items()
+            if name not in stats[model.id]
+        }
+        programme_stats = _WithConstants(stats[model.id], constants)
+        years = list(labels.years)
         destination = str(spec.distributions_to) if isinstance(spec, FundSpec) else "treasury"
         table = pd.DataFrame(
             {f"{name}_mean{YUAN}": programme_stats.mean(f"budget:{name}") for name in FLOWS},
@@ -120,9 +135,28 @@ def fund_budget_tables_of(
     return tables
 
 
-def _totals(
-    programme_id: str, stats: DrawStats, periods: Periods, destination: str
-) -> pd.DataFrame:
+class _WithConstants:
+    """A programme's statistics, with the quantities that are the same in every draw
+    (taken from one chunk, as numpy computes them there)."""
+
+    def __init__(self, stats: DrawStats, constants: Mapping[str, np.ndarray]):
+        self.stats, self.constants, self.n = stats, constants, stats.n
+
+    def mean(self, name: str) -> Any:
+        if name in self.constants:
+            return self.constants[name].mean(axis=0)
+        return self.stats.mean(name)
+
+    def quantiles(self, name: str, levels: list[float]) -> Any:
+        if name in self.constants:
+            return np.quantile(self.constants[name], levels, axis=0)
+        return self.stats.quantiles(name, levels)
+
+    def sum(self, name: str) -> Any:
+        return self.stats.sum(name)
+
+
+def _totals(programme_id: str, stats: Any, periods: Periods, destination: str) -> pd.DataFrame:
     def row(p: Mapping[str, str]) -> dict[str, float]:
         out = {f"{name}_mean{YUAN}": float(stats.mean(f"budget:{p[name]}")) for name in FLOWS}
         out[f"appropriation_p95{YUAN}"] = float(
@@ -177,9 +211,7 @@ def breach_definitions(draws: FundDraws, spec: FundSpec) -> dict[str, tuple[str,
     return found
 
 
-def breach_table(
-    stats: DrawStats, draws: FundDraws, spec: FundSpec, periods: Periods
-) -> pd.DataFrame:
+def breach_table(stats: Any, draws: FundDraws, spec: FundSpec, periods: Periods) -> pd.DataFrame:
     """P(first breach by the end of the plan's first year, of the plan, of the horizon,
     ever), and the median and most common first year among breaching draws, under each
     definition (index fund, definition), from the statistics of

@@ -9,12 +9,10 @@ it: cumulative realised loss ÷ invested capital for the fund as a whole (one pr
 lose 100% inside the cap), with per-category and per-project rules as alternatives.
 
 Everything is vectorized over draws × deal slots. The only Python loops are over the
-random-stream blocks of :mod:`model.core.streams`
-(:func:`model.finance.draw_arrays.rows_of_blocks`),
-which is what makes draws ``[0, n)`` of a longer run identical to a run of ``n`` draws,
-and over chunks of a block's rows, which keeps the temporaries in the processor's cache
-without changing any draw (every stream is consumed in row order). Deal outcomes come
-from :mod:`model.finance.outcomes`; each draw's timelines are accumulated with ``bincount`` on
+random-stream blocks (:func:`model.finance.draw_arrays.rows_of_blocks`), which makes
+draws ``[0, n)`` of a longer run those of a run of ``n`` draws, and over chunks of a
+block's rows, which keeps temporaries in cache without changing a draw. Deal outcomes
+come from :mod:`model.finance.outcomes`; timelines are accumulated with ``bincount`` on
 flattened (draw, year) indices; the running-total budget rules only accumulate the
 draws that come near their budget.
 """
@@ -445,8 +443,7 @@ def simulate_fund(
 
 @dataclass(frozen=True)
 class Fund(SpecModel[FundSpec]):
-    """A fund of article 20 as a :class:`~model.finance.contract.Programme`: its city
-    outlay is its share of the capital calls (investments and fees)."""
+    """A fund (article 20) as a Programme: its city outlay is its share of the calls."""
 
     def simulate(self, years: Sequence[int], start: int, stop: int, *, seed: int) -> FundDraws:
         """Draws ``[start, stop)`` on the run's year axis (see :func:`simulate_fund`)."""
@@ -460,9 +457,7 @@ class Fund(SpecModel[FundSpec]):
         """The per-draw quantities its tables are statistics of."""
         return fund_quantities(draws, periods=periods)
 
-    def tables(
-        self, stats: DrawStats, draws: FundDraws, periods: Periods
-    ) -> dict[str, pd.DataFrame]:
+    def tables(self, stats: DrawStats, draws: FundDraws, periods: Periods) -> dict:
         """Its tables from the statistics of :meth:`quantities` over a run's chunks."""
         return fund_tables(stats, draws, self.spec, periods=periods)
 
