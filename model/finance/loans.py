@@ -34,11 +34,9 @@ from model.finance.draw_arrays import (
     run_sums,
     to_horizon,
 )
+from model.finance.loan_tables import loan_quantities, loan_tables
 from model.finance.period_tables import (
     Flow,
-    period_names,
-    period_quantities,
-    totals_frame,
 )
 from model.policy.periods import Periods
 from model.policy.programmes import LoanPoolSpec
@@ -361,61 +359,6 @@ def simulate_loans(
     return _loan_draws(spec, horizon, rows)
 
 
-def loan_quantities(draws: LoanDraws, periods: Periods | None = None) -> dict[str, np.ndarray]:
-    """The per-draw quantities the pool's tables are statistics of."""
-    flows = {"payout": (draws.payout_yuan, draws.payout_before_yuan, draws.payout_beyond_yuan)}
-    return {
-        "payout": draws.payout_yuan,
-        "losses": draws.losses,
-        "bank_loss": draws.bank_loss_yuan,
-        "volume": draws.volume_yuan,
-        "ceiling_binds": draws.payout_uncapped_yuan > draws.payout_yuan,
-        "capital": draws.capital_yuan,
-        **period_quantities(flows, draws.years, periods or Periods.of_years(draws.years)),
-    }
-
-
-def loan_tables(
-    stats: DrawStats, years: Sequence[int], spec: LoanPoolSpec, periods: Periods | None = None
-) -> dict[str, pd.DataFrame]:
-    """The tables of :func:`summarize_loans` from the statistics of :func:`loan_quantities`
-    over a run."""
-    n = stats.n
-    sd = stats.sd("payout", ddof=0)
-    q = stats.quantiles("payout", [0.5, 0.9, 0.95, 0.99])
-    table = pd.DataFrame(
-        {
-            "payout_mean_yuan": stats.mean("payout"),
-            "payout_sd_yuan": sd,
-            "payout_mean_se_yuan": sd / np.sqrt(max(n, 1)),
-            "payout_expected_yuan": [expected_payout(spec, year) for year in years],
-            "payout_p50_yuan": q[0],
-            "payout_p90_yuan": q[1],
-            "payout_p95_yuan": q[2],
-            "payout_p99_yuan": q[3],
-            "payout_max_yuan": stats.max("payout") if n else np.nan,
-            "losses_mean": stats.mean("losses"),
-            "bank_loss_mean_yuan": stats.mean("bank_loss"),
-            "volume_mean_yuan": stats.mean("volume"),
-            "p_ceiling_binds": stats.mean("ceiling_binds"),
-            "capital_yuan": stats.mean("capital"),
-        },
-        index=pd.MultiIndex.from_product([[spec.id], list(years)], names=["pool", "year"]),
-    )
-    periods = periods or Periods.of_years(years)
-    totals = totals_frame(
-        period_names(("payout",)),
-        lambda p: {
-            "payout_mean_yuan": stats.mean(p["payout"]),
-            "payout_p95_yuan": stats.quantiles(p["payout"], [0.95])[0],
-        },
-        periods,
-        programme_id=spec.id,
-        level="pool",
-    )
-    return {"loan_compensation": table, "loan_compensation_totals": totals}
-
-
 def summarize_loans(
     draws: LoanDraws,
     spec: LoanPoolSpec,
@@ -444,7 +387,9 @@ def summarize_loans(
         pool, period): the payout's mean and P95 in each budget period, with its years.
     """
     del tolerance
-    return loan_tables(DrawStats.of(loan_quantities(draws, periods)), draws.years, spec, periods)
+    expected = [expected_payout(spec, year) for year in draws.years]
+    stats = DrawStats.of(loan_quantities(draws, periods))
+    return loan_tables(stats, draws.years, spec, expected, periods)
 
 
 @dataclass(frozen=True)
@@ -481,7 +426,8 @@ class LoanPool(SpecModel[LoanPoolSpec]):
         self, stats: DrawStats, draws: LoanDraws, periods: Periods
     ) -> dict[str, pd.DataFrame]:
         """Its tables from the statistics of :meth:`quantities` over a run's chunks."""
-        return loan_tables(stats, draws.years, self.spec, periods)
+        expected = [expected_payout(self.spec, year) for year in draws.years]
+        return loan_tables(stats, draws.years, self.spec, expected, periods)
 
     def expected_outlay(self, years: Sequence[int]) -> np.ndarray:
         """:func:`expected_payout` by year, exact without a pool ceiling; NaN with one
@@ -498,8 +444,6 @@ __all__ = [
     "expected_compensation_per_loss",
     "expected_losses",
     "expected_payout",
-    "loan_quantities",
-    "loan_tables",
     "pool_capital",
     "simulate_loans",
     "summarize_loans",

@@ -158,17 +158,12 @@ def distribution_chart(
     return figure
 
 
-def loss_ratio_chart(
-    ratios: LossRatios | FundDraws, spec: FundSpec, names: Names | None = None
-) -> Figure:
-    """Histogram of a fund's liquidation loss ratio with its tolerance rate marked (from
-    its draws, or the histogram a long run keeps of them)."""
-    if not isinstance(ratios, LossRatios):
-        ratios = LossRatios.of_draws(ratios)
+def loss_ratio_chart(draws: FundDraws, spec: FundSpec, names: Names | None = None) -> Figure:
+    """Histogram of a fund's liquidation loss ratio (its draws, or a LossRatios histogram)."""
+    ratios = draws if isinstance(draws, LossRatios) else LossRatios.of_draws(draws)
     figure = new_figure(7.5, 4.3)
     axis = figure.add_subplot()
-    edges = ratios.edges
-    axis.hist(edges[:-1], bins=list(edges), weights=ratios.counts, color=BLUE)
+    axis.hist(ratios.edges[:-1], bins=list(ratios.edges), weights=ratios.counts, color=BLUE)
     axis.axvline(
         spec.tolerance,
         color=RED,
@@ -195,7 +190,7 @@ def loss_ratio_chart(
 
 
 def loss_ratio_charts(
-    scenario: Scenario, draws: Mapping[str, LossRatios | FundDraws], names: Names | None = None
+    scenario: Scenario, draws: Mapping[str, Any], names: Names | None = None
 ) -> dict[str, Figure]:
     """Loss-ratio charts of the scenario's funds, by file name (``loss_ratio_<id>.png``)."""
     names = names or display_names([scenario])
