@@ -154,7 +154,8 @@ def _out_of_memory(draws: int) -> InputError:
                 "command line",
                 None,
                 "--draws",
-                f"not enough memory for {draws:,} draws (the run keeps the city's yearly "
+                f"out of memory: not enough memory for {draws:,} draws (the run keeps the "
+                "city's yearly "
                 f"totals of every draw, about {14 * 8 * draws / 2**20:,.0f} MB, and each "
                 "worker a chunk of draws): use fewer --draws or --workers",
             )
