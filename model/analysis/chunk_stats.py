@@ -68,7 +68,8 @@ class ChunkStats:
     existing: Moments | None
     admitted_sum: np.ndarray  # (items, years)
     stats: dict[str, DrawStats]  # "items" (items and groups), then each programme's id
-    groups: dict[str, np.ndarray]  # per grouping: (draws, groups, years)
+    groups: dict[str, np.ndarray | DrawStats]  # per grouping: (draws, groups, years) or
+    # beyond EXACT_DRAWS the statistics of its records (Grouping.record_totals)
     labels: Results  # the chunk's first draw: item metadata and programme labels
 
 
@@ -144,9 +145,24 @@ def chunk_stats(
         existing=existing,
         admitted_sum=results.admitted.sum(axis=0, dtype=np.int64),
         stats=stats,
-        groups={grouping.name: grouping.reduce(results) for grouping in groupings},
+        groups=_groups(results, groupings, exact),
         labels=first_draw(results),
     )
+
+
+def _groups(
+    results: Results, groupings: Sequence[Grouping], exact: bool
+) -> dict[str, np.ndarray | DrawStats]:
+    """Each grouping's per-draw totals (exact), or its records' statistics (beyond
+    EXACT_DRAWS: bounded in draws; a grouping without records is then not kept)."""
+    if exact:
+        return {grouping.name: grouping.reduce(results) for grouping in groupings}
+    found: dict[str, np.ndarray | DrawStats] = {}
+    for grouping in groupings:
+        if grouping.records:
+            found[grouping.name] = DrawStats(exact=False)
+            found[grouping.name].add(grouping.record_totals(results))  # type: ignore[union-attr]
+    return found
 
 
 def first_draw(results: Results) -> Results:

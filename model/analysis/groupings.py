@@ -38,6 +38,10 @@ class Grouping:
         The calendar years kept (a subset of the run's year axis).
     part : str
         One of :data:`PARTS`.
+    records : tuple of (commitment, rows)
+        Sums of rows a table needs from this grouping, each of the city's cost (``all``),
+        its existing part (``existing``) or the rest (``new``): what a run too long to
+        keep every draw's row totals keeps instead (:meth:`record_totals`).
     """
 
     name: str
@@ -45,6 +49,21 @@ class Grouping:
     matrix: np.ndarray
     years: list[int]
     part: str = "city"
+    records: tuple[tuple[str, tuple[int, ...]], ...] = ()
+
+    def record_totals(self, results: Results) -> dict[str, np.ndarray]:
+        """The chunk's :attr:`records`: ``values`` (draws, records, years + 1: each plan
+        year and their sum) and ``nonzero`` (draws, records: any year's rows non-zero),
+        summed as a table does from per-draw row totals."""
+        positions = [results.years.index(year) for year in self.years]
+        city = results.city[:, :, positions]
+        existing = results.city_existing[:, :, positions]
+        parts = {"all": city, "existing": existing, "new": city - existing}
+        chosen = [parts[commitment][:, list(rows)] for commitment, rows in self.records]
+        by_year = np.stack([values.sum(axis=1) for values in chosen], axis=1)
+        values = np.concatenate([by_year, by_year.sum(axis=2, keepdims=True)], axis=2)
+        nonzero = np.stack([(part != 0).any(axis=(1, 2)) for part in chosen], axis=1)
+        return {"values": values, "nonzero": nonzero}
 
     def reduce(self, results: Results) -> np.ndarray:
         """The chunk's per-draw group totals, shape (draws, groups, years), yuan."""

@@ -15,6 +15,7 @@ total is the run's own yearly total, so it equals ``summary_by_year`` to the yua
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable
 
 import numpy as np
@@ -22,6 +23,7 @@ import pandas as pd
 
 from model.analysis.groupings import Grouping
 from model.analysis.tables import Summary
+from model.core.sketch import DrawStats
 from model.core.units import YUAN
 from model.policy.classification import TO_CONFIRM
 from model.policy.scenario import Scenario
@@ -57,12 +59,49 @@ KEY_COLUMNS = (
 
 def plan_groupings(scenario: Scenario) -> list[Grouping]:
     """What a run must keep for the plan table: each row's city cost, and its existing
-    part, in every draw of the plan years."""
+    part, in every draw of the plan years (beyond
+    :data:`~model.core.sketch.EXACT_DRAWS` draws, the statistics of the table's lines,
+    :func:`plan_records`, instead)."""
     years = scenario.periods.plan_years
+    city = Grouping.of_rows(CITY, scenario.row_ids, years, "city")
+    records = tuple((commitment, tuple(rows)) for _, _, commitment, rows in plan_records(scenario))
     return [
-        Grouping.of_rows(CITY, scenario.row_ids, years, "city"),
+        dataclasses.replace(city, records=records),
         Grouping.of_rows(EXISTING, scenario.row_ids, years, "city_existing"),
     ]
+
+
+def plan_records(scenario: Scenario) -> list[tuple[str, dict, str, list[int]]]:
+    """Every sum of rows the plan table may show, in its order: (level, keys,
+    commitment, row positions); lines and items that are zero in every draw are then
+    left out. The plan total of all commitments is the run's yearly total (not here)."""
+    classes = row_classes(scenario)
+    everything = list(range(len(classes)))
+    records: list[tuple[str, dict, str, list[int]]] = [
+        ("total", {"commitment": commitment}, commitment, everything)
+        for commitment in ("existing", "new")
+    ]
+    for code, rows in _groups(classes, lambda c: c["class_code"]):
+        records.append(("class", {"class_code": code, "commitment": "all"}, "all", rows))
+    for unit, unit_rows in _groups(classes, lambda c: c["unit"]):
+        for commitment in COMMITMENTS:
+            keys = {"unit": unit, "commitment": commitment}
+            records.append(("unit", keys, commitment, unit_rows))
+        in_unit = classes.iloc[unit_rows]
+        for _, code_rows in _groups(in_unit, lambda c: c["func_code"]):
+            rows = [unit_rows[i] for i in code_rows]
+            first = classes.iloc[rows[0]]
+            line_keys = {
+                "unit": unit,
+                **{k: first.get(k, "") for k in ("class_code", "func_code", "func_name_zh")},
+                **{k: first.get(k, "") for k in ("func_name_en", "code_status", "confirm")},
+            }
+            for commitment in ("existing", "new"):
+                records.append(("line", {**line_keys, "commitment": commitment}, commitment, rows))
+                for r in rows:
+                    item = {**line_keys, "commitment": commitment, **_item_keys(classes.iloc[r])}
+                    records.append(("item", item, commitment, [r]))
+    return records
 
 
 def row_classes(scenario: Scenario) -> pd.DataFrame:
@@ -137,7 +176,10 @@ def plan_table(summary: Summary, scenario: Scenario) -> pd.DataFrame:
     periods = scenario.periods
     years = periods.plan_years
     city = summary.groups[CITY]
+    if isinstance(city, DrawStats):  # a long run: its lines' statistics
+        return _finish(_records_table(summary, scenario, city), scenario, years)
     existing = summary.groups[EXISTING]
+    assert not isinstance(existing, DrawStats)
     parts = {"all": city, "existing": existing, "new": city - existing}
     classes = row_classes(scenario)
     label = periods.label("plan")
@@ -178,6 +220,10 @@ def plan_table(summary: Summary, scenario: Scenario) -> pd.DataFrame:
                             {**line_keys, "commitment": commitment, **_item_keys(item)},
                             parts[commitment][:, r],
                         )
+    return _finish(records, scenario, years)
+
+
+def _finish(records: list[dict], scenario: Scenario, years: list[int]) -> pd.DataFrame:
     table = pd.DataFrame(records)
     first = [c for c in KEY_COLUMNS if c in table.columns]
     last = [c for c in ("alternatives", "basis") if c in table.columns]
@@ -185,6 +231,39 @@ def plan_table(summary: Summary, scenario: Scenario) -> pd.DataFrame:
     table = _with_affordability(table, scenario, years)
     table.index = pd.RangeIndex(1, len(table) + 1, name="row")
     return table
+
+
+def _records_table(summary: Summary, scenario: Scenario, stats: DrawStats) -> list[dict]:
+    """The plan table's rows from the statistics of :func:`plan_records` (a run beyond
+    :data:`~model.core.sketch.EXACT_DRAWS` draws: sketched percentiles, exact means)."""
+    years = scenario.periods.plan_years
+    label = scenario.periods.label("plan")
+    labels = [str(y) for y in years] + ["plan"]
+    means = stats.mean("values")
+    quantiles = stats.percentiles("values", PLAN_PERCENTILES)
+    shown = stats.sum("nonzero") > 0
+
+    def row(level: str, keys: dict, k: int | None, values: np.ndarray | None = None) -> dict:
+        out: dict = {"level": level, "plan_period": label, **keys}
+        if values is not None:
+            return out | _stats(values, years)
+        for j, name in enumerate(labels):
+            stem = f"_{name}"
+            out[f"mean{stem}{YUAN}"] = float(means[k, j])
+            for p, q in zip(PLAN_PERCENTILES, quantiles[:, k, j], strict=True):
+                out[f"p{p}{stem}{YUAN}"] = float(q)
+        return out
+
+    totals = summary.year_totals[years].to_numpy()
+    rows = [row("total", {"commitment": "all"}, None, totals)]
+    line_shown = False
+    for k, (level, keys, _, _) in enumerate(plan_records(scenario)):
+        if level == "line":
+            line_shown = bool(shown[k])
+        if level in ("line", "item") and not (line_shown and shown[k]):
+            continue
+        rows.append(row(level, keys, k))
+    return rows
 
 
 def _item_keys(item: pd.Series) -> dict:
@@ -231,6 +310,7 @@ __all__ = [
     "COMMITMENTS",
     "PLAN_PERCENTILES",
     "plan_groupings",
+    "plan_records",
     "plan_table",
     "row_classes",
 ]

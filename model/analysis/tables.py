@@ -60,9 +60,11 @@ class Summary:
         The scenario's horizon and plan years.
     budgets : dict of int to float, or None
         The budget of each horizon year (yuan), when one was given.
-    groups : dict of str to ndarray
+    groups : dict of str to ndarray or DrawStats
         Per-draw totals of each :class:`~model.analysis.groupings.Grouping` of the run,
-        shape (draws, groups, years), yuan.
+        shape (draws, groups, years), yuan; beyond
+        :data:`~model.core.sketch.EXACT_DRAWS` draws, the statistics of its records
+        (:meth:`~model.analysis.groupings.Grouping.record_totals`).
     row_means : dict of str to DataFrame
         Mean ``city``, ``gross`` and ``city_existing`` cost by row (index) and year
         (columns), yuan.
@@ -82,7 +84,7 @@ class Summary:
     programme_labels: dict = field(default_factory=dict, repr=False)
     periods: Periods | None = None
     budgets: dict[int, float] | None = None
-    groups: dict[str, np.ndarray] = field(default_factory=dict, repr=False)
+    groups: dict[str, np.ndarray | DrawStats] = field(default_factory=dict, repr=False)
     row_means: dict[str, pd.DataFrame] = field(default_factory=dict, repr=False)
 
 
@@ -139,7 +141,7 @@ class RunAccumulator:
         values = set(self.budgets.values()) if self.budgets else set()
         self.budget_yuan = values.pop() if len(values) == 1 else None
         self.groupings = list(groupings)
-        self._groups: dict[str, list[np.ndarray]] = {g.name: [] for g in self.groupings}
+        self._groups: dict[str, list] = {g.name: [] for g in self.groupings}
         self.exact = DrawStats(draws=draws).exact
         self._draws = draws
         self._existing = Moments()
@@ -193,7 +195,11 @@ class RunAccumulator:
             else:
                 self._stats[name] = stats
         for name, values in chunk.groups.items():
-            self._groups[name].append(values)
+            kept = self._groups[name]
+            if isinstance(values, DrawStats) and kept:
+                kept[0].merge(values)
+            else:
+                kept.append(values)
         self.n += chunk.draws
 
     @property
@@ -259,7 +265,11 @@ class RunAccumulator:
             meta.programme_draws,
             self.scenario.periods,
             self.budgets,
-            {name: np.concatenate(parts) for name, parts in self._groups.items()},
+            {
+                name: parts[0] if isinstance(parts[0], DrawStats) else np.concatenate(parts)
+                for name, parts in self._groups.items()
+                if parts
+            },
             self._row_means(items.index, years),
         )
 

@@ -8,6 +8,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from model.analysis.plan import plan_groupings, plan_table
 from model.analysis.tables import RunAccumulator
 from model.core.sketch import SKETCH_RELATIVE_ERROR
 from model.sim.engine import simulate
@@ -18,7 +19,9 @@ DRAWS = 6_000
 @pytest.fixture(scope="module")
 def both(baseline):
     chunks = [simulate(baseline, 3_000, seed=3, start=start) for start in (0, 3_000)]
-    exact, sketched = RunAccumulator(baseline), RunAccumulator(baseline)
+    groupings = plan_groupings(baseline)
+    exact = RunAccumulator(baseline, groupings=groupings)
+    sketched = RunAccumulator(baseline, groupings=groupings)
     sketched.exact = False
     for chunk in chunks:
         exact.add(chunk)
@@ -65,3 +68,18 @@ def test_programme_tables_agree(both):
     for fund, ratios in exact.loss_ratios.items():
         assert sketched.loss_ratios[fund].p_breach == ratios.p_breach
         assert sketched.loss_ratios[fund].counts.sum() == ratios.counts.sum() == DRAWS
+
+
+def test_the_plan_table_is_the_same_from_its_lines_statistics(both, baseline):
+    exact, sketched = both
+    assert not isinstance(exact.groups["plan_city"], type(sketched.groups["plan_city"]))
+    a, b = plan_table(exact, baseline), plan_table(sketched, baseline)
+    assert list(a.columns) == list(b.columns) and len(a) == len(b)
+    for column in a.columns:
+        if not pd.api.types.is_numeric_dtype(a[column]):
+            assert a[column].fillna("").equals(b[column].fillna("")), column
+            continue
+        bound = np.abs(a[column]) * (SKETCH_RELATIVE_ERROR if column.startswith("p") else 1e-9)
+        gap = np.abs(b[column] - a[column])
+        both_empty = a[column].isna() & b[column].isna()
+        assert ((gap <= bound * (1 + 1e-9) + 1e-6) | both_empty).all(), column
