@@ -62,6 +62,10 @@ class InputError(Exception):
         self.problems = list(problems)
         super().__init__(self.report())
 
+    def __reduce__(self) -> tuple:
+        # pickled with its problems (a worker process's error reaches the parent whole)
+        return (type(self), (self.problems,))
+
     def report(self) -> str:
         """All problems, one per line, preceded by a count."""
         count = len(self.problems)

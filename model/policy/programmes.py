@@ -56,6 +56,15 @@ class OutcomeSpec(StrictModel):
 
 _ID = r"^[a-z][a-z0-9_]*$"
 
+#: Most deals a fund makes a year in one stage category (18 times the baseline seed fund's
+#: 28): every deal of 512 draws is simulated at once, so this bounds a run's memory (about
+#: 2 GB with three stages, 20 investment years and follow-ons).
+MAX_DEALS_PER_YEAR = 500
+#: Most 先投后股 projects a year (60 times the baseline's 16), for the same reason.
+MAX_PROJECTS_PER_YEAR = 1_000
+#: Longest 先投后股 programme and loan pool, in years from first_year to last_year.
+MAX_PROGRAMME_YEARS = 30
+
 
 class Category(StrEnum):
     """Investment stage of a deal, as tolerance rules group them."""
@@ -130,8 +139,8 @@ class StageSpec(StrictModel):
     """
 
     category: Annotated[Category, Field(strict=False)]
-    deals_per_year_min: int = Field(ge=0, le=10_000)
-    deals_per_year_max: int = Field(ge=0, le=10_000)
+    deals_per_year_min: int = Field(ge=0, le=MAX_DEALS_PER_YEAR)
+    deals_per_year_max: int = Field(ge=0, le=MAX_DEALS_PER_YEAR)
     ticket_min_yuan: PositiveYuan
     ticket_max_yuan: PositiveYuan
     tolerance: float = Field(ge=0, le=1, description="Rate used by the category rule.")
@@ -266,8 +275,8 @@ class ConversionSpec(StrictModel):
     id: str = Field(pattern=r"^[a-z][a-z0-9_]*$", max_length=64)
     first_year: Year
     last_year: Year
-    projects_per_year_min: int = Field(ge=0, le=10_000)
-    projects_per_year_max: int = Field(ge=0, le=10_000)
+    projects_per_year_min: int = Field(ge=0, le=MAX_PROJECTS_PER_YEAR)
+    projects_per_year_max: int = Field(ge=0, le=MAX_PROJECTS_PER_YEAR)
     grant_min_yuan: PositiveYuan
     grant_max_yuan: PositiveYuan
     conversion_prob: float = Field(ge=0, le=1)
@@ -284,6 +293,8 @@ class ConversionSpec(StrictModel):
         problems = []
         if self.first_year > self.last_year:
             problems.append("first_year must not be after last_year")
+        elif self.last_year - self.first_year >= MAX_PROGRAMME_YEARS:
+            problems.append(f"a programme of at most {MAX_PROGRAMME_YEARS} years of grants")
         if self.projects_per_year_min > self.projects_per_year_max:
             problems.append("projects_per_year_min must not exceed projects_per_year_max")
         if self.grant_min_yuan > self.grant_max_yuan:
@@ -310,10 +321,10 @@ class ConversionSpec(StrictModel):
 #: Article 21: 最高给予50万元补偿 (yuan per loss).
 ARTICLE_21_CAP_YUAN = 500_000.0
 
-#: Most compensable losses a year the loan pool may expect (about 400 times the
-#: baseline's 25): each loss is drawn one by one, so the bound keeps a draw's memory
-#: finite.
-MAX_LOSSES_PER_YEAR = 10_000
+#: Most compensable losses a year the loan pool may expect (80 times the baseline's 25):
+#: each loss is drawn one by one, for 512 draws at a time, so the bound keeps a run's
+#: memory under about 1 GB whatever the number of draws.
+MAX_LOSSES_PER_YEAR = 2_000
 
 
 class PoolCapital(StrictModel):
@@ -424,7 +435,10 @@ ProgrammeSpec = FundSpec | ConversionSpec | LoanPoolSpec
 
 __all__ = [
     "ARTICLE_21_CAP_YUAN",
+    "MAX_DEALS_PER_YEAR",
     "MAX_LOSSES_PER_YEAR",
+    "MAX_PROGRAMME_YEARS",
+    "MAX_PROJECTS_PER_YEAR",
     "TREASURY_BASIS",
     "Category",
     "ConversionSpec",

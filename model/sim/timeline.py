@@ -34,6 +34,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from model.core.errors import InputError, Problem
 from model.core.schema import CHAPTERS
 from model.core.streams import BLOCK_DRAWS, check_draws, check_seed
 from model.policy.scenario import Scenario
@@ -307,7 +308,8 @@ def _timeline_chunk(
         first = first_draw + lo
         block = first // BLOCK_DRAWS
         parts = [
-            schedule_item(
+            _schedule(
+                scenario,
                 plan.index,
                 plan.item,
                 calendars[plan.index],
@@ -329,6 +331,26 @@ def _timeline_chunk(
         batches[lo:hi] = done[0]
         records.extend(done[1])
     return _TimelineChunk(chunk, cash, largest, batches, records)
+
+
+def _schedule(scenario: Scenario, *args: Any) -> Batches:
+    """:func:`schedule_item`, its problems blamed on the file that set the item's uptake."""
+    try:
+        return schedule_item(*args)
+    except InputError as error:
+        raise InputError(
+            [
+                Problem(
+                    scenario.provenance.get(("items", p.item, "uptake"), scenario.files[-1])
+                    if scenario.files
+                    else p.file,
+                    p.item,
+                    p.field,
+                    p.message,
+                )
+                for p in error.problems
+            ]
+        ) from None
 
 
 def _spread_extras(outlay: np.ndarray, months: list[int | None], cash: np.ndarray) -> None:

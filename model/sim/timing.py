@@ -28,6 +28,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from model.core.errors import InputError, Problem
 from model.core.schema import PaymentKind
 from model.core.streams import stream
 from model.policy.resolve import ResolvedItem
@@ -40,6 +41,10 @@ SLOTS_PER_MONTH = 30
 SLOTS_PER_YEAR = 12 * SLOTS_PER_MONTH
 #: Day of the month on which fixed-month payments (later years of multi-year awards) fall.
 FIXED_PAY_DAY = 14
+#: Most applications of one item the timeline follows in one chunk of draws (about 80 MB
+#: per array of them; the baseline's largest item has under a million): a count far
+#: beyond the policy's scale is refused with a clear message instead of exhausting memory.
+MAX_APPLICATIONS = 10_000_000
 
 
 def reporting_group(settings: TimingSettings, scenario: Scenario, item_id: str) -> str:
@@ -224,6 +229,20 @@ def schedule_item(
     counts = np.where(calendar[None, :], units.count, 0)
     flat = counts.ravel()
     n = int(flat.sum())
+    if n > MAX_APPLICATIONS:
+        raise InputError(
+            [
+                Problem(
+                    "timeline",
+                    item.id,
+                    "uptake",
+                    f"{n:,} applications in {draws} draws: the timeline follows each "
+                    f"application, and at most {MAX_APPLICATIONS:,} per item and "
+                    f"{draws} draws fit in memory; lower the count, or leave out the "
+                    "timeline (the yearly tables of fiscalsim run do not need it)",
+                )
+            ]
+        )
     if n:
         cell = np.repeat(np.arange(flat.size), flat)
         draw, unit = np.divmod(cell, n_units)
@@ -268,6 +287,7 @@ def _batches(index: int, units: Units, draw, unit, day, count) -> Batches:
 
 __all__ = [
     "FIXED_PAY_DAY",
+    "MAX_APPLICATIONS",
     "SLOTS_PER_MONTH",
     "SLOTS_PER_YEAR",
     "Batches",

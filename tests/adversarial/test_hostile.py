@@ -113,6 +113,19 @@ def _is_number(text: str) -> bool:
     return True
 
 
+def test_a_count_too_large_for_the_timeline_is_refused_quickly(in_project_root, capsys, tmp_path):
+    # in range for the yearly tables, but the timeline follows every application
+    start = time.perf_counter()
+    status = main(
+        ["timeline", f"{CORPUS}/long_tail_within_range.yaml", "--out", str(tmp_path / "t")]
+    )
+    assert status == 2 and time.perf_counter() - start < LIMIT_S
+    err = capsys.readouterr().err
+    assert "long_tail_within_range.yaml: item 'basic_research_project': field 'uptake'" in err
+    assert "the timeline follows each application" in err and "Traceback" not in err
+    assert not (tmp_path / "t").exists()
+
+
 # --------------------------------------------------------------------------- made here
 def _validate(path: Path, capsys) -> str:
     start = time.perf_counter()

@@ -104,9 +104,16 @@ CASES: list[Case] = [
         "loan_losses_too_many.yaml",
         None,
         "loan_compensation",
-        r"compensable losses a year expected.*at most 10,000",
+        r"compensable losses a year expected.*at most 2,000",
     ),
     _one("cap_1e308.yaml", "basic_research_project", "cap_yuan", ABOVE.format(1000000000000)),
+    _one(
+        "fund_deals_too_many.yaml",
+        "future_seed_fund",
+        "stages.0.deals_per_year_max",
+        ABOVE.format(500),
+    ),
+    _one("conversion_too_long.yaml", None, "conversion", r"at most 30 years of grants"),
     Case("long_tail_within_range.yaml", 0),
     # ------------------------------------------------------------ numbers as analysts write them
     Case("scientific_notation.yaml", 0),
