@@ -2,7 +2,7 @@
 
 The public API, one function per layer::
 
-    scenario = model.load_scenario("baseline")          # or "baseline+cap_cut_20"
+    scenario = model.load_scenario("baseline")          # or "baseline+cap_cut_20_max"
     results = model.simulate(scenario, 10_000, seed=1)  # cost by draw × item × year (yuan)
     summary = model.summarize(results, scenario)        # budget tables (money in *_yuan)
     model.to_unit(summary.tables["summary_by_year"], model.Unit.WAN)

@@ -37,6 +37,7 @@ from model.analysis.item_swings import (
     takeup_range,
     total_count_quantiles,
 )
+from model.policy.bridge import BridgeCount
 from model.policy.programmes import FundSpec
 from model.policy.scenario import Scenario, apply_variant
 
@@ -44,8 +45,8 @@ from model.policy.scenario import Scenario, apply_variant
 ITEM_KINDS = ("uptake", "award", "cap", "takeup")
 #: Kinds of a fund's factors: write-off rate, exit multiples, exit timing.
 FUND_KINDS = ("write_off", "multiple", "exit_lag")
-#: Every kind of factor.
-FACTOR_KINDS = (*ITEM_KINDS, "window", "reading", *FUND_KINDS)
+#: Every kind of factor (a bridged count's factors are kinds ``bridge:<factor name>``).
+FACTOR_KINDS = (*ITEM_KINDS, "bridge", "window", "reading", *FUND_KINDS)
 #: Kinds the tornado swings by default: every uncertain assumption and structural choice.
 DEFAULT_KINDS = FACTOR_KINDS
 #: Swing of a fund's write-off rate and exit multiples (multipliers).
@@ -137,6 +138,16 @@ def uncertain_factors(
                 continue  # nothing to swing (a take-up the scenario does not state)
             low, high = natural if swing is None else (1.0 - swing, 1.0 + swing)
             factors.append(Factor(item_id, kind, low, high))
+    if "bridge" in kinds:
+        for item_id, item in scenario.items.items():
+            uptake = item.assumptions.uptake
+            if (items is None or item_id in items) and isinstance(uptake, BridgeCount):
+                for part in uptake.factors:
+                    if part.low < part.high:
+                        low, high = part.low / part.mean, part.high / part.mean
+                        if swing is not None:
+                            low, high = 1.0 - swing, 1.0 + swing
+                        factors.append(Factor(item_id, f"bridge:{part.name}", low, high))
     if "window" in kinds and (items is None or WINDOW in items):
         window, horizon = scenario.spec.admission_years, scenario.spec.horizon
         years = tuple(range(max(window.start, window.end - 1), horizon.end + 1))
@@ -201,10 +212,13 @@ def overlay(scenario: Scenario, settings: Mapping[tuple[str, str], Any]) -> dict
     """The variant document that sets each ``(item, kind)`` factor to its value."""
     document: dict[str, Any] = {}
     funds: dict[str, dict[str, Any]] = {}
+    bridges: dict[str, dict[str, float]] = {}
     for (item_id, kind), value in settings.items():
         if kind in ITEM_KINDS:
-            fields = item_overlay(scenario.items[item_id], kind, value, scenario.spec.cap_scale)
+            fields = item_overlay(scenario.items[item_id], kind, value)
             document.setdefault("items", {}).setdefault(item_id, {}).update(fields)
+        elif kind.startswith("bridge:"):
+            bridges.setdefault(item_id, {})[kind.removeprefix("bridge:")] = float(value)
         elif kind == "window":
             window = scenario.spec.admission_years
             document["admission_years"] = {
@@ -218,10 +232,27 @@ def overlay(scenario: Scenario, settings: Mapping[tuple[str, str], Any]) -> dict
             funds.setdefault(item_id, {})[kind] = value
         else:
             raise ValueError(f"unknown factor kind {kind!r}; choose from {list(FACTOR_KINDS)}")
+    for item_id, parts in bridges.items():
+        fields = document.setdefault("items", {}).setdefault(item_id, {})
+        uptake = fields.get("uptake") or scenario.items[item_id].assumptions.uptake.model_dump(
+            mode="json", by_alias=True, exclude={"first_year"}, exclude_none=True
+        )
+        fields["uptake"] = _bridge_fixed(uptake, parts)
     for fund_id, fund_settings in funds.items():
         stages = _fund_stages(scenario.spec.funds[fund_id], fund_settings)
         document.setdefault("funds", {})[fund_id] = {"stages": stages}
     return document
+
+
+def _bridge_fixed(uptake: dict, parts: Mapping[str, float]) -> dict:
+    """A bridge's uptake (variant document) with factors fixed at ``multiplier × mean``."""
+    factors = []
+    for factor in uptake["factors"]:
+        if factor["name"] in parts:
+            value = parts[factor["name"]] * (factor["low"] + factor["mode"] + factor["high"]) / 3
+            factor = {**factor, "low": value, "mode": value, "high": value}
+        factors.append(factor)
+    return {**uptake, "factors": factors}
 
 
 def swung(scenario: Scenario, settings: Mapping[tuple[str, str], Any]) -> Scenario:
@@ -232,7 +263,7 @@ def swung(scenario: Scenario, settings: Mapping[tuple[str, str], Any]) -> Scenar
 
 def factor_overlay(scenario: Scenario, item_id: str, kind: str, value: Any) -> dict:
     """The fields of one item's factor (variant document of ``items.<id>``)."""
-    return item_overlay(scenario.items[item_id], kind, value, scenario.spec.cap_scale)
+    return item_overlay(scenario.items[item_id], kind, value)
 
 
 __all__ = [

@@ -92,7 +92,7 @@ class GoalSeek:
     Attributes
     ----------
     parameter : str
-        ``cap_scale``, ``<item>:cap_yuan`` (yuan, before ``cap_scale``) or
+        ``cap_scale``, ``<item>:cap_yuan`` (yuan, before the item's scales) or
         ``<item>:count`` (multiplier of the expected count).
     value : float
         The largest value found with the statistic within budget (``lower`` when
@@ -161,7 +161,7 @@ def _parameter_setter(scenario: Scenario, parameter: tuple):
         raise InputError([Problem(scenario.name, item_id, "--parameter", "no such item")])
     item = scenario.items[item_id]
     if field == "cap_yuan":
-        current = item.reference_yuan / scenario.spec.cap_scale
+        current = item.reference_yuan / item.amount_scale
         return (
             f"{item_id}:cap_yuan",
             current,
@@ -207,7 +207,7 @@ def goal_seek(
         The year budgeted: a calendar year, ``"plan"`` (default) for the scenario's
         first plan year (the budget year being drafted), ``None`` for the horizon total.
     parameter : str or tuple
-        ``"cap_scale"``; ``"ITEM:cap"`` (the item's cap in yuan, before ``cap_scale``);
+        ``"cap_scale"``; ``"ITEM:cap"`` (the item's cap in yuan, before its scales);
         ``"ITEM:count"`` (multiplier of the item's expected count).
     draws, seed : int
     lower, upper : float, optional

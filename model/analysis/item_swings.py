@@ -22,6 +22,7 @@ from model.core.schema import MAX_YUAN, PaymentKind
 from model.policy.distributions import (
     BetaShare,
     BinomialCount,
+    BridgeCount,
     FixedCount,
     FixedShare,
     FormulaFixed,
@@ -66,6 +67,12 @@ def count_range(item: ResolvedItem, quantiles=SWING_QUANTILES) -> tuple[float, f
     overstate the swing.
     """
     uptake = item.assumptions.uptake
+    if isinstance(uptake, BridgeCount):  # the years share their factors: one mixture
+        total = uptake.total(len(item.admission_years), item.takeup)
+        if isinstance(total, int):
+            return 1.0, 1.0
+        low, high = total.ppf(np.asarray(quantiles))
+        return float(low) / total.mean(), float(high) / total.mean()
     dists = [uptake.frozen(i, item.takeup) for i in range(len(item.admission_years))]
     mean = sum(float(d) if isinstance(d, int) else float(d.mean()) for d in dists)
     if mean == 0:
@@ -114,6 +121,8 @@ def scaled_uptake(item: ResolvedItem, multiplier: float) -> dict:
 
     if isinstance(spec, PoissonCount | NegativeBinomialCount):
         data["mean"] = times(spec.mean_count, m)
+    elif isinstance(spec, BridgeCount):
+        data["base"] = times(spec.base, m)
     elif isinstance(spec, StockFlowCount):  # growth and exits are linear in the stock
         data["stock_start"], data["stock_target"] = spec.stock_start * m, spec.stock_target * m
     elif isinstance(spec, BinomialCount | FixedCount):
@@ -189,7 +198,7 @@ def takeup_range(item: ResolvedItem, swing: float = DEFAULT_TAKEUP_SWING) -> tup
     return max(0.0, t - swing) / t, min(1.0, t + swing) / t
 
 
-def item_overlay(item: ResolvedItem, kind: str, multiplier: float, cap_scale: float) -> dict:
+def item_overlay(item: ResolvedItem, kind: str, multiplier: float) -> dict:
     """The item fields (variant document) that set its ``kind`` to ``multiplier`` times
     the item's (uptake, award, cap or takeup)."""
     if kind == "uptake":
@@ -200,7 +209,7 @@ def item_overlay(item: ResolvedItem, kind: str, multiplier: float, cap_scale: fl
         data["basis"] = f"sensitivity: mean award ×{multiplier:.6g} ({item.award.basis})"
         return {"award": data}
     if kind == "cap":
-        return {"cap_yuan": item.reference_yuan * multiplier / cap_scale}
+        return {"cap_yuan": item.reference_yuan * multiplier / item.amount_scale}
     if kind == "takeup":
         assumed = item.assumptions.takeup
         value = (assumed.value if assumed is not None else 1.0) * multiplier

@@ -32,8 +32,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "variants",
         nargs="+",
         metavar="variant",
-        help="variant scenarios (e.g. cap_cut_20 two_more_labs, "
-        "or chains such as baseline+cap_cut_20)",
+        help="variant scenarios (e.g. cap_cut_20_max two_more_labs, "
+        "or chains such as baseline+cap_cut_20_max)",
     )
     add_run_options(parser)
     add_plan_option(parser)

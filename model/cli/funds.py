@@ -7,6 +7,7 @@ import argparse
 
 import pandas as pd
 
+from model.analysis.readings import tolerance_by_reading
 from model.cli.console import amount, emit, percent, say
 from model.cli.options import (
     add_out_option,
@@ -39,6 +40,9 @@ def run(args: argparse.Namespace) -> int:
     check_draws(args.draws)
     draws = simulate_programmes(scenario, args.draws, seed=args.seed)
     tables = summarize_programmes(scenario, draws)
+    definitions = tolerance_by_reading(scenario, args.draws, seed=args.seed)
+    if not definitions.empty:
+        tables["tolerance_definitions"] = definitions
     out_dir = args.out or default_output_dir(f"{scenario.name}_funds")
     manifest = build_manifest("funds", [scenario], seed=args.seed, draws=args.draws, unit=args.unit)
     write_outputs(
@@ -54,6 +58,8 @@ def run(args: argparse.Namespace) -> int:
         f"{scenario.name}: funds against their tolerance, {args.draws:,} draws, seed {args.seed}",
     )
     text = heading + "\n" + format_tolerance(tables, args.unit, args.lang)
+    if not definitions.empty:
+        text += "\n" + format_tolerance_definitions(definitions)
     emit(
         args, tables.get("tolerance"), text, say(args.lang, f"已写入 {out_dir}", f"wrote {out_dir}")
     )
@@ -99,4 +105,25 @@ def format_tolerance(
     return "\n".join(lines)
 
 
-__all__ = ["add_arguments", "format_tolerance", "run"]
+def format_tolerance_definitions(table: pd.DataFrame) -> str:
+    """P(breach at liquidation) of each fund under each definition of the 容错率, side by
+    side, and the source of each clause's default."""
+    lines = ["容错率 under each definition: P(breach at liquidation) [* = in force]"]
+    wide = table["p_breach_liquidation"].unstack("fund")
+    flags = table.groupby(level=["clause", "reading"])["in_force"].any()
+    for (clause, reading), row in wide.iterrows():
+        mark = "*" if flags[(clause, reading)] else " "
+        cells = "  ".join(f"{fund} {value:6.1%}" for fund, value in row.items())
+        lines.append(f"  {clause:<22} {mark}{reading:<10} {cells}")
+    sources = table[table["default"]].groupby(level="clause")["source"].first()
+    for clause, source in sources.items():
+        lines.append(f"  default of {clause}: {source}")
+    return "\n".join(lines)
+
+
+__all__ = [
+    "add_arguments",
+    "format_tolerance",
+    "format_tolerance_definitions",
+    "run",
+]

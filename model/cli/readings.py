@@ -5,10 +5,9 @@ from __future__ import annotations
 
 import argparse
 
-import pandas as pd
-
 from model.analysis.readings import ReadingsResult, evaluate_readings, tolerance_by_reading
 from model.cli.console import emit, wrote
+from model.cli.funds import format_tolerance_definitions
 from model.cli.options import (
     add_out_option,
     add_output_options,
@@ -97,20 +96,4 @@ def format_readings(result: ReadingsResult, unit: Unit = Unit.WAN) -> str:
     return "\n".join(lines)
 
 
-def format_tolerance_definitions(table: pd.DataFrame) -> str:
-    """P(breach at liquidation) of each fund under each definition of the 容错率."""
-    lines = ["容错率 under each definition: P(breach at liquidation) [* = in force]"]
-    wide = table["p_breach_liquidation"].unstack("fund")
-    for (clause, reading), row in wide.iterrows():
-        mark = (
-            "*"
-            if table.xs((clause, reading), level=("clause", "reading"))["in_force"].any()
-            else " "
-        )
-        cells = "  ".join(f"{fund} {value:6.1%}" for fund, value in row.items())
-        lines.append(f"  {clause:<22} {mark}{reading:<10} {cells}")
-    lines.append("sources of each default: tolerance_definitions.csv (column source)")
-    return "\n".join(lines)
-
-
-__all__ = ["add_arguments", "format_readings", "format_tolerance_definitions", "run"]
+__all__ = ["add_arguments", "format_readings", "run"]

@@ -39,7 +39,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     """The options of ``fiscalsim run``."""
     parser.add_argument(
         "scenario",
-        help="scenario file or name (baseline, variants/cap_cut_20, baseline+cap_cut_20)",
+        help="scenario file or name (baseline, variants/cap_cut_20_max, baseline+cap_cut_20_max)",
     )
     add_run_options(parser)
     add_plan_option(parser)

@@ -13,7 +13,8 @@ from model.core.paths import missing_scenario_message, resolve_scenario_path
 from model.core.units import Unit
 from model.core.yamlio import read_yaml
 from model.policy.catalog import load_catalog
-from model.policy.scenario import load_scenario
+from model.policy.changes import Change, base_of, changes
+from model.policy.scenario import Scenario, load_scenario
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -43,8 +44,16 @@ def run(args: argparse.Namespace) -> int:
                 text = f"ok: {path} (catalog, {len(catalog.items)} line items)"
             else:
                 scenario = load_scenario(path)
-                row = {"kind": "scenario", "name": scenario.name, "items": len(scenario.items)}
+                found = _changes(scenario)
+                row = {
+                    "kind": "scenario",
+                    "name": scenario.name,
+                    "items": len(scenario.items),
+                    "changes": len(found) if found is not None else None,
+                }
                 text = f"ok: {path} (scenario '{scenario.name}', {len(scenario.items)} grant items)"
+                if found is not None:
+                    text += "\n" + format_changes(scenario, found)
             rows.append({"file": str(path), "ok": True, **row})
             if args.format == "table" and not args.quiet:
                 print(text)
@@ -58,4 +67,29 @@ def run(args: argparse.Namespace) -> int:
     return 2 if any(not row["ok"] for row in rows) else 0
 
 
-__all__ = ["add_arguments", "run"]
+def _changes(scenario: Scenario) -> list[Change] | None:
+    """What a variant changes against the scenario it extends (``None`` for a scenario
+    that extends nothing)."""
+    base = base_of(scenario)
+    return None if base is None else changes(base, scenario)
+
+
+def format_changes(scenario: Scenario, found: list[Change]) -> str:
+    """The items and fields a variant changes, and the fields a reading it pins sets over
+    a value of the scenario files."""
+    base = Path(scenario.files[-2]).stem if len(scenario.files) > 1 else "its base"
+    if not found:
+        return f"  changes nothing against {base}"
+    items = {c.where for c in found if c.where is not None}
+    plural = "" if len(items) == 1 else "s"
+    fields = f"{len(found)} field{'' if len(found) == 1 else 's'}"
+    lines = [
+        f"  changes against {base}: {fields} of {len(items)} item{plural} or programme{plural}"
+    ]
+    lines += [f"    {change}" for change in found]
+    for key, how in scenario.overridden.items():
+        lines.append(f"    (a reading sets {'.'.join(map(str, key))}: {how})")
+    return "\n".join(lines)
+
+
+__all__ = ["add_arguments", "format_changes", "run"]

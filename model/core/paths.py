@@ -22,7 +22,7 @@ CATALOG_PATH = SCENARIOS_DIR / "catalog.yaml"
 
 
 def resolve_scenario_path(name_or_path: str | Path) -> Path:
-    """Turn ``baseline`` or ``variants/cap_cut_20`` into a scenario file path.
+    """Turn ``baseline`` or ``variants/cap_cut_20_max`` into a scenario file path.
 
     A path that exists is returned as is; otherwise the name is looked up under
     ``scenarios/`` and ``scenarios/variants/`` of the working directory, then of the
@@ -93,7 +93,7 @@ def outside_roots(path: str | Path, roots: tuple[Path, ...]) -> bool:
 
 
 def scenario_names() -> list[str]:
-    """The names of the shipped scenarios and variants (``baseline``, ``cap_cut_20``), and
+    """The names of the shipped scenarios and variants (``baseline``, ``cap_cut_20_max``), and
     those under ``scenarios/`` of the working directory."""
     names: set[str] = set()
     for folder in (Path.cwd() / "scenarios", SCENARIOS_DIR):

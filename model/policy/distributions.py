@@ -13,7 +13,6 @@ The engine draws counts by exact inversion of their CDF
 from __future__ import annotations
 
 from functools import cached_property
-from types import ModuleType
 from typing import Annotated, Literal
 
 import numpy as np
@@ -28,46 +27,11 @@ from model.core.schema import (
     PositiveYuan,
     Probability,
     Shape,
-    StrictModel,
     Year,
 )
 from model.core.validation import register_union_tags
-
-Basis = Annotated[str, Field(min_length=3, description="Source or reasoning of the assumption.")]
-
-
-def _stats() -> ModuleType:
-    """``scipy.stats``, imported on first use: it takes about half a second to import, and
-    loading or validating a scenario never needs it (only drawing counts does)."""
-    import scipy.stats
-
-    return scipy.stats
-
-
-class _Spec(StrictModel):
-    basis: Basis
-
-
-# --------------------------------------------------------------------------- counts
-class _CountSpec(_Spec):
-    """Common interface of count distributions (recipients per admission year)."""
-
-    def per_year(self, n_years: int) -> list[int | float]:
-        raise NotImplementedError
-
-    def frozen(self, index: int, takeup: float):
-        """The count after take-up thinning in admission year ``index``, as a scipy
-        frozen distribution, or an ``int`` for a point mass."""
-        raise NotImplementedError
-
-    def mean(self, index: int, takeup: float) -> float:
-        """Expected number of recipients (after take-up) in admission year ``index``."""
-        dist = self.frozen(index, takeup)
-        return float(dist) if isinstance(dist, int) else float(dist.mean())
-
-
-def _pick(value, index: int):
-    return value[index] if isinstance(value, list) else value
+from model.policy.bridge import BridgeCount
+from model.policy.spec_base import Basis, _CountSpec, _pick, _Spec, _stats, triangular_ppf
 
 
 class FixedCount(_CountSpec):
@@ -191,7 +155,12 @@ class StockFlowCount(_CountSpec):
 
 
 CountSpec = Annotated[
-    FixedCount | PoissonCount | NegativeBinomialCount | BinomialCount | StockFlowCount,
+    FixedCount
+    | PoissonCount
+    | NegativeBinomialCount
+    | BinomialCount
+    | StockFlowCount
+    | BridgeCount,
     Field(discriminator="dist"),
 ]
 
@@ -308,11 +277,7 @@ class TriangularShare(_ShareSpec):
         return (a * a + b * b + c * c - a * b - a * c - b * c) / 18
 
     def ppf(self, u):
-        a, c, b = self.low, self.mode, self.high
-        split = (c - a) / (b - a)
-        left = a + np.sqrt(u * (b - a) * (c - a))
-        right = b - np.sqrt((1.0 - u) * (b - a) * (b - c))
-        return np.where(u < split, left, right)
+        return triangular_ppf(u, self.low, self.mode, self.high)
 
 
 class BetaShare(_ShareSpec):
@@ -455,6 +420,7 @@ register_union_tags(
         "negative_binomial",
         "binomial",
         "stock_flow",
+        "bridge",
         "uniform",
         "triangular",
         "beta",

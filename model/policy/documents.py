@@ -1,7 +1,7 @@
 """Scenario and variant documents: reading, following ``extends``, merging, provenance.
 
 A *variant* names the scenario it ``extends`` and overrides fields by item id; variants
-chain (``baseline+cap_cut_20+two_more_labs``). Merging works on raw YAML documents, so
+chain (``baseline+cap_cut_20_max+two_more_labs``). Merging works on raw YAML documents, so
 applying a variant never changes the scenario it extends, and every field remembers the
 file that set it, so that an error names the file the user must edit.
 """
@@ -262,7 +262,7 @@ def blamer(document: Document) -> Callable[..., str]:
 
 
 def split_chain(ref: str | Path | Sequence[str | Path]) -> list[str | Path]:
-    """The references of a chain: ``"baseline+cap_cut_20"``, a list, or one file."""
+    """The references of a chain: ``"baseline+cap_cut_20_max"``, a list, or one file."""
     if isinstance(ref, str | Path):
         text = str(ref)
         return list(text.split("+")) if "+" in text and not Path(text).exists() else [ref]

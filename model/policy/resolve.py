@@ -50,7 +50,11 @@ class ResolvedItem:
     assumptions : ItemAssumptions
         The scenario's assumptions for the item.
     reference_yuan : float
-        The cap (or floor) in force, after overrides and ``cap_scale`` (yuan).
+        The cap (or floor) in force, after overrides and the scales (yuan).
+    amount_scale : float
+        The product of the scales applied to the item's amount: ``cap_scale`` times
+        ``cap_scale_max`` (a 最高 cap) or ``cap_scale_fixed`` (a 给予 amount); 1 for a
+        不少于 floor.
     admission_years : list of int
         Years in which new recipients are admitted.
     years_paid : int or None
@@ -70,6 +74,7 @@ class ResolvedItem:
     line: LineItem
     assumptions: ItemAssumptions
     reference_yuan: float
+    amount_scale: float
     admission_years: list[int]
     years_paid: int | None
     per_year_yuan: float
@@ -243,12 +248,21 @@ def _uptake_problems(
             )
 
 
+def amount_scale(line: LineItem, a: ItemAssumptions, spec: ScenarioFile) -> float:
+    """The scale of an item's amount: ``cap_scale`` times ``cap_scale_fixed`` for a fixed
+    给予 amount or ``cap_scale_max`` for a 最高 cap; 1 for a 不少于 floor (never scaled)."""
+    if a.cap_yuan is None and line.cap_yuan is None:
+        return 1.0
+    kind = spec.cap_scale_fixed if line.fixed else spec.cap_scale_max
+    return spec.cap_scale * kind
+
+
 def _reference_yuan(line: LineItem, a: ItemAssumptions, spec: ScenarioFile) -> float:
-    """The amount awards are shares of: the cap in force times ``cap_scale``, or the
+    """The amount awards are shares of: the cap in force times its scale, or the
     不少于 floor (not scaled)."""
     cap = a.cap_yuan if a.cap_yuan is not None else line.cap_yuan
     if cap is not None:
-        return cap * spec.cap_scale
+        return cap * amount_scale(line, a, spec)
     return line.floor_yuan or 0.0
 
 
@@ -369,6 +383,7 @@ def _resolved_item(
         line=line,
         assumptions=a.model_copy(update={"uptake": uptake}),
         reference_yuan=reference,
+        amount_scale=amount_scale(line, a, spec),
         admission_years=years,
         years_paid=years_paid,
         per_year_yuan=per_year,

@@ -259,7 +259,7 @@ def load_scenario(ref: str | Path | Sequence[str | Path]) -> Scenario:
     ----------
     ref : str, Path or sequence
         A scenario file or name (``baseline``), a variant (which names what it extends),
-        a chain ``"baseline+cap_cut_20+two_more_labs"``, or a list of such references
+        a chain ``"baseline+cap_cut_20_max+two_more_labs"``, or a list of such references
         applied left to right.
 
     Returns

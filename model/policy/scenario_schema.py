@@ -126,6 +126,16 @@ class ScenarioFile(StrictModel):
         description="Multiplies every grant item's cap or fixed amount (not the "
         "不少于 floor, fund sizes, 先投后股 grants or the loan pool's cap per loss).",
     )
+    cap_scale_max: Annotated[float, Field(gt=0, le=10)] = Field(
+        default=1.0,
+        description="Multiplies the 最高/不超过 caps only (catalog ``fixed: false``), "
+        "on top of ``cap_scale``.",
+    )
+    cap_scale_fixed: Annotated[float, Field(gt=0, le=10)] = Field(
+        default=1.0,
+        description="Multiplies the fixed 给予 amounts only (catalog ``fixed: true``), on "
+        "top of ``cap_scale``.",
+    )
     climate: Climate | None = None
     ceilings: list[CeilingGroup] = Field(default_factory=list)
     items: dict[str, ItemAssumptions]

@@ -4,7 +4,7 @@ in a notebook.
 
 Text is bilingual where a CJK font exists (:mod:`model.report.fonts`): a title is Chinese
 over English, an axis label ``中文 / English``; without a CJK font, English alone. Ids
-(``provincial_lab_funding``, ``cap_cut_20``) are never shown where a name exists:
+(``provincial_lab_funding``, ``cap_cut_20_max``) are never shown where a name exists:
 :func:`display_names` maps them to their (Chinese, English) names.
 """
 

@@ -23,6 +23,7 @@ from scipy import special
 from model.core.schema import PaymentKind
 from model.core.streams import BLOCK_DRAWS, block_ranges, check_draws, check_seed, stream
 from model.finance.programme import programmes
+from model.policy.bridge import BridgeCount
 from model.policy.distributions import FixedShare, FormulaFixed
 from model.policy.resolve import ResolvedItem
 from model.policy.scenario import Scenario
@@ -302,7 +303,9 @@ def _counts(
     """Recipients admitted (after take-up) per draw and admission year (rows × cohorts).
 
     Counts are exact inverse-CDF transforms of uniforms; with a climate factor the
-    uniforms come from a Gaussian copula, ``Φ(λ·C_t + √(1−λ²)·ε)``.
+    uniforms come from a Gaussian copula, ``Φ(λ·C_t + √(1−λ²)·ε)``. A bridged count
+    (:class:`~model.policy.bridge.BridgeCount`) draws its factors once per draw, from a
+    stream of its own, and inverts each year's Poisson given them.
     """
     item = plan.item
     shape = (rows, len(plan.cohorts))
@@ -316,9 +319,30 @@ def _counts(
     else:
         uniforms = rng.random(shape)
     counts = np.empty(shape, dtype=np.int64)
+    uptake = item.assumptions.uptake
+    if isinstance(uptake, BridgeCount):
+        factors = stream(seed, "item", item.id, "bridge", block).random((rows, len(uptake.factors)))
+        product = uptake.product(factors)
+        for i in range(len(plan.cohorts)):
+            scale = uptake.mean(i, item.takeup) / uptake.factor_mean
+            drawn = poisson_ppf(uniforms[:, i], scale * product)
+            counts[:, i] = np.maximum(drawn, 0).astype(np.int64)
+        return counts
     for i, table in enumerate(plan.tables):
         counts[:, i] = table.draw(uniforms[:, i])
     return counts
+
+
+def poisson_ppf(uniforms: np.ndarray, means: np.ndarray) -> np.ndarray:
+    """Poisson quantiles with a mean per draw (exact; scipy's ``poisson.ppf``), 0 where
+    a mean is 0."""
+    from scipy.stats import poisson
+
+    # a saturated copula gives u = 1, whose quantile is infinite: the largest u below 1
+    uniforms = np.minimum(uniforms, np.nextafter(1.0, 0.0))
+    with np.errstate(invalid="ignore"):
+        values = poisson.ppf(uniforms, np.maximum(means, 1e-300))
+    return np.where(means > 0, values, 0.0)
 
 
 def award_sums(

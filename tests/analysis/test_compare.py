@@ -15,7 +15,7 @@ from model.analysis.compare import Z95, compare, paired_stats
 
 DRAWS = 2_000
 SEED = 20250101
-VARIANTS = ("cap_cut_20", "two_more_labs", "lower_takeup")
+VARIANTS = ("cap_cut_20_max", "two_more_labs", "lower_takeup")
 DELTA_STATS = (
     "delta_mean_yuan",
     "delta_se_yuan",
@@ -84,7 +84,7 @@ def test_the_95_interval_of_the_mean_change_covers_the_analytic_change(
 
 
 def test_common_random_numbers_reduce_the_variance_of_a_cap_cut(comparison):
-    rows = comparison.tables["compare"].loc["cap_cut_20"]
+    rows = comparison.tables["compare"].loc["cap_cut_20_max"]
     horizon = [str(y) for y in comparison.horizon] + [comparison.total_label]
     assert (rows.loc[horizon, "variance_reduction"] > 1).all()
 
@@ -120,7 +120,7 @@ def test_extra_costs_are_added_to_the_totals(baseline):
 
 
 def test_same_seed_gives_identical_tables(baseline):
-    variant = load_scenario("cap_cut_20")
+    variant = load_scenario("cap_cut_20_max")
     first = compare(baseline, [variant], 300, seed=11)
     second = compare(baseline, [variant], 300, seed=11)
     for name in ("compare", "compare_items", "fan"):

@@ -23,12 +23,12 @@ def test_a_grid_is_the_product_of_its_values_after_the_listed_scenarios(tmp_path
     sweep = load_sweep(
         _spec(
             tmp_path,
-            "draws: 50\nscenarios: [cap_cut_20]\n"
+            "draws: 50\nscenarios: [cap_cut_20_max]\n"
             "grid:\n  key_tech_major_project:uptake: [0.5, 1.5]\n  cap_scale: [0.8, 0.9, 1.0]\n",
         )
     )
     assert [p.id for p in sweep.points] == [f"p{k:04d}" for k in range(7)]
-    assert sweep.points[0].scenario.digest() == load_scenario("cap_cut_20").digest()
+    assert sweep.points[0].scenario.digest() == load_scenario("cap_cut_20_max").digest()
     assert sweep.points[1].factors == {"key_tech_major_project:uptake": 0.5, "cap_scale": 0.8}
     assert sweep.points[1].scenario.spec.cap_scale == 0.8
 

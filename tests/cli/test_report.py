@@ -16,7 +16,7 @@ def test_the_command_writes_a_run_and_a_report_with_a_comparison(tmp_path, capsy
             "report",
             "baseline",
             "--compare",
-            "cap_cut_20",
+            "cap_cut_20_max",
             "--draws",
             "300",
             "--seed",
@@ -36,7 +36,7 @@ def test_the_command_writes_a_run_and_a_report_with_a_comparison(tmp_path, capsy
     assert not structure.errors and not structure.stack
     assert 'id="compare"' in page and 'id="compare_items"' in page
     rows = table_rows(page)["compare"]
-    assert {headers[0] for headers, _ in rows} == {"cap_cut_20"}
+    assert {headers[0] for headers, _ in rows} == {"cap_cut_20_max"}
     images = embedded_images(page)
     # fan chart, distribution of the horizon total, two loss-ratio charts, two comparisons
     assert len(images) == 6 and all(data.startswith(PNG_SIGNATURE) for data in images)

@@ -18,7 +18,7 @@ SPEC = """\
 name: tiny
 draws: 200
 seed: 3
-scenarios: [cap_cut_20]
+scenarios: [cap_cut_20_max]
 grid:
   key_tech_major_project:uptake: [0.5, 1.5]
 """
@@ -55,7 +55,7 @@ def test_it_writes_one_partition_per_point_and_a_summary(in_process):
     assert sorted(frame["point"].astype(str).unique()) == POINTS
     assert len(frame) == 3 * 200
     summary = (in_process / "summary.csv").read_text(encoding="utf-8-sig")
-    assert "cap_cut_20" in summary and "mean_wan" in summary
+    assert "cap_cut_20_max" in summary and "mean_wan" in summary
     assert json.loads((in_process / "manifest.json").read_text())["command"] == "sweep"
 
 
@@ -122,7 +122,7 @@ def test_a_failed_point_is_reported_and_resumed(spec, in_process, tmp_path, monk
     real = sweep_command.run_point
 
     def flaky(scenario, draws, seed):
-        if scenario.name == "cap_cut_20":
+        if scenario.name == "cap_cut_20_max":
             raise RuntimeError("worker lost")
         return real(scenario, draws, seed)
 
@@ -130,7 +130,7 @@ def test_a_failed_point_is_reported_and_resumed(spec, in_process, tmp_path, monk
     monkeypatch.setattr(sweep_command, "run_point", flaky)
     assert main(["sweep", str(spec), "--workers", "1", "--out", str(out), "--quiet"]) == 1
     err = capsys.readouterr().err
-    assert "p0000 (cap_cut_20): RuntimeError: worker lost" in err
+    assert "p0000 (cap_cut_20_max): RuntimeError: worker lost" in err
     assert "p0000" in (out / "failures.csv").read_text(encoding="utf-8-sig")
     assert not (out / "summary.csv").exists()
     kept = (out / "draws" / "point=p0001" / "part-0.parquet").stat().st_mtime_ns
@@ -140,7 +140,7 @@ def test_a_failed_point_is_reported_and_resumed(spec, in_process, tmp_path, monk
     assert (
         main(["sweep", str(spec), "--resume", "--out", str(out), "--quiet", "--workers", "1"]) == 0
     )
-    assert calls == ["cap_cut_20"]  # only the failed point ran again
+    assert calls == ["cap_cut_20_max"]  # only the failed point ran again
     assert (out / "draws" / "point=p0001" / "part-0.parquet").stat().st_mtime_ns == kept
     assert not (out / "failures.csv").exists()
     assert _files(out) == _files(in_process)

@@ -96,7 +96,15 @@ def _without_name(document: dict) -> dict:
 
 
 @pytest.mark.parametrize(
-    "variant", ["cap_cut_20", "two_more_labs", "climate_correlated", "appropriation_ceilings"]
+    "variant",
+    [
+        "cap_cut_20_max",
+        "cap_cut_20_fixed",
+        "caps_and_amounts_cut_20",
+        "two_more_labs",
+        "climate_correlated",
+        "appropriation_ceilings",
+    ],
 )
 def test_chain_equals_the_variant_file(variant: str, in_project_root):
     chained = load_scenario(f"baseline+{variant}")
@@ -108,9 +116,9 @@ def test_chain_equals_the_variant_file(variant: str, in_project_root):
 
 
 def test_chain_of_two_equals_applying_both(baseline, in_project_root):
-    chained = load_scenario("baseline+two_more_labs+cap_cut_20")
+    chained = load_scenario("baseline+two_more_labs+caps_and_amounts_cut_20")
     step = baseline
-    for name in ("two_more_labs", "cap_cut_20"):
+    for name in ("two_more_labs", "caps_and_amounts_cut_20"):
         overlay = yaml.safe_load(
             (ROOT / "scenarios" / "variants" / f"{name}.yaml").read_text(encoding="utf-8")
         )

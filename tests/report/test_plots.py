@@ -35,7 +35,7 @@ def restore_matplotlib_settings():
 
 @pytest.fixture(scope="module")
 def runs(baseline):
-    variants = [model.load_scenario("cap_cut_20")]
+    variants = [model.load_scenario("cap_cut_20_max")]
     summary = model.summarize(model.simulate(baseline, DRAWS, seed=3), baseline, budget_yuan=9e8)
     return {
         "summary": summary,
@@ -76,7 +76,7 @@ def _money_axes(figure: Figure, unit: Unit):
 
 @pytest.mark.parametrize("unit", [Unit.WAN, Unit.YI])
 def test_every_chart_names_things_and_carries_units(runs, baseline, unit):
-    ids = {item.id for item in baseline.catalog.items} | {"baseline", "cap_cut_20"}
+    ids = {item.id for item in baseline.catalog.items} | {"baseline", "cap_cut_20_max"}
     for key, figure in _charts(runs, baseline, unit).items():
         texts = _texts(figure)
         shown_ids = [t for t in texts if SNAKE.search(t) and SNAKE.search(t).group() in ids]

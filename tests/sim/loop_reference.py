@@ -21,7 +21,9 @@ Differences from the engine, all deliberate:
   are keyed by item and block; only the distributions are meant to agree);
 * counts are drawn with numpy's own samplers (``rng.poisson``, ``rng.binomial``,
   ``rng.negative_binomial``), not by inversion, except under a climate factor, where
-  the Gaussian copula needs the count's quantile function (scipy's ``ppf``);
+  the Gaussian copula needs the count's quantile function (scipy's ``ppf``); a bridged
+  count (article 7) draws its factors once per draw from the run's generator, then each
+  year's Poisson given them;
 * every award is drawn (``award.ppf`` of one uniform per recipient), however large the
   cohort: the engine's normal approximation above ``EXACT_SUM_MAX_COUNT`` is not used;
 * retention (recurring items) and stage progression (staged items) are decided
@@ -42,10 +44,11 @@ from __future__ import annotations
 from collections.abc import Callable
 
 import numpy as np
-from scipy import special
+from scipy import special, stats
 
 from model.core.schema import PaymentKind
 from model.core.streams import check_draws, check_seed
+from model.policy.bridge import BridgeCount
 from model.policy.scenario import ResolvedItem, Scenario
 
 #: numpy's sampler for each scipy discrete distribution the count specs produce, by
@@ -89,6 +92,8 @@ def simulate_loop(scenario: Scenario, draws: int, *, seed: int) -> np.ndarray:
     count_draws = [
         [
             _count_draw(item.assumptions.uptake.frozen(c, item.takeup))
+            if not isinstance(item.assumptions.uptake, BridgeCount)
+            else None
             for c in range(len(item.admission_years))
         ]
         for item in items
@@ -101,16 +106,35 @@ def simulate_loop(scenario: Scenario, draws: int, *, seed: int) -> np.ndarray:
         for index, item in enumerate(items):
             row = demand[draw, index]
             loading = item.assumptions.climate_loading
-            for year, count_draw in zip(item.admission_years, count_draws[index], strict=True):
+            uptake = item.assumptions.uptake
+            product = None
+            if isinstance(uptake, BridgeCount):  # the factors, once for the draw
+                product = float(np.prod([f.ppf(rng.random()) for f in uptake.factors]))
+            for c, (year, count_draw) in enumerate(
+                zip(item.admission_years, count_draws[index], strict=True)
+            ):
                 cohort = position[year]
                 latent = None
                 if path is not None and loading > 0:
                     latent = loading * path[cohort] + np.sqrt(1.0 - loading**2) * (
                         rng.standard_normal()
                     )
-                recipients = count_draw(rng, latent)
+                if product is not None:
+                    mean = float(_pick_base(uptake, c)) * item.takeup * product
+                    recipients = (
+                        int(rng.poisson(mean))
+                        if latent is None
+                        else int(stats.poisson(mean).ppf(special.ndtr(latent)))
+                    )
+                else:
+                    recipients = count_draw(rng, latent)
                 _pay_cohort(item, recipients, cohort, last_recurring[index], row, rng)
     return demand
+
+
+def _pick_base(uptake: BridgeCount, index: int) -> float:
+    """A bridge's base count in admission year ``index``."""
+    return uptake.base[index] if isinstance(uptake.base, list) else uptake.base
 
 
 def _climate_path(persistence: float, n_years: int, rng: np.random.Generator) -> list[float]:
