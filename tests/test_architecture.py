@@ -116,6 +116,40 @@ def test_there_is_no_import_cycle():
     assert cycles == []
 
 
+#: The only modules that may import by name at run time: the facade's lazy names
+#: (PEP 562) and the command registry, which loads its own layer's command modules.
+DYNAMIC_IMPORTERS = {"model", "model.cli.main"}
+
+
+def _dynamic_imports(path: Path) -> list[int]:
+    """Lines that call ``importlib.import_module`` or ``__import__``."""
+    lines = []
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.Call):
+            func = node.func
+            name = func.attr if isinstance(func, ast.Attribute) else getattr(func, "id", "")
+            if name in ("import_module", "__import__"):
+                lines.append(node.lineno)
+    return lines
+
+
+def test_no_import_by_name_dodges_the_layers():
+    dodges = [
+        f"{module} line {line}"
+        for module, path in _MODULES.items()
+        if module not in DYNAMIC_IMPORTERS
+        for line in _dynamic_imports(path)
+    ]
+    assert dodges == []
+
+
+def test_the_command_registry_loads_only_command_modules():
+    from model.cli.main import COMMANDS
+
+    outside = [c.module for c in COMMANDS.values() if not c.module.startswith("model.cli.")]
+    assert outside == []
+
+
 @pytest.mark.parametrize("module", sorted(_MODULES), ids=lambda m: m)
 def test_modules_stay_readable(module):
     lines = len(_MODULES[module].read_text(encoding="utf-8").splitlines())

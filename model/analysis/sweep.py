@@ -29,11 +29,12 @@ import pandas as pd
 from pydantic import Field, ValidationError, ValidationInfo, field_validator, model_validator
 
 from model.analysis.factors import FACTOR_KINDS, swung
-from model.core.errors import InputError, Problem, problems_from_validation
+from model.core.errors import InputError, Problem
 from model.core.schema import StrictModel
 from model.core.stats import describe
 from model.core.streams import MAX_DRAWS, check_seed, stream
 from model.core.units import YUAN
+from model.core.validation import problems_from_validation
 from model.core.yamlio import read_yaml
 from model.policy.scenario import Scenario, apply_variant, load_scenario
 from model.sim.engine import simulate_chunks

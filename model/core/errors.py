@@ -11,10 +11,8 @@ pydantic ``ValidationError`` into problems is :mod:`model.core.validation`'s job
 
 from __future__ import annotations
 
-import importlib
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
 
 
 @dataclass(frozen=True)
@@ -71,16 +69,6 @@ class InputError(Exception):
         count = len(self.problems)
         head = f"{count} problem{'s' if count != 1 else ''} found:"
         return "\n".join([head, *(f"  - {problem}" for problem in self.problems)])
-
-
-#: Names that lived here before :mod:`model.core.validation` took them (kept importable).
-_MOVED = {"allowed_fields", "problems_from_validation", "register_union_tags"}
-
-
-def __getattr__(name: str) -> Any:
-    if name in _MOVED:
-        return getattr(importlib.import_module("model.core.validation"), name)
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 __all__ = ["InputError", "Problem"]

@@ -15,8 +15,9 @@ from typing import Literal, Self
 
 from pydantic import Field, ValidationError, model_validator
 
-from model.core.errors import InputError, Problem, problems_from_validation
+from model.core.errors import InputError, Problem
 from model.core.schema import StrictModel
+from model.core.validation import problems_from_validation
 from model.core.yamlio import read_yaml
 
 #: A 类 (3 digits), 款 (5) or 项 (7) code.

@@ -661,7 +661,7 @@ SEVERAL: dict[str, list[tuple[str | None, str | None, str]]] = {
 #: should be a valid list" under ``uptake.mean``), so these files print more problems than
 #: they contain.
 UNION_NOISE = (
-    "unclear message: model/core/errors.py problems_from_validation reports one "
+    "unclear message: model/core/validation.py problems_from_validation reports one "
     "problem per member of a union field (a spurious 'Input should be a valid "
     "list/dictionary/integer' next to the real one) and keeps pydantic's "
     "'constrained-float' / 'constrained-int' in the field path"
