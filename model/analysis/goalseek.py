@@ -189,6 +189,7 @@ def goal_seek(
     lower: float | None = None,
     upper: float | None = None,
     xtol: float = 1e-4,
+    workers: int = 1,
 ) -> GoalSeek:
     """The largest parameter value keeping a statistic of the city's cost within budget.
 
@@ -215,6 +216,9 @@ def goal_seek(
         the current value.
     xtol : float
         Stop when the bracket is narrower than ``xtol × (upper − lower)``.
+    workers : int
+        Processes simulating at once (the base and each evaluation, in chunks of whole
+        random-stream blocks); the answer is the same bytes for any number.
 
     Returns
     -------
@@ -242,7 +246,6 @@ def goal_seek(
         raise InputError(
             [Problem("goalseek", None, label, f"need 0 ≤ lower < upper, got {lower}, {upper}")]
         )
-    paired = PairedRuns(scenario, draws, seed)
     history: list[dict] = []
 
     def stat(values: np.ndarray) -> float:
@@ -269,15 +272,16 @@ def goal_seek(
         return result <= limit
 
     lo, hi = lower, upper
-    if evaluate(hi):
-        value, feasible = hi, True
-    elif not evaluate(lo):
-        value, feasible = lo, False
-    else:
-        while hi - lo > xtol * (upper - lower):
-            mid = (lo + hi) / 2
-            lo, hi = (mid, hi) if evaluate(mid) else (lo, mid)
-        value, feasible = lo, True
+    with PairedRuns(scenario, draws, seed, workers=workers) as paired:
+        if evaluate(hi):
+            value, feasible = hi, True
+        elif not evaluate(lo):
+            value, feasible = lo, False
+        else:
+            while hi - lo > xtol * (upper - lower):
+                mid = (lo + hi) / 2
+                lo, hi = (mid, hi) if evaluate(mid) else (lo, mid)
+            value, feasible = lo, True
     answer = [h for h in history if h["value"] == value][-1]
     statistic_value = answer["statistic_value_yuan"]
     if budgets:

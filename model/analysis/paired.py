@@ -9,22 +9,31 @@ appropriation ceiling is simulated whole. Means of grant items come from the clo
 expectation (:func:`model.expected_city_cost`), which is exact; rows without one (fund
 capital calls) take their paired simulated change.
 
+Simulations run in chunks of whole random-stream blocks over ``workers`` processes
+(:mod:`model.sim.parallel`): the base's chunks, and every variant's, are folded in draw
+order, so the results are the same bytes for any number of workers. Use it as a context
+manager: the worker processes are started once and stopped on leaving.
+
 Used by :mod:`model.analysis.sensitivity` (tornado, Sobol) and :mod:`model.analysis.goalseek`.
 """
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import functools
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from concurrent.futures import ProcessPoolExecutor
 
 import numpy as np
 import pandas as pd
 
 from model.core.errors import InputError, Problem
+from model.core.streams import BLOCK_DRAWS
 from model.policy.scenario import Scenario
 from model.sim.analytic import expected_city_cost
-from model.sim.engine import simulate
+from model.sim.engine import plan_items, simulate
+from model.sim.parallel import chunk_ranges, map_chunks, map_ordered, worker_pool
 
 
 def only(scenario: Scenario, ids: Sequence[str]) -> Scenario:
@@ -78,9 +87,13 @@ class PairedRuns:
     (:func:`model.expected_city_cost`'s order). Item means are the closed-form
     expectations; rows without one (fund capital calls) take their simulated mean when
     there are draws, else stay NaN.
+
+    ``workers`` processes simulate at once (the calling one included); within a
+    ``with`` block they are started once for every simulation of the block, else each
+    batch of simulations starts its own.
     """
 
-    def __init__(self, scenario: Scenario, draws: int, seed: int):
+    def __init__(self, scenario: Scenario, draws: int, seed: int, *, workers: int = 1):
         if scenario.has_ceilings and not draws:
             raise InputError(
                 [
@@ -93,8 +106,20 @@ class PairedRuns:
                 ]
             )
         self.scenario, self.draws, self.seed = scenario, draws, seed
+        self.workers = workers
         self.horizon = scenario.years
         self.years = scenario.payment_years
+        self._pool: ProcessPoolExecutor | None = None
+        self._stack = contextlib.ExitStack()
+
+    def __enter__(self) -> PairedRuns:
+        warm_up = functools.partial(plan_items, self.scenario, self.years)
+        self._pool = self._stack.enter_context(worker_pool(self.workers, warm_up))
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self._pool = None
+        self._stack.close()
 
     def _need_draws(self) -> None:
         if not self.draws:
@@ -105,9 +130,12 @@ class PairedRuns:
         """The base's city cost by draw, row and year, its row ids and each programme's
         city inflow by draw and year (simulated once, when needed)."""
         self._need_draws()
-        results = simulate(self.scenario, self.draws, seed=self.seed)
-        inflows = {i: d.budget_inflow for i, d in results.programme_draws.items()}
-        return results.city, list(results.items.index), inflows
+        task = functools.partial(_base_chunk, self.scenario, self.seed)
+        parts = list(map_chunks(task, self.draws, workers=self.workers, pool=self._pool))
+        city = _stack([part[0] for part in parts])
+        programmes = parts[0][2]
+        inflows = {i: _stack([part[2][i] for part in parts]) for i in programmes}
+        return city, parts[0][1], inflows
 
     @property
     def item_draws(self) -> np.ndarray:
@@ -145,9 +173,11 @@ class PairedRuns:
         variant: Scenario,
         changed: Sequence[str] | None = None,
         changed_means: pd.Series | None = None,
+        totals: np.ndarray | None = None,
     ) -> float:
         """Change of the expected horizon total from the base (yuan): exact where the
-        changed rows have closed forms, else the paired simulated change."""
+        changed rows have closed forms, else the paired simulated change (of ``totals``,
+        the variant's horizon total per draw, when given)."""
         if changed is None:
             changed = changed_rows(self.scenario, variant)
         exact = changed is not None and not (variant.has_ceilings or self.scenario.has_ceilings)
@@ -163,7 +193,9 @@ class PairedRuns:
                 return float(expected.sum() - self.item_means.sum())
         self._need_draws()
         base = self.horizon_totals(self.scenario, [])
-        return float((self.horizon_totals(variant, changed) - base).mean())
+        if totals is None:
+            totals = self.horizon_totals(variant, changed)
+        return float((totals - base).mean())
 
     def year_totals(self, variant: Scenario, changed: Sequence[str] | None = None) -> np.ndarray:
         """The city's total per draw and year of ``self.years`` (yuan); ``changed``: the
@@ -175,36 +207,88 @@ class PairedRuns:
     ) -> tuple[np.ndarray, np.ndarray]:
         """Per draw and year of ``self.years``: the city's total cost, and the city's
         inflows from the programmes (fund distributions), both in yuan."""
-        base, ids, inflows = self._base
-        if variant is self.scenario:
-            return base.sum(axis=1), _sum(inflows.values(), base.shape[0], len(self.years))
-        if changed is None:
+        if changed is None and variant is not self.scenario:
             changed = changed_rows(self.scenario, variant)
-        if changed is None:
-            results = simulate(variant, self.draws, seed=self.seed)
-            cost = results.city.sum(axis=1)
-            flows = _sum(
-                (d.budget_inflow for d in results.programme_draws.values()),
-                cost.shape[0],
-                cost.shape[1],
-            )
-            width = min(cost.shape[1], len(self.years))
-            return cost[:, :width], flows[:, :width]
-        keep = [k for k, i in enumerate(ids) if i not in changed]
-        totals = base[:, keep, :].sum(axis=1)
-        kept_inflows = [v for i, v in inflows.items() if i not in changed]
-        flows = _sum(kept_inflows, totals.shape[0], totals.shape[1])
-        if changed:
-            results = simulate(only(variant, changed), self.draws, seed=self.seed)
-            city = results.city.sum(axis=1)
-            totals[:, : city.shape[1]] += city
-            for draws in results.programme_draws.values():
-                flows[:, : draws.budget_inflow.shape[1]] += draws.budget_inflow
-        return totals, flows
+        return next(self.outputs_many([(variant, changed)]))
+
+    def outputs_many(
+        self, pairs: Sequence[tuple[Scenario, Sequence[str] | None]]
+    ) -> Iterator[tuple[np.ndarray, np.ndarray]]:
+        """:meth:`outputs` of each ``(variant, changed)``, in order, their simulations
+        shared over the workers; ``changed`` ``None``: the variant is simulated whole."""
+        base, ids, inflows = self._base
+        jobs = [_job(self.scenario, variant, changed) for variant, changed in pairs]
+        simulated = self._simulated([job for job in jobs if job is not None])
+        for (variant, changed), job in zip(pairs, jobs, strict=True):
+            if variant is self.scenario:
+                yield base.sum(axis=1), _sum(inflows.values(), base.shape[0], len(self.years))
+                continue
+            cost, flows = next(simulated) if job is not None else (None, [])
+            if changed is None:
+                assert cost is not None
+                width = min(cost.shape[1], len(self.years))
+                whole = _sum(flows, cost.shape[0], cost.shape[1])
+                yield cost[:, :width], whole[:, :width]
+                continue
+            keep = [k for k, i in enumerate(ids) if i not in changed]
+            totals = base[:, keep, :].sum(axis=1)
+            kept_inflows = [v for i, v in inflows.items() if i not in changed]
+            total_flows = _sum(kept_inflows, totals.shape[0], totals.shape[1])
+            if cost is not None:
+                totals[:, : cost.shape[1]] += cost
+            for inflow in flows:
+                total_flows[:, : inflow.shape[1]] += inflow
+            yield totals, total_flows
+
+    def _simulated(self, jobs: list[Scenario]) -> Iterator[tuple[np.ndarray, list[np.ndarray]]]:
+        """Each job's city cost per draw and year of its own axis (summed over rows) and
+        its programmes' inflows, simulated chunk by chunk over the workers, in order."""
+        ranges = chunk_ranges(self.draws, BLOCK_DRAWS)
+        arguments = [(job, self.seed, first, n) for job in jobs for first, n in ranges]
+        warm_up = functools.partial(plan_items, self.scenario, self.years)
+        parts = map_ordered(
+            _chunk_totals, arguments, workers=self.workers, warm_up=warm_up, pool=self._pool
+        )
+        for _ in jobs:
+            chunks = [next(parts) for _ in ranges]
+            flows = [_stack([c[1][k] for c in chunks]) for k in range(len(chunks[0][1]))]
+            yield _stack([c[0] for c in chunks]), flows
 
     def horizon_totals(self, variant: Scenario, changed: Sequence[str] | None = None) -> np.ndarray:
         """The city's horizon total per draw (yuan)."""
         return self.year_totals(variant, changed)[:, : len(self.horizon)].sum(axis=1)
+
+
+def _job(base: Scenario, variant: Scenario, changed: Sequence[str] | None) -> Scenario | None:
+    """What a variant needs simulated: nothing (the base, or no row changed), the rows
+    that changed, or (``changed`` ``None``) the whole variant."""
+    if variant is base or (changed is not None and not changed):
+        return None
+    return variant if changed is None else only(variant, changed)
+
+
+def _base_chunk(
+    scenario: Scenario, seed: int, first: int, draws: int
+) -> tuple[np.ndarray, list[str], dict[str, np.ndarray]]:
+    """Draws ``[first, first + draws)`` of the base: city cost by draw, row and year, the
+    row ids and each programme's city inflow by draw and year (yuan)."""
+    results = simulate(scenario, draws, seed=seed, start=first)
+    inflows = {i: d.budget_inflow for i, d in results.programme_draws.items()}
+    return np.ascontiguousarray(results.city), list(results.items.index), inflows
+
+
+def _chunk_totals(
+    scenario: Scenario, seed: int, first: int, draws: int
+) -> tuple[np.ndarray, list[np.ndarray]]:
+    """Draws ``[first, first + draws)``: the city's cost per draw and year, and each
+    programme's city inflow per draw and year (yuan)."""
+    results = simulate(scenario, draws, seed=seed, start=first)
+    return results.city.sum(axis=1), [d.budget_inflow for d in results.programme_draws.values()]
+
+
+def _stack(parts: list[np.ndarray]) -> np.ndarray:
+    """Chunks of draws, in order, as one array."""
+    return parts[0] if len(parts) == 1 else np.concatenate(parts)
 
 
 def _sum(arrays, draws: int, years: int) -> np.ndarray:

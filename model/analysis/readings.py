@@ -27,6 +27,7 @@ from model.finance.programme import programme, summarize_programmes
 from model.policy.programmes import FundSpec
 from model.policy.readings import Clause
 from model.policy.scenario import Scenario, apply_variant
+from model.sim.parallel import map_ordered
 
 #: Columns of the paired statistics kept in the readings table (``compare``'s).
 _STATS = (
@@ -120,7 +121,9 @@ class ReadingsResult:
         return self.table.xs(self.total_label, level="year")
 
 
-def evaluate_readings(scenario: Scenario, draws: int, *, seed: int) -> ReadingsResult:
+def evaluate_readings(
+    scenario: Scenario, draws: int, *, seed: int, workers: int = 1
+) -> ReadingsResult:
     """Cost every reading against the scenario on common random numbers, and the envelope.
 
     Parameters
@@ -130,6 +133,9 @@ def evaluate_readings(scenario: Scenario, draws: int, *, seed: int) -> ReadingsR
     draws : int
         Paired draws of every variant.
     seed : int
+    workers : int
+        Processes simulating at once (:func:`~model.analysis.compare.compare`'s chunks);
+        the tables are the same bytes for any number.
 
     Returns
     -------
@@ -141,9 +147,10 @@ def evaluate_readings(scenario: Scenario, draws: int, *, seed: int) -> ReadingsR
     variants = [
         with_readings(scenario, {c.clause.id: c.reading}, label=c.name, name=c.name) for c in cases
     ]
-    comparison = compare(scenario, variants, draws, seed=seed)
+    comparison = compare(scenario, variants, draws, seed=seed, workers=workers)
     table = _table(scenario, cases, comparison)
-    envelope = readings_envelope(scenario, _horizon_deltas(table, comparison), draws, seed=seed)
+    deltas = _horizon_deltas(table, comparison)
+    envelope = readings_envelope(scenario, deltas, draws, seed=seed, workers=workers)
     return ReadingsResult(scenario.name, draws, seed, scenario.years, table, envelope, comparison)
 
 
@@ -215,6 +222,7 @@ def readings_envelope(
     draws: int,
     *,
     seed: int,
+    workers: int = 1,
 ) -> pd.DataFrame:
     """The lowest-cost and highest-cost combinations of readings, simulated on common
     random numbers against the scenario.
@@ -238,7 +246,7 @@ def readings_envelope(
         with_readings(scenario, pins, label=f"readings_{bound}", name=f"readings_{bound}")
         for bound, pins in bounds.items()
     ]
-    comparison = compare(scenario, variants, draws, seed=seed)
+    comparison = compare(scenario, variants, draws, seed=seed, workers=workers)
     label = comparison.total_label
     stats = comparison.tables["compare"]
     base_total = comparison.year_totals[comparison.base_name][scenario.years].sum(axis=1)
@@ -336,7 +344,12 @@ def tolerance_clauses(scenario: Scenario) -> list[Clause]:
 
 
 def tolerance_by_reading(
-    scenario: Scenario, draws: int, *, seed: int, clauses: Sequence[Clause] | None = None
+    scenario: Scenario,
+    draws: int,
+    *,
+    seed: int,
+    clauses: Sequence[Clause] | None = None,
+    workers: int = 1,
 ) -> pd.DataFrame:
     """The funds' breach statistics under each reading of the 容错率's definition, side
     by side, on common random numbers (each reading alone, the others as in force).
@@ -347,54 +360,65 @@ def tolerance_by_reading(
         Index (fund, clause, reading): ``in_force``, ``default``, the reading's words,
         its source (the clause's ``why_default`` on the default's row), and the
         ``tolerance`` table's breach columns (P(breach at liquidation) with its standard
-        error, the loss ratio, the expected excess loss).
+        error, the loss ratio, the expected excess loss). The readings are simulated
+        over ``workers`` processes; the table is the same bytes for any number.
     """
     check_draws(draws, source="tolerance")
     seed = check_seed(seed)
     rows = []
-    for clause in clauses if clauses is not None else tolerance_clauses(scenario):
-        for reading in clause.readings:
-            variant = with_readings(
-                scenario, {clause.id: reading.id}, label=f"{clause.id}={reading.id}"
+    cases = [
+        (clause, reading)
+        for clause in (clauses if clauses is not None else tolerance_clauses(scenario))
+        for reading in clause.readings
+    ]
+    variants = [
+        (with_readings(scenario, {c.id: r.id}, label=f"{c.id}={r.id}"), draws, seed)
+        for c, r in cases
+    ]
+    tables = map_ordered(_tolerance_table, variants, workers=workers)
+    for (clause, reading), table in zip(cases, tables, strict=True):
+        for fund_id, row in table.iterrows():
+            rows.append(
+                {
+                    "fund": fund_id[0] if isinstance(fund_id, tuple) else fund_id,
+                    "clause": clause.id,
+                    "reading": reading.id,
+                    "in_force": reading.id == scenario.readings[clause.id],
+                    "default": reading.id == clause.default,
+                    "reading_zh": reading.zh,
+                    "reading_en": reading.en,
+                    "source": clause.why_default if reading.id == clause.default else "",
+                    **{
+                        key: row[key]
+                        for key in (
+                            "tolerance",
+                            "tolerance_rule",
+                            "loss_measure",
+                            "loss_base",
+                            "loss_ratio_mean",
+                            "loss_ratio_p95",
+                            "p_breach_liquidation",
+                            "p_breach_liquidation_se",
+                            "p_breach_ever",
+                            "expected_excess_loss_yuan",
+                        )
+                    },
+                }
             )
-            funds = [spec for spec in variant.programmes if isinstance(spec, FundSpec)]
-            draws_by_id = {
-                spec.id: programme(spec).simulate(variant.payment_years, 0, draws, seed=seed)
-                for spec in funds
-            }
-            table = summarize_programmes(variant, draws_by_id)["tolerance"]
-            for fund_id, row in table.iterrows():
-                rows.append(
-                    {
-                        "fund": fund_id[0] if isinstance(fund_id, tuple) else fund_id,
-                        "clause": clause.id,
-                        "reading": reading.id,
-                        "in_force": reading.id == scenario.readings[clause.id],
-                        "default": reading.id == clause.default,
-                        "reading_zh": reading.zh,
-                        "reading_en": reading.en,
-                        "source": clause.why_default if reading.id == clause.default else "",
-                        **{
-                            key: row[key]
-                            for key in (
-                                "tolerance",
-                                "tolerance_rule",
-                                "loss_measure",
-                                "loss_base",
-                                "loss_ratio_mean",
-                                "loss_ratio_p95",
-                                "p_breach_liquidation",
-                                "p_breach_liquidation_se",
-                                "p_breach_ever",
-                                "expected_excess_loss_yuan",
-                            )
-                        },
-                    }
-                )
-    table = pd.DataFrame(rows)
-    if table.empty:
-        return table
-    return table.set_index(["fund", "clause", "reading"]).sort_index()
+    frame = pd.DataFrame(rows)
+    if frame.empty:
+        return frame
+    return frame.set_index(["fund", "clause", "reading"]).sort_index()
+
+
+def _tolerance_table(variant: Scenario, draws: int, seed: int) -> pd.DataFrame:
+    """The funds' ``tolerance`` table of a variant (one worker's task)."""
+    funds = [spec for spec in variant.programmes if isinstance(spec, FundSpec)]
+    draws_by_id = {
+        spec.id: programme(spec).simulate(variant.payment_years, 0, draws, seed=seed)
+        for spec in funds
+    }
+    return summarize_programmes(variant, draws_by_id)["tolerance"]
 
 
 __all__ = [

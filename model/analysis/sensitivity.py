@@ -16,9 +16,9 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from model.analysis.factor_effects import factor_effect, factor_variant
 from model.analysis.factors import (
     DEFAULT_KINDS,
-    ITEM_KINDS,
     Factor,
     base_value,
     swung,
@@ -28,7 +28,6 @@ from model.analysis.paired import PairedRuns, changed_rows
 from model.core.errors import InputError, Problem
 from model.core.streams import check_draws, check_seed, stream
 from model.policy.scenario import Scenario
-from model.sim.analytic import expected_city_cost
 
 
 # ------------------------------------------------------------------ tornado
@@ -101,6 +100,7 @@ def tornado(
     draws: int = 10_000,
     seed: int = 0,
     rank: str = "mean",
+    workers: int = 1,
 ) -> Tornado:
     """Swing each factor alone to its low and high end; effect on the horizon total.
 
@@ -121,6 +121,9 @@ def tornado(
         Draws for the P95 and net effects (common random numbers); 0 skips them (and then
         a fund factor's change of the mean, which has no closed form, is NaN).
     seed : int
+    workers : int
+        Processes simulating at once (:mod:`model.sim.parallel`); the table is the same
+        bytes for any number.
     rank : {"mean", "p95", "net"}
         The swing the factors are ranked by: of the mean, of the P95, or of the mean net
         of the city's fund distributions in the horizon (what fund returns move).
@@ -134,7 +137,16 @@ def tornado(
         runs from its lowest-cost to its highest-cost level.
     """
     seed = check_seed(seed)
-    paired = PairedRuns(scenario, check_draws(draws, source="tornado") if draws else 0, seed)
+    with PairedRuns(
+        scenario, check_draws(draws, source="tornado") if draws else 0, seed, workers=workers
+    ) as paired:
+        return _tornado(paired, swing, kinds, items, draws, rank)
+
+
+def _tornado(paired: PairedRuns, swing, kinds, items, draws: int, rank: str) -> Tornado:
+    """:func:`tornado` on its paired runs: every variant's simulation in one batch over
+    the workers, evaluated in order."""
+    scenario, seed = paired.scenario, paired.seed
     base_mean = paired.base_mean
     n_h = len(scenario.years)
     base_p95 = base_net = math.nan
@@ -142,7 +154,7 @@ def tornado(
         cost, flows = paired.outputs(scenario)
         base_p95 = float(np.percentile(cost[:, :n_h].sum(axis=1), 95))
         base_net = float((cost - flows)[:, :n_h].sum(axis=1).mean())
-    rows, factors = [], []
+    plans = []
     for factor in uncertain_factors(scenario, swing=swing, kinds=kinds, items=items):
         base = base_value(scenario, factor)
         candidates = (
@@ -151,9 +163,21 @@ def tornado(
             else [factor.low, factor.high]
         )
         values = ([base] if factor.discrete else []) + candidates
+        plans.append((factor, [factor_variant(scenario, factor, value) for value in values]))
+    pairs = [(v.scenario, v.changed) for _, variants in plans for v in variants if not v.same]
+    simulated = paired.outputs_many(pairs) if draws else iter(())
+    rows, factors = [], []
+    for factor, variants in plans:
         evaluated = {
-            value: _effect(paired, scenario, factor, value, draws, base_p95, base_net)
-            for value in values
+            v.value: factor_effect(
+                paired,
+                factor,
+                v,
+                next(simulated) if draws and not v.same else None,
+                base_p95,
+                base_net,
+            )
+            for v in variants
         }
         if factor.discrete:
             cheapest = sorted(evaluated, key=lambda v: evaluated[v]["delta_mean"])
@@ -212,50 +236,6 @@ def tornado(
     table = table.iloc[order].set_index("factor")
     ranked = tuple(factors[i] for i in order)
     return Tornado(scenario.name, base_mean, base_p95, draws, seed, swing, table, ranked, rank)
-
-
-def _effect(
-    paired: PairedRuns,
-    scenario: Scenario,
-    factor: Factor,
-    value,
-    draws: int,
-    base_p95: float = math.nan,
-    base_net: float = math.nan,
-) -> dict[str, float]:
-    """A factor at one value: the change of the expected horizon total and, with draws,
-    the P95 and the mean net of fund distributions (yuan)."""
-    variant = swung(scenario, {(factor.item, factor.kind): value})
-    if variant.digest() == scenario.digest() or value == base_value(scenario, factor):
-        effect = {"delta_mean": 0.0, "p95": base_p95, "net": base_net}
-        if factor.kind in ITEM_KINDS:
-            effect["item_ratio"] = 1.0
-        return effect
-    changed = changed_rows(scenario, variant)
-    effect = {}
-    if factor.kind in ITEM_KINDS:
-        item_mean = paired.changed_means(variant, [factor.item])
-        effect["delta_mean"] = paired.delta_mean(variant, [factor.item], item_mean)
-        base_item = paired.item_means[factor.item]
-        effect["item_ratio"] = float(item_mean.sum()) / base_item if base_item else math.nan
-    else:
-        effect["delta_mean"] = (
-            paired.delta_mean(variant, changed) if draws or _closed(paired, variant) else math.nan
-        )
-    if draws:
-        n_h = len(scenario.years)
-        cost, flows = paired.outputs(variant, changed)
-        effect["p95"] = float(np.percentile(cost[:, :n_h].sum(axis=1), 95))
-        effect["net"] = float((cost - flows)[:, :n_h].sum(axis=1).mean())
-    return effect
-
-
-def _closed(paired: PairedRuns, variant: Scenario) -> bool:
-    """Whether the variant's change of the mean has a closed form (no draws needed)."""
-    changed = changed_rows(paired.scenario, variant)
-    if changed is None:
-        return not expected_city_cost(variant)[paired.horizon].isna().to_numpy().any()
-    return not paired.changed_means(variant, changed).isna().any()
 
 
 # ------------------------------------------------------------------ Sobol
@@ -392,6 +372,7 @@ def sobol(
     top: int = DEFAULT_TOP,
     swing: float | None = None,
     draws: int = DEFAULT_SOBOL_DRAWS,
+    workers: int = 1,
 ) -> SobolResult:
     """Sobol indices of the simulated mean and P95 of the horizon total.
 
@@ -414,6 +395,9 @@ def sobol(
         ranked by the swing of the P95.
     draws : int
         Draws per evaluation; 0 uses the closed-form mean alone (grant-item factors only).
+    workers : int
+        Processes simulating the evaluations at once; the indices are the same bytes
+        for any number.
 
     Returns
     -------
@@ -425,7 +409,9 @@ def sobol(
     if scenario.has_ceilings and not draws:
         draws = 2_000  # rationed (funded) means need a simulation
     if factors is None:
-        ranked = tornado(scenario, swing=swing, draws=max(draws, 1_000), seed=seed).table
+        ranked = tornado(
+            scenario, swing=swing, draws=max(draws, 1_000), seed=seed, workers=workers
+        ).table
         key = "swing_p95_yuan" if "swing_p95_yuan" in ranked else "swing_mean_yuan"
         chosen = ranked.sort_values(key, ascending=False, kind="stable").index[:top]
         by_name = {f.name: f for f in uncertain_factors(scenario, swing=swing)}
@@ -444,21 +430,27 @@ def sobol(
         problem["groups"] = [f.item for f in factors]
     elif groups is not None:
         problem["groups"] = [groups.get(f.name, f.name) for f in factors]
-    paired = PairedRuns(scenario, draws, seed)
+    n_h = len(scenario.years)
 
     def model(sample: np.ndarray) -> pd.DataFrame:
+        variants = [
+            swung(
+                scenario,
+                {(f.item, f.kind): f.value(v) for f, v in zip(factors, values, strict=True)},
+            )
+            for values in sample
+        ]
+        if not draws:  # the change of the mean: a constant shift leaves the indices unchanged
+            return pd.DataFrame([{"mean": paired.delta_mean(variant)} for variant in variants])
         rows = []
-        for values in sample:
-            settings = {(f.item, f.kind): f.value(v) for f, v in zip(factors, values, strict=True)}
-            variant = swung(scenario, settings)
-            if draws:
-                totals = paired.horizon_totals(variant)
-                rows.append({"mean": float(totals.mean()), "p95": float(np.percentile(totals, 95))})
-            else:  # the change of the mean: a constant shift leaves the indices unchanged
-                rows.append({"mean": paired.delta_mean(variant)})
+        pairs = [(variant, changed_rows(scenario, variant)) for variant in variants]
+        for cost, _ in paired.outputs_many(pairs):  # simulated over the workers
+            totals = cost[:, :n_h].sum(axis=1)
+            rows.append({"mean": float(totals.mean()), "p95": float(np.percentile(totals, 95))})
         return pd.DataFrame(rows)
 
-    table = sobol_indices(problem, model, n=n, seed=seed)
+    with PairedRuns(scenario, draws, seed, workers=workers) as paired:
+        table = sobol_indices(problem, model, n=n, seed=seed)
     table["resolved"] = table["S1_conf"] <= RESOLUTION
     table["n_needed"] = [needed_sample(n, conf) for conf in table["S1_conf"]]
     return SobolResult(scenario.name, n, seed, draws, factors, table)

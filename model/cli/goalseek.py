@@ -17,6 +17,7 @@ from model.cli.options import (
     add_output_options,
     add_plan_option,
     add_run_options,
+    add_workers_option,
     budget_option,
     load_planned,
 )
@@ -25,6 +26,7 @@ from model.core.paths import default_output_dir
 from model.core.units import Unit
 from model.report.manifest import build_manifest
 from model.report.outputs import write_outputs
+from model.sim.parallel import default_workers
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -48,6 +50,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="upper bound of the search (default: the scenario's current value)",
     )
     add_run_options(parser, draws=4_000, draws_help="draws per evaluation (default 4,000)")
+    add_workers_option(parser)
     add_plan_option(parser)
     add_out_option(parser, "outputs/goalseek_<scenario>/")
     add_output_options(parser)
@@ -76,6 +79,7 @@ def run(args: argparse.Namespace) -> int:
         draws=args.draws,
         seed=args.seed,
         upper=args.upper,
+        workers=args.workers or default_workers(),
     )
     answer = pd.DataFrame(
         [

@@ -13,18 +13,21 @@ from model.cli.options import (
     add_output_options,
     add_plan_option,
     add_run_options,
+    add_workers_option,
     load_planned,
 )
 from model.core.paths import default_output_dir
 from model.core.units import Unit
 from model.report.manifest import build_manifest
 from model.report.outputs import write_outputs
+from model.sim.parallel import default_workers
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     """The options of ``fiscalsim readings``."""
     parser.add_argument("scenario", help="scenario file or name (e.g. baseline)")
     add_run_options(parser)
+    add_workers_option(parser)
     add_plan_option(parser)
     add_out_option(parser, "outputs/readings_<scenario>/")
     add_output_options(parser)
@@ -33,8 +36,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> int:
     """Run ``fiscalsim readings``: cost every reading, print them and the envelope."""
     scenario = load_planned(args.scenario, args.plan_start)
-    result = evaluate_readings(scenario, args.draws, seed=args.seed)
-    tolerance = tolerance_by_reading(scenario, args.draws, seed=args.seed)
+    workers = args.workers or default_workers()
+    result = evaluate_readings(scenario, args.draws, seed=args.seed, workers=workers)
+    tolerance = tolerance_by_reading(scenario, args.draws, seed=args.seed, workers=workers)
     out_dir = args.out or default_output_dir(f"readings_{scenario.name}")
     manifest = build_manifest(
         "readings",

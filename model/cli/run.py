@@ -84,7 +84,12 @@ def batch(scenario: Scenario, args: argparse.Namespace, out_dir: Path, **options
     discounting = discounting_of(scenario, args.discount_rate, args.inflation)
     check_draws(args.draws)  # before the readings, which take a few seconds
     readings = (
-        evaluate_readings(scenario, min(args.readings_draws, args.draws), seed=args.seed)
+        evaluate_readings(
+            scenario,
+            min(args.readings_draws, args.draws),
+            seed=args.seed,
+            workers=args.workers or default_workers(),
+        )
         if args.readings_draws
         else None
     )

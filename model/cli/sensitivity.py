@@ -21,7 +21,12 @@ from model.analysis.sensitivity import (
     tornado,
 )
 from model.cli.console import amount, emit, say, wrote
-from model.cli.options import add_out_option, add_output_options, add_run_options
+from model.cli.options import (
+    add_out_option,
+    add_output_options,
+    add_run_options,
+    add_workers_option,
+)
 from model.core.errors import InputError, Problem
 from model.core.paths import default_output_dir
 from model.core.units import Unit
@@ -30,6 +35,7 @@ from model.report.chartstyle import display_names
 from model.report.manifest import build_manifest
 from model.report.outputs import write_outputs
 from model.report.plots import convergence_chart, sobol_chart, spider_chart, tornado_chart
+from model.sim.parallel import default_workers
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -50,6 +56,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
             "mean alone); convergence: the most draws to use (default 1,000,000)"
         ),
     )
+    add_workers_option(parser)
     add_out_option(parser, "outputs/sensitivity_<scenario>_<method>/")
     add_output_options(parser)
     parser.add_argument(
@@ -100,6 +107,7 @@ def run(args: argparse.Namespace) -> int:
     scenario = load_scenario(args.scenario)
     if args.swing is not None and not 0 < args.swing < 1:
         raise InputError([Problem("sensitivity", None, "--swing", "must be between 0 and 1")])
+    workers = args.workers or default_workers()
     tables: dict[str, pd.DataFrame] = {}
     figures: dict[str, Any] = {}
     lines: list[str] = []
@@ -121,6 +129,7 @@ def run(args: argparse.Namespace) -> int:
             draws=args.draws or 10_000,
             seed=args.seed,
             rank=args.rank,
+            workers=workers,
         )
         tables["tornado"] = ranked.table
         figures["tornado"] = tornado_chart(ranked, unit, names=names)
@@ -136,6 +145,7 @@ def run(args: argparse.Namespace) -> int:
                 top=args.top,
                 swing=args.swing,
                 draws=DEFAULT_SOBOL_DRAWS if args.draws is None else args.draws,
+                workers=workers,
             )
         except ValueError as error:
             raise InputError([Problem("sensitivity", None, "--sobol-n", str(error))]) from None

@@ -23,6 +23,7 @@ interrupt reaches the calling process, which stops them.
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import multiprocessing
 import os
@@ -102,6 +103,7 @@ def map_chunks(
     chunk_draws: int = BLOCK_DRAWS,
     workers: int = 1,
     warm_up: Callable[[], object] | None = None,
+    pool: ProcessPoolExecutor | None = None,
 ) -> Iterator[T]:
     """``task(first, n)`` for every chunk of ``draws``, yielded in chunk order.
 
@@ -119,6 +121,9 @@ def map_chunks(
     warm_up : callable, optional
         Picklable; run once by each worker process as it starts (say, building the
         count tables), before it takes a chunk.
+    pool : ProcessPoolExecutor, optional
+        Workers of :func:`worker_pool` to use (then ``workers`` and ``warm_up`` are the
+        pool's, and it is not stopped at the end).
 
     Yields
     ------
@@ -130,7 +135,9 @@ def map_chunks(
     InputError
         When a worker process died (killed, or out of memory), naming ``--workers``.
     """
-    yield from map_ordered(task, chunk_ranges(draws, chunk_draws), workers=workers, warm_up=warm_up)
+    yield from map_ordered(
+        task, chunk_ranges(draws, chunk_draws), workers=workers, warm_up=warm_up, pool=pool
+    )
 
 
 def map_ordered(
@@ -139,6 +146,7 @@ def map_ordered(
     *,
     workers: int = 1,
     warm_up: Callable[[], object] | None = None,
+    pool: ProcessPoolExecutor | None = None,
 ) -> Iterator[T]:
     """``task(*args)`` for every ``args`` of ``arguments``, yielded in their order.
 
@@ -152,31 +160,70 @@ def map_ordered(
     InputError
         When a worker process died (killed, or out of memory), naming ``--workers``.
     """
+    if pool is not None:
+        helpers = min(pool._max_workers, len(arguments) - 1)  # type: ignore[attr-defined]
+        if helpers <= 0:
+            yield from (task(*args) for args in arguments)
+            return
+        try:
+            yield from _ordered(task, arguments, pool, helpers)
+        except BrokenProcessPool:
+            raise _died() from None
+        return
     helpers = min(check_workers(workers, source="map_ordered") - 1, len(arguments) - 1)
     if helpers <= 0:
         for args in arguments:
             yield task(*args)
+        return
+    with worker_pool(helpers + 1, warm_up) as started:
+        assert started is not None
+        yield from _ordered(task, arguments, started, helpers)
+
+
+@contextlib.contextmanager
+def worker_pool(
+    workers: int, warm_up: Callable[[], object] | None = None
+) -> Iterator[ProcessPoolExecutor | None]:
+    """Worker processes kept for several :func:`map_ordered` calls (``pool=``), so that a
+    command that simulates many times (a goal seek's evaluations, a tornado's base and
+    variants) starts them once. ``None`` for one worker (everything runs here).
+
+    The calling process counts as one of the ``workers``: the pool has ``workers − 1``.
+    On leaving (normally, on an error or an interrupt) the workers are stopped.
+
+    Raises
+    ------
+    InputError
+        When a worker process died (killed, or out of memory), naming ``--workers``.
+    """
+    helpers = check_workers(workers, source="worker_pool") - 1
+    if helpers <= 0:
+        yield None
         return
     context = multiprocessing.get_context("spawn")
     pool = ProcessPoolExecutor(
         helpers, mp_context=context, initializer=_start_worker, initargs=(warm_up,)
     )
     try:
-        yield from _ordered(task, arguments, pool, helpers)
+        yield pool
     except BrokenProcessPool:
-        raise InputError(
-            [
-                Problem(
-                    "command line",
-                    None,
-                    "--workers",
-                    "a worker process died (out of memory?); run with fewer --workers "
-                    "or fewer --draws",
-                )
-            ]
-        ) from None
+        raise _died() from None
     finally:
         _stop(pool)
+
+
+def _died() -> InputError:
+    """The error of a worker process that died."""
+    return InputError(
+        [
+            Problem(
+                "command line",
+                None,
+                "--workers",
+                "a worker process died (out of memory?); run with fewer --workers or fewer --draws",
+            )
+        ]
+    )
 
 
 def _stop(pool: ProcessPoolExecutor) -> None:
@@ -258,4 +305,5 @@ __all__ = [
     "default_workers",
     "map_chunks",
     "map_ordered",
+    "worker_pool",
 ]

@@ -97,3 +97,23 @@ def test_goal_seek_of_the_p95_on_common_random_numbers(baseline):
 def test_goal_seek_rejects_an_unknown_parameter(deterministic):
     with pytest.raises(InputError):
         goal_seek(deterministic, budget_yuan=1e8, parameter="no_such_item:cap", draws=5)
+
+
+# ------------------------------------------------------------------ workers
+def test_a_goal_seek_is_the_same_bytes_for_any_number_of_workers(baseline):
+    # a budget a tenth below the plan year's P95 at full caps: the search bisects
+    year = baseline.plan_start
+    cost = simulate(baseline, 300, seed=9).city.sum(axis=1)[:, baseline.payment_years.index(year)]
+    budget = 0.9 * float(np.percentile(cost, 95))
+    answers = {}
+    for workers in (1, 2, 3):
+        result = goal_seek(
+            baseline, budget_yuan=budget, draws=300, seed=9, xtol=0.02, workers=workers
+        )
+        answers[workers] = (
+            result.value,
+            result.history.to_csv(),
+            result.summary.to_csv(),
+        )
+    assert answers[1][0] < 1.0 and len(answers[1][1].splitlines()) > 4  # it bisected
+    assert answers[2] == answers[1] and answers[3] == answers[1]

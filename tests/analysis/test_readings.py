@@ -183,3 +183,14 @@ def test_a_pinned_scenario_is_the_reference_of_its_own_readings(baseline):
     names = [c.name for c in reading_cases(pinned)]
     assert "provincial_lab_funding.per_lab" in names
     assert "provincial_lab_funding.programme_total" not in names
+
+
+# ------------------------------------------------------------------ workers
+def test_readings_are_the_same_bytes_for_any_number_of_workers(baseline):
+    tables = {}
+    for workers in (1, 2, 3):
+        result = evaluate_readings(baseline, 300, seed=SEED, workers=workers)
+        tolerance = tolerance_by_reading(baseline, 300, seed=SEED, workers=workers)
+        tables[workers] = (result.table.to_csv(), result.envelope.to_csv(), tolerance.to_csv())
+    assert len(tables[1][2].splitlines()) > 2  # the 容错率's readings, simulated apart
+    assert tables[2] == tables[1] and tables[3] == tables[1]

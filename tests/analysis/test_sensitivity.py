@@ -26,6 +26,7 @@ from model.analysis.factors import (
     count_range,
     swung,
     total_count_quantiles,
+    uncertain_factors,
 )
 from model.analysis.sensitivity import needed_sample, sobol, sobol_indices, tornado
 
@@ -318,3 +319,31 @@ def test_sobol_on_simulated_outputs_reports_intervals_and_resolution(baseline):
     assert p95.loc["provincial_lab_funding:reading", "S1"] > 0.9
     assert (table["resolved"] == (table["S1_conf"] <= 0.1)).all()
     assert result.n_needed == max(needed_sample(16, c) for c in table["S1_conf"])
+
+
+# ------------------------------------------------------------------ workers
+def test_the_tornado_is_the_same_bytes_for_any_number_of_workers(baseline):
+    # grant items (partly re-simulated), a fund and the admission window (simulated
+    # whole): each variant's simulation may run in another process
+    items = ["national_key_lab_conversion_reward", "future_seed_fund", "admission_years"]
+    tables = {
+        workers: tornado(baseline, items=items, draws=300, seed=5, workers=workers).table.to_csv()
+        for workers in (1, 2, 3)
+    }
+    assert len(tables[1].splitlines()) >= 5
+    assert tables[2] == tables[1] and tables[3] == tables[1]
+
+
+def test_sobol_indices_are_the_same_bytes_for_any_number_of_workers(baseline):
+    by_name = {f.name: f for f in uncertain_factors(baseline)}
+    factors = [
+        by_name["national_key_lab_conversion_reward:uptake"],
+        by_name["future_seed_fund:write_off"],
+    ]
+    tables = {
+        workers: sobol(
+            baseline, n=4, factors=factors, draws=200, seed=3, workers=workers
+        ).table.to_csv()
+        for workers in (1, 3)
+    }
+    assert tables[3] == tables[1]

@@ -13,7 +13,7 @@ import pytest
 
 import model.cli.run
 import model.core.paths
-from model.cli.main import EXIT_INPUT, EXIT_SIGNAL, Stopped, main
+from model.cli.main import EXIT_INPUT, EXIT_SIGNAL, Stopped, build_parser, main
 
 ARGS = ["run", "baseline", "--draws", "100", "--quiet", "--no-draws-file"]
 
@@ -98,3 +98,15 @@ def test_each_sensitivity_method_writes_its_own_default_folder(tmp_path, monkeyp
     ]
     assert (tmp_path / "sensitivity_baseline_tornado" / "tornado.csv").is_file()
     assert (tmp_path / "sensitivity_baseline_convergence" / "convergence.csv").is_file()
+
+
+@pytest.mark.parametrize("command", ["sensitivity", "goalseek", "readings"])
+def test_every_simulating_command_takes_workers(command, capsys):
+    budget = ["--budget", "1e8"] if command == "goalseek" else []
+    argv = [command, "baseline", *budget]
+    assert build_parser([command]).parse_args([*argv, "--workers", "3"]).workers == 3
+    assert build_parser([command]).parse_args(argv).workers is None  # cores, when it runs
+    with pytest.raises(SystemExit) as refused:
+        build_parser([command]).parse_args([*argv, "--workers", "0"])
+    assert refused.value.code == EXIT_INPUT
+    assert "--workers" in capsys.readouterr().err
