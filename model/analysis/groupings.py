@@ -59,10 +59,14 @@ class Grouping:
         city = results.city[:, :, positions]
         existing = results.city_existing[:, :, positions]
         parts = {"all": city, "existing": existing, "new": city - existing}
-        chosen = [parts[commitment][:, list(rows)] for commitment, rows in self.records]
-        by_year = np.stack([values.sum(axis=1) for values in chosen], axis=1)
-        values = np.concatenate([by_year, by_year.sum(axis=2, keepdims=True)], axis=2)
-        nonzero = np.stack([(part != 0).any(axis=(1, 2)) for part in chosen], axis=1)
+        draws, n_years = city.shape[0], len(positions)
+        values = np.empty((draws, len(self.records), n_years + 1))
+        nonzero = np.empty((draws, len(self.records)), dtype=bool)
+        for k, (commitment, rows) in enumerate(self.records):  # one record's rows at a time
+            chosen = parts[commitment][:, list(rows)]
+            values[:, k, :n_years] = chosen.sum(axis=1)
+            nonzero[:, k] = (chosen != 0).any(axis=(1, 2))
+        values[:, :, n_years] = values[:, :, :n_years].sum(axis=2)
         return {"values": values, "nonzero": nonzero}
 
     def reduce(self, results: Results) -> np.ndarray:

@@ -34,6 +34,8 @@ SKETCH_RELATIVE_ERROR = 2.0 ** -(SKETCH_BITS + 1)
 #: column's buckets by the spread of its non-zero magnitudes above it.
 SKETCH_FLOOR = 2.0**-40
 _SHIFT = 52 - SKETCH_BITS
+#: Values of a sketched quantity processed at a time (bounds its temporaries).
+_BLOCK_VALUES = 2**20
 
 
 class QuantileSketch:
@@ -68,21 +70,21 @@ class QuantileSketch:
         ]
         self._zeros = np.zeros(columns, dtype=np.int64)
 
-    def add(self, values: np.ndarray) -> None:
-        """Count a chunk, shape (draws, columns)."""
-        values = np.asarray(values, dtype=np.float64).reshape(len(values), self.columns)
+    def add(self, values: np.ndarray, first_column: int = 0) -> None:
+        """Count a chunk, shape (draws, columns), of columns from ``first_column`` on."""
+        values = np.asarray(values, dtype=np.float64).reshape(len(values), -1)
         if np.isnan(values).any():
             raise ValueError("cannot sketch NaN values")
         magnitude = np.abs(values)
         buckets = magnitude.view(np.int64) >> _SHIFT
         zero = magnitude < SKETCH_FLOOR
-        self._zeros += zero.sum(axis=0)
         negative = (values < 0) & ~zero
+        self._zeros[first_column : first_column + values.shape[1]] += zero.sum(axis=0)
         for sign, mask in enumerate((~(negative | zero), negative)):
-            for column in range(self.columns):
+            for column in range(values.shape[1]):
                 chosen = buckets[mask[:, column], column]
                 if chosen.size:
-                    self._count(sign, column, chosen)
+                    self._count(sign, first_column + column, chosen)
 
     def _count(self, sign: int, column: int, buckets: np.ndarray) -> None:
         low = int(buckets.min())
@@ -220,18 +222,31 @@ class DrawStats:
             if self.exact:
                 self._values[name] = [values]
                 continue
-            values = values.astype(np.float64, copy=False)
-            shift = values.mean(axis=0)
-            centred = values - shift
-            self._moments[name] = (
-                shift,
-                centred.sum(axis=0),
-                np.einsum("i...,i...->...", centred, centred),
-            )
-            self._sum[name] = values.sum(axis=0)
-            self._max[name] = values.max(axis=0)
-            sketch = QuantileSketch(int(np.prod(values.shape[1:], dtype=np.int64)))
-            sketch.add(values.reshape(len(values), -1))
+            # a few columns at a time: the temporaries stay small whatever the quantity
+            flat = values.reshape(len(values), -1)
+            columns = flat.shape[1]
+            moments = [np.empty(columns) for _ in range(5)]  # shift, sum, squares, total, max
+            sketch = QuantileSketch(columns)
+            step = max(1, _BLOCK_VALUES // max(len(flat), 1))
+            for lo in range(0, columns, step):
+                block = flat[:, lo : lo + step].astype(np.float64)
+                shift = block.mean(axis=0)
+                centred = block - shift
+                found = (
+                    shift,
+                    centred.sum(axis=0),
+                    np.einsum("ij,ij->j", centred, centred),
+                    block.sum(axis=0),
+                    block.max(axis=0),
+                )
+                for target, value in zip(moments, found, strict=True):
+                    target[lo : lo + step] = value
+                sketch.add(block, first_column=lo)
+            shape = values.shape[1:]
+            shift, total, squares, sums, largest = (m.reshape(shape) for m in moments)
+            self._moments[name] = (shift, total, squares)
+            self._sum[name] = sums
+            self._max[name] = largest
             self._sketch[name] = sketch
 
     def merge(self, later: DrawStats) -> None:
