@@ -74,8 +74,12 @@ class CountTable:
             behind = self.padded[index] < uniforms
             if behind.any():
                 index[behind] = np.searchsorted(self.cdf, uniforms[behind], side="left")
-        counts = index.astype(np.int64) + self.offset
-        outside = (index >= self.cdf.size) | ((index == 0) & (self.offset > 0))
+        outside = index >= self.cdf.size
+        if self.offset > 0:
+            outside |= index == 0
+        counts = index.astype(np.int64, copy=False)  # (intp is int64 on 64-bit platforms)
+        if self.offset:
+            counts += self.offset
         if outside.any():
             # u = 0 (possible from rng.random) and u = 1 (a saturated copula) have ppf
             # -1 and inf; the nearest representable uniforms give the support's ends

@@ -173,7 +173,8 @@ def _simulate(
     demand = np.zeros((rows_total, len(years), draws))
     admitted = np.zeros((rows_total, len(years), draws), dtype=np.int32)
     # what commitments made before the plan owe: nothing when the plan starts the horizon
-    existing = np.zeros_like(demand) if scenario.plan_start > years[0] else None
+    # (np.zeros, not zeros_like: the pages are mapped zero, not written, until used)
+    existing = np.zeros(demand.shape) if scenario.plan_start > years[0] else None
     row = 0
     for block, lo, hi in block_ranges(start, start + draws):
         rows = slice(row, row + hi - lo)
@@ -361,15 +362,18 @@ def award_sums(
     counts = np.asarray(counts)
     if isinstance(award, FixedShare | FormulaFixed):
         return counts * award.mean()
-    small = np.where(counts <= EXACT_SUM_MAX_COUNT, counts, 0)
-    flat = small.ravel()
-    shares = award.sample(rng, int(flat.sum()))
-    cumulative = np.zeros(shares.size + 1)
-    np.cumsum(shares, out=cumulative[1:])
-    ends = np.cumsum(flat)
-    exact = (cumulative[ends] - cumulative[ends - flat]).reshape(counts.shape)
     large = counts > EXACT_SUM_MAX_COUNT
-    if not large.any():
+    any_large = bool(large.any())
+    flat = (np.where(large, 0, counts) if any_large else counts).ravel()
+    ends = np.cumsum(flat)
+    shares = award.sample(rng, int(ends[-1]) if ends.size else 0)
+    cumulative = np.empty(shares.size + 1)
+    cumulative[0] = 0.0
+    np.cumsum(shares, out=cumulative[1:])
+    exact = cumulative[ends]
+    exact -= cumulative[ends - flat]
+    exact = exact.reshape(counts.shape)
+    if not any_large:
         return exact
     z = clt_rng.standard_normal(counts.shape)
     approx = counts * award.mean() + np.sqrt(counts * award.var()) * z
