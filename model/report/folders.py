@@ -307,8 +307,8 @@ def _new_staging(parent: Path, name: str) -> Path:
 
 @contextlib.contextmanager
 def _signals_held() -> Iterator[None]:
-    """SIGINT and SIGTERM held back (delivered on exit) around a few system calls."""
-    held = {signal.SIGINT, signal.SIGTERM}
+    """SIGINT, SIGTERM and SIGHUP held back (delivered on exit) around a few system calls."""
+    held = {signal.SIGINT, signal.SIGTERM, getattr(signal, "SIGHUP", signal.SIGTERM)}
     if not hasattr(signal, "pthread_sigmask") or threading.current_thread() is not (
         threading.main_thread()
     ):
@@ -400,6 +400,10 @@ def atomic_directory(destination: str | Path) -> Iterator[Path]:
         # files saved into the destination while the command ran are not deleted either
         check_destination(destination, hashes=False)
         old = _swap(staging, destination)
+    except OSError as error:  # name the file (a failed write() names none) as it will be
+        _unlock(held)
+        remove_tree(staging)
+        raise _named(error, staging, destination) from error
     except BaseException:
         _unlock(held)
         remove_tree(staging)
@@ -407,6 +411,30 @@ def atomic_directory(destination: str | Path) -> Iterator[Path]:
     _unlock(held)
     if old is not None:
         remove_tree(old)
+
+
+def _named(error: OSError, staging: Path, destination: Path) -> OSError:
+    """``error`` naming the file it hit as the destination will hold it (not the hidden
+    staging folder), or the destination when it names none."""
+    name = str(error.filename) if error.filename else ""
+    prefix = str(staging)
+    if name.startswith(prefix):
+        name = str(destination) + name[len(prefix) :]
+    elif not name:
+        name = str(destination)
+    named = OSError(error.errno, error.strerror or str(error), name)
+    return named
+
+
+@contextlib.contextmanager
+def naming(path: Path) -> Iterator[None]:
+    """An OSError while writing ``path`` names it (a failed ``write()`` names no file)."""
+    try:
+        yield
+    except OSError as error:
+        if error.filename:
+            raise
+        raise OSError(error.errno, error.strerror or str(error), str(path)) from error
 
 
 __all__ = [
@@ -417,6 +445,7 @@ __all__ = [
     "file_mode",
     "folder_mode",
     "foreign_files",
+    "naming",
     "remove_tree",
     "sha256_of",
     "sweep_staging",

@@ -11,7 +11,7 @@ from typing import Any
 
 import pandas as pd
 
-from model.report.folders import MANIFEST, atomic_directory, sha256_of
+from model.report.folders import MANIFEST, atomic_directory, naming, sha256_of
 
 #: First characters that make a spreadsheet read a text cell as a formula (OWASP "CSV
 #: Injection", CWE-1236): ``=HYPERLINK(…)`` or ``=cmd|' /C calc'!A0`` in a scenario's
@@ -75,16 +75,17 @@ def write_csv(table: pd.DataFrame, path: Path) -> None:
     10亿 to the yuan, and the same on every platform. Text that a spreadsheet would read
     as a formula is neutralised (:func:`neutralise_text`).
     """
-    neutralise_table(table).to_csv(
-        path, encoding="utf-8-sig", float_format="%.10g", lineterminator="\n"
-    )
+    with naming(path):
+        neutralise_table(table).to_csv(
+            path, encoding="utf-8-sig", float_format="%.10g", lineterminator="\n"
+        )
 
 
 def write_json(data: Any, path: Path) -> None:
     """Pretty-printed JSON (UTF-8, Chinese kept as is)."""
-    path.write_text(
-        json.dumps(data, ensure_ascii=False, indent=2, default=str) + "\n", encoding="utf-8"
-    )
+    text = json.dumps(data, ensure_ascii=False, indent=2, default=str) + "\n"
+    with naming(path):
+        path.write_text(text, encoding="utf-8")
 
 
 class DrawsWriter:
@@ -106,13 +107,15 @@ class DrawsWriter:
         import pyarrow.parquet as pq
 
         table = pa.Table.from_pandas(frame, preserve_index=False)
-        if self._writer is None:
-            self._writer = pq.ParquetWriter(self.path, table.schema, compression="zstd")
-        self._writer.write_table(table)
+        with naming(self.path):
+            if self._writer is None:
+                self._writer = pq.ParquetWriter(self.path, table.schema, compression="zstd")
+            self._writer.write_table(table)
 
     def close(self) -> None:
         if self._writer is not None:
-            self._writer.close()
+            with naming(self.path):
+                self._writer.close()
 
 
 __all__ = [
