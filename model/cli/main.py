@@ -32,8 +32,11 @@ from model.core.version import package_version
 
 #: Exit status of bad input, and of a problem of the machine (disk, permissions, memory).
 EXIT_INPUT = 2
-#: Exit status after SIGINT (128 + 2) and SIGTERM (128 + 15), as shells report them.
+#: Exit status after SIGINT (128 + 2), SIGTERM (128 + 15) and, where there is one, SIGHUP
+#: (128 + 1: the terminal closed), as shells report them.
 EXIT_SIGNAL = {signal.SIGINT: 130, signal.SIGTERM: 143}
+if hasattr(signal, "SIGHUP"):  # not on Windows
+    EXIT_SIGNAL[signal.SIGHUP] = 129
 
 
 class Command(NamedTuple):

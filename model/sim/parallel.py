@@ -28,6 +28,7 @@ import functools
 import multiprocessing
 import os
 import signal
+import threading
 from collections import deque
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor, wait
@@ -85,11 +86,46 @@ def chunk_ranges(draws: int, chunk_draws: int) -> list[tuple[int, int]]:
 
 
 def _start_worker(warm_up: Callable[[], object] | None) -> None:
-    """Worker initializer: SIGINT is the calling process's to handle; then the caller's
-    warm-up (imports, tables built once per process)."""
+    """Worker initializer: SIGINT (and SIGHUP, the terminal closing) are the calling
+    process's to handle, which stops the workers; then the caller's warm-up (imports,
+    tables built once per process)."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    if hasattr(signal, "SIGHUP"):
+        signal.signal(signal.SIGHUP, signal.SIG_IGN)
     if warm_up is not None:
         warm_up()
+
+
+@contextlib.contextmanager
+def _signals_deferred() -> Iterator[None]:
+    """SIGINT, SIGTERM and SIGHUP noted, and delivered when the block ends.
+
+    A submission may start a worker process, which reads its start-up data from a pipe
+    the calling process writes; a signal handled in the middle of that write (as an
+    exception) would leave the new process reading a truncated pickle and printing a
+    traceback. The signals are not blocked instead, since a spawned process would inherit
+    the blocked mask and could then not be stopped with SIGTERM.
+    """
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    caught: list[int] = []
+    names = ("SIGINT", "SIGTERM", "SIGHUP")
+    signums = [getattr(signal, name) for name in names if hasattr(signal, name)]
+    previous = {signum: signal.signal(signum, lambda s, _: caught.append(s)) for signum in signums}
+    try:
+        yield
+    finally:
+        for signum, handler in previous.items():
+            signal.signal(signum, handler)
+        if caught:
+            signal.raise_signal(caught[0])  # to the handler that was there
+
+
+def _submit(pool: ProcessPoolExecutor, task: Callable[..., T], *args: object) -> Future[T]:
+    """``pool.submit``, with signals deferred while it may start a worker process."""
+    with _signals_deferred():
+        return pool.submit(task, *args)
 
 
 def _ready() -> None:
@@ -265,7 +301,7 @@ def _ordered(
     chunks, and while the result due is not ready the calling process simulates it
     itself if no worker took it yet, else the next chunk nobody has taken (holding at
     most ``2·helpers + 2`` results ahead)."""
-    started = [pool.submit(_ready) for _ in range(helpers)]
+    started = [_submit(pool, _ready) for _ in range(helpers)]
     pending = deque(enumerate(ranges))
     running: dict[int, Future] = {}
     done: dict[int, T] = {}
@@ -279,7 +315,7 @@ def _ordered(
             if any(future.done() for future in started):
                 while pending and len(running) < in_flight:
                     index, args = pending.popleft()
-                    running[index] = pool.submit(task, *args)
+                    running[index] = _submit(pool, task, *args)
             if due not in running:  # no worker is up yet, or all are busy
                 index, args = pending.popleft()
                 done[index] = task(*args)

@@ -80,7 +80,7 @@ def earlier(earlier_output, tmp_path) -> tuple[Path, str]:
 
 def _check_message(stderr: str, status: int) -> None:
     assert "Traceback" not in stderr
-    if status in (130, 143):
+    if status in (129, 130, 143):
         assert len(stderr.strip().splitlines()) == 1, stderr
 
 
@@ -91,6 +91,7 @@ SIGNALS = [
     (signal.SIGTERM, None),
     (signal.SIGTERM, None),
     (signal.SIGKILL, None),
+    (signal.SIGHUP, None),  # the terminal closed
 ]
 
 
@@ -112,7 +113,12 @@ def test_a_signal_at_a_random_moment_loses_nothing(earlier, signum, delay):
     stderr = process.communicate(timeout=60)[1]
     assert time.perf_counter() - sent < STOP_S
     status = process.returncode
-    expected = {signal.SIGINT: 130, signal.SIGTERM: 143, signal.SIGKILL: -signal.SIGKILL}
+    expected = {
+        signal.SIGINT: 130,
+        signal.SIGTERM: 143,
+        signal.SIGHUP: 129,
+        signal.SIGKILL: -signal.SIGKILL,
+    }
     assert status in (0, expected[signum]), stderr
     _check_message(stderr, status)
     if status == 0:  # it finished before the signal: the new output is complete
@@ -144,6 +150,7 @@ def test_a_full_filesystem_leaves_the_earlier_output(earlier, limit):
     assert done.returncode == 2, done.stderr
     _check_message(done.stderr, 2)
     assert "size limit (ulimit -f)" in done.stderr
+    assert f"({out / 'draws.parquet'})" in done.stderr  # the file, as the output would hold it
     assert _digest(out) == before
     assert _leftovers(out.parent) == []
 
@@ -218,3 +225,61 @@ def test_a_run_without_enough_memory_is_exit_2(earlier):
     assert "out of memory" in done.stderr
     assert _digest(out) == before
     assert _leftovers(out.parent) == []
+
+
+# --------------------------------------------------------------------------- with workers
+def _children(pid: int) -> list[int]:
+    """The processes whose parent is ``pid`` (from /proc)."""
+    found = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if int(fields[1]) == pid:
+            found.append(int(stat.parent.name))
+    return found
+
+
+def _alive(pid: int) -> bool:
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except OSError:
+        return False
+    return state != "Z"
+
+
+@pytest.mark.skipif(sys.platform != "linux", reason="reads /proc")
+@pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM])
+def test_a_signal_while_worker_processes_run_loses_nothing(earlier, signum):
+    # three chunks over two processes: the signal comes while a worker simulates
+    out, before = earlier
+    process = subprocess.Popen(
+        _command(out, "--workers", "2", draws=3 * 16_384),
+        cwd=PROJECT_ROOT,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    workers: list[int] = []
+    waited = time.perf_counter()
+    while not workers and process.poll() is None and time.perf_counter() - waited < 60:
+        time.sleep(0.2)
+        workers = _children(process.pid)
+    time.sleep(1.0)  # the worker is at work
+    sent = time.perf_counter()
+    process.send_signal(signum)
+    stderr = process.communicate(timeout=60)[1]
+    assert time.perf_counter() - sent < STOP_S
+    status = process.returncode
+    assert status in (0, {signal.SIGINT: 130, signal.SIGTERM: 143}[signum]), stderr
+    _check_message(stderr, status)
+    if status == 0:  # it finished before the signal: the new output is complete
+        assert foreign_files(out) == []
+    else:
+        assert workers, "no worker process was started"
+        assert _digest(out) == before
+    assert _leftovers(out.parent) == []
+    deadline = time.perf_counter() + 5
+    while any(_alive(pid) for pid in workers) and time.perf_counter() < deadline:
+        time.sleep(0.1)
+    assert not [pid for pid in workers if _alive(pid)], "a worker outlived the run"

@@ -56,7 +56,7 @@ def test_running_out_of_memory_is_exit_2(tmp_path, monkeypatch, capsys):
     assert "out of memory" in err and "--draws" in err
 
 
-@pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM])
+@pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM, signal.SIGHUP])
 def test_a_signal_is_its_exit_status_with_one_line(tmp_path, monkeypatch, capsys, signum):
     monkeypatch.setattr(model.cli.run, "run_batch", _failing(Stopped(signum)))
     assert main([*ARGS, "--out", str(tmp_path / "out")]) == EXIT_SIGNAL[signum]
