@@ -7,19 +7,23 @@
   exit 0 or 2, never anything else, within the deadline; the accepted ones simulate, and
   a few run end to end through ``fiscalsim run``.
 
-Settings: ``helpers.fuzzing.ADVERSARIAL`` (bounded and derandomized in CI).
+Settings: ``helpers.fuzzing.ADVERSARIAL`` (bounded and derandomized in CI): a deadline of
+10 s an example, and ``hard_limit``, which kills an example that hangs.
 """
 
 from __future__ import annotations
 
 import copy
+import subprocess
+import sys
+import time
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pytest
 import yaml
-from helpers.fuzzing import ADVERSARIAL
+from helpers.fuzzing import ADVERSARIAL, HARD_LIMIT_S, hard_limit
 from hypothesis import event, given, settings
 from hypothesis import strategies as st
 
@@ -109,8 +113,9 @@ def test_valid_variants_are_accepted_and_simulate_to_finite_costs(
     baseline, capped_items, data, seed
 ):
     overlay = data.draw(valid_overlays(capped_items), label="overlay")
-    variant = apply_variant(baseline, overlay)  # never raises for values in range
-    results = simulate(variant, 32, seed=seed)
+    with hard_limit(2 * HARD_LIMIT_S):
+        variant = apply_variant(baseline, overlay)  # never raises for values in range
+        results = simulate(variant, 32, seed=seed)
     assert np.isfinite(results.city).all() and (results.city >= 0).all()
     by_year = summarize(results, variant).tables["summary_by_year"]
     money = by_year[["mean_yuan", "p95_yuan"]].to_numpy()
@@ -196,7 +201,8 @@ def _write(document: Any, folder: Path) -> Path:
 
 
 def _validate(path: Path) -> int:
-    status = main(["validate", str(path)])
+    with hard_limit():
+        status = main(["validate", str(path)])
     assert status in (0, 2)
     return status
 
@@ -270,7 +276,8 @@ def test_a_mutated_scenario_runs_end_to_end_with_exit_0_or_2(document, tmp_path_
     folder = tmp_path_factory.mktemp("run")
     path = _write(document, folder)
     out = folder / "out"
-    status = main(["run", str(path), "--draws", "16", "--out", str(out), "--no-draws-file"])
+    with hard_limit():
+        status = main(["run", str(path), "--draws", "16", "--out", str(out), "--no-draws-file"])
     event(f"exit {status}")
     err = capsys.readouterr().err
     assert status in (0, 2) and "Traceback" not in err
@@ -278,3 +285,27 @@ def test_a_mutated_scenario_runs_end_to_end_with_exit_0_or_2(document, tmp_path_
         assert (out / "manifest.json").is_file()
     else:
         assert not out.exists()
+
+
+# --------------------------------------------------------------------------- the time limit
+def test_a_hung_example_is_stopped_by_the_hard_limit():
+    # hypothesis's deadline judges only examples that finish; a hang is killed instead
+    code = (
+        "import sys, time\n"
+        f"sys.path.insert(0, {str(Path(__file__).parents[1])!r})\n"
+        "from helpers.fuzzing import hard_limit\n"
+        "with hard_limit(1):\n"
+        "    time.sleep(60)\n"
+    )
+    start = time.perf_counter()
+    done = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=60, check=False
+    )
+    assert time.perf_counter() - start < 30
+    assert done.returncode != 0 and "Timeout (0:00:01)" in done.stderr
+
+
+def test_the_fuzzers_have_a_deadline_within_the_issues_bound():
+    assert ADVERSARIAL.deadline is not None
+    assert ADVERSARIAL.deadline.total_seconds() <= 10
+    assert HARD_LIMIT_S <= 30

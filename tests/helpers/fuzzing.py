@@ -8,7 +8,10 @@ to fuzz longer and with fresh randomness on a workstation, e.g.
 
 from __future__ import annotations
 
+import contextlib
+import faulthandler
 import os
+from collections.abc import Iterator
 
 from hypothesis import HealthCheck, settings
 
@@ -27,3 +30,19 @@ settings.register_profile(
 
 #: The profile's settings, for ``@ADVERSARIAL`` on each fuzzer.
 ADVERSARIAL = settings.get_profile("adversarial")
+
+#: Seconds after which a hung example kills the test process: hypothesis's deadline only
+#: judges the examples that finish, so without it a hang would stall CI, not fail it.
+HARD_LIMIT_S = 30
+
+
+@contextlib.contextmanager
+def hard_limit(seconds: float = HARD_LIMIT_S) -> Iterator[None]:
+    """Kill this process, printing every thread's stack, if the block runs longer than
+    ``seconds`` (``faulthandler``'s watchdog thread: it fires even while the main thread
+    is stuck in C code, where no exception could be raised)."""
+    faulthandler.dump_traceback_later(seconds, exit=True)
+    try:
+        yield
+    finally:
+        faulthandler.cancel_dump_traceback_later()
