@@ -11,6 +11,7 @@ from __future__ import annotations
 import contextlib
 import faulthandler
 import os
+import sys
 from collections.abc import Iterator
 
 from hypothesis import HealthCheck, settings
@@ -40,8 +41,10 @@ HARD_LIMIT_S = 30
 def hard_limit(seconds: float = HARD_LIMIT_S) -> Iterator[None]:
     """Kill this process, printing every thread's stack, if the block runs longer than
     ``seconds`` (``faulthandler``'s watchdog thread: it fires even while the main thread
-    is stuck in C code, where no exception could be raised)."""
-    faulthandler.dump_traceback_later(seconds, exit=True)
+    is stuck in C code, where no exception could be raised). The stacks go to the
+    process's own standard error (``sys.__stderr__``: ``capsys`` replaces ``sys.stderr``
+    by an object with no file descriptor); run pytest with ``-s`` to see them."""
+    faulthandler.dump_traceback_later(seconds, exit=True, file=sys.__stderr__)
     try:
         yield
     finally:
