@@ -17,6 +17,7 @@ product (:class:`PoissonMixture`); the mean is exact, ``base × takeup × Π E[f
 
 from __future__ import annotations
 
+import functools
 import itertools
 import math
 from functools import cached_property
@@ -88,9 +89,7 @@ class PoissonMixture:
 
     @cached_property
     def _cdf_table(self) -> np.ndarray:
-        top = int(_stats().poisson.ppf(1.0 - 1e-13, max(self._means.max(), 1e-12))) + 1
-        support = np.arange(top + 1)
-        return _stats().poisson.cdf(support[:, None], self._means[None, :]).mean(axis=1)
+        return _mixture_cdf(self.scale, tuple(self.factors))
 
     def cdf(self, k):
         table = self._cdf_table
@@ -106,6 +105,18 @@ class PoissonMixture:
         """Smallest ``k`` with ``cdf(k) ≥ q``."""
         found = np.searchsorted(self._cdf_table, np.asarray(q, dtype=float), side="left")
         return np.minimum(found, len(self._cdf_table) - 1).astype(float)
+
+
+@functools.lru_cache(maxsize=64)
+def _mixture_cdf(scale: float, factors: tuple[BridgeFactor, ...]) -> np.ndarray:
+    """The CDF table of a mixture, computed once per (scale, factors) and read-only: the
+    admission years of a bridge with one base share it (about 0.4 s each to compute)."""
+    means = PoissonMixture(scale, list(factors))._means
+    top = int(_stats().poisson.ppf(1.0 - 1e-13, max(means.max(), 1e-12))) + 1
+    support = np.arange(top + 1)
+    table = _stats().poisson.cdf(support[:, None], means[None, :]).mean(axis=1)
+    table.flags.writeable = False
+    return table
 
 
 class BridgeCount(_CountSpec):
