@@ -274,7 +274,6 @@ def sobol_indices(
     Saltelli, A. et al. (2010). Variance based sensitivity analysis of model output.
     Computer Physics Communications 181(2), 259–270. doi:10.1016/j.cpc.2009.09.018
     """
-    from SALib.analyze import sobol as sobol_analyze
     from SALib.sample import sobol as sobol_sample
 
     seed = check_seed(seed)
@@ -291,6 +290,20 @@ def sobol_indices(
         if outputs.shape[1] == 1:
             outputs.columns = ["y"]
     analyze_seed = int(stream(seed, "sobol", "analyze").integers(1, 2**31))
+    return analyze_sobol(problem, outputs, seed=analyze_seed, num_resamples=num_resamples)
+
+
+def analyze_sobol(
+    problem: Mapping, outputs: pd.DataFrame, *, seed: int, num_resamples: int
+) -> pd.DataFrame:
+    """SALib's first-order and total indices of each column of ``outputs``, the model's
+    values on a Sobol' sample of ``problem`` (rows in the sample's order).
+
+    ``seed`` seeds the bootstrap of the 95% intervals (not 0, which SALib ignores).
+    Returns the table :func:`sobol_indices` describes.
+    """
+    from SALib.analyze import sobol as sobol_analyze
+
     names = list(dict.fromkeys(problem.get("groups") or problem["names"]))
     frames = []
     for output in outputs.columns:
@@ -300,7 +313,7 @@ def sobol_indices(
             calc_second_order=False,
             num_resamples=num_resamples,
             conf_level=0.95,
-            seed=analyze_seed,
+            seed=seed,
         )
         frames.append(
             pd.DataFrame(
@@ -463,6 +476,7 @@ __all__ = [
     "RESOLUTION",
     "SobolResult",
     "Tornado",
+    "analyze_sobol",
     "needed_sample",
     "sobol",
     "sobol_indices",

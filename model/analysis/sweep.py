@@ -29,6 +29,7 @@ import pandas as pd
 from pydantic import Field, ValidationError, ValidationInfo, field_validator, model_validator
 
 from model.analysis.factors import FACTOR_KINDS, swung
+from model.analysis.sensitivity import analyze_sobol
 from model.core.errors import InputError, Problem
 from model.core.schema import StrictModel
 from model.core.stats import describe
@@ -226,6 +227,8 @@ def load_sweep(path: str | Path) -> Sweep:
 # ------------------------------------------------------------------ the task
 #: The horizon-total statistics of the summary and of the Sobol indices.
 SOBOL_OUTPUTS = ("mean", "p95")
+#: Bootstrap resamples of the indices' intervals (SALib's default).
+SALIB_RESAMPLES = 100
 
 
 def run_point(scenario: Scenario, draws: int, seed: int) -> pd.DataFrame:
@@ -260,36 +263,17 @@ def sobol_table(sweep: Sweep, summary: pd.DataFrame) -> pd.DataFrame | None:
     spec = sweep.spec.sample
     if spec is None or spec.method != "sobol" or sweep.sample is None:
         return None
-    from SALib.analyze import sobol as sobol_analyze
-
     problem = {
         "num_vars": len(spec.factors),
         "names": list(spec.factors),
         "bounds": [list(bounds) for bounds in spec.factors.values()],
     }
     rows = summary.tail(len(sweep.sample))
-    frames = []
+    outputs = pd.DataFrame(
+        {f"horizon_total_{o}": rows[f"{o}_yuan"].to_numpy(dtype=float) for o in SOBOL_OUTPUTS}
+    )
     seed = int(stream(sweep.spec.seed, "sweep", "analyze").integers(1, 2**31))
-    for output in SOBOL_OUTPUTS:
-        result = sobol_analyze.analyze(
-            problem,
-            rows[f"{output}_yuan"].to_numpy(dtype=float),
-            calc_second_order=False,
-            conf_level=0.95,
-            seed=seed,
-        )
-        frames.append(
-            pd.DataFrame(
-                {
-                    key: np.asarray(result[key], dtype=float)
-                    for key in ("S1", "S1_conf", "ST", "ST_conf")
-                },
-                index=pd.MultiIndex.from_product(
-                    [[f"horizon_total_{output}"], problem["names"]], names=["output", "factor"]
-                ),
-            )
-        )
-    return pd.concat(frames)
+    return analyze_sobol(problem, outputs, seed=seed, num_resamples=SALIB_RESAMPLES)
 
 
 __all__ = [
