@@ -181,45 +181,21 @@ def plan_table(summary: Summary, scenario: Scenario) -> pd.DataFrame:
     existing = summary.groups[EXISTING]
     assert not isinstance(existing, DrawStats)
     parts = {"all": city, "existing": existing, "new": city - existing}
-    classes = row_classes(scenario)
     label = periods.label("plan")
-    records: list[dict] = []
-
-    def add(level: str, keys: dict, values: np.ndarray) -> None:
-        records.append({"level": level, "plan_period": label, **keys, **_stats(values, years)})
-
     totals = summary.year_totals[years].to_numpy()
-    add("total", {"commitment": "all"}, totals)
-    for commitment in ("existing", "new"):
-        add("total", {"commitment": commitment}, parts[commitment].sum(axis=1))
-    for code, rows in _groups(classes, lambda c: c["class_code"]):
-        add("class", {"class_code": code, "commitment": "all"}, city[:, rows].sum(axis=1))
-    for unit, unit_rows in _groups(classes, lambda c: c["unit"]):
-        for commitment in COMMITMENTS:
-            keys = {"unit": unit, "commitment": commitment}
-            add("unit", keys, parts[commitment][:, unit_rows].sum(axis=1))
-        in_unit = classes.iloc[unit_rows]
-        for _, code_rows in _groups(in_unit, lambda c: c["func_code"]):
-            rows = [unit_rows[i] for i in code_rows]
-            first = classes.iloc[rows[0]]
-            line_keys = {
-                "unit": unit,
-                **{k: first.get(k, "") for k in ("class_code", "func_code", "func_name_zh")},
-                **{k: first.get(k, "") for k in ("func_name_en", "code_status", "confirm")},
-            }
-            for commitment in ("existing", "new"):
-                values = parts[commitment][:, rows]
-                if not values.any():
-                    continue
-                add("line", {**line_keys, "commitment": commitment}, values.sum(axis=1))
-                for r in rows:
-                    if values[:, rows.index(r)].any():
-                        item = classes.iloc[r]
-                        add(
-                            "item",
-                            {**line_keys, "commitment": commitment, **_item_keys(item)},
-                            parts[commitment][:, r],
-                        )
+    total: dict = {"level": "total", "plan_period": label, "commitment": "all"}
+    records: list[dict] = [total | _stats(totals, years)]
+    line_shown = False
+    for level, keys, commitment, rows in plan_records(scenario):
+        values = parts[commitment][:, rows]
+        shown = bool(values.any())
+        if level == "line":
+            line_shown = shown
+        if level in ("line", "item") and not (line_shown and shown):
+            continue
+        records.append(
+            {"level": level, "plan_period": label, **keys, **_stats(values.sum(axis=1), years)}
+        )
     return _finish(records, scenario, years)
 
 
