@@ -67,9 +67,6 @@ from model.report.sections import (
 )
 
 if TYPE_CHECKING:
-    from model.report.batch import RunOutput
-
-if TYPE_CHECKING:
     from model.analysis.compare import Comparison
     from model.report.batch import RunOutput
 
